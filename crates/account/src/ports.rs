@@ -1,0 +1,98 @@
+use async_trait::async_trait;
+use dialix_kernel::{AccountId, CompanyId, DomainResult};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::Account;
+
+/// Account storage.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait AccountRepository: Send + Sync {
+    /// Stores a new account. A clash on email or username that slipped past the service's
+    /// checks (a concurrent insert) is reported as `DomainError::Conflict`.
+    async fn insert(&self, account: &Account) -> DomainResult<()>;
+    async fn find_by_id(&self, id: AccountId) -> DomainResult<Option<Account>>;
+    /// Finds the account whose email or username equals `login` (already lower-cased).
+    async fn find_by_login(&self, login: &str) -> DomainResult<Option<Account>>;
+    /// Stamps `last_activity`.
+    async fn touch_last_activity(&self, id: AccountId, at: OffsetDateTime) -> DomainResult<()>;
+}
+
+/// What the account rules need to know about companies, without depending on their storage.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait CompanyDirectory: Send + Sync {
+    async fn company_exists(&self, id: CompanyId) -> DomainResult<bool>;
+}
+
+/// Password hashing (argon2id in production).
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait PasswordHasher: Send + Sync {
+    async fn hash(&self, password: &str) -> DomainResult<String>;
+    /// Checks `password` against `hash`. With `None` (no such account) it still spends the
+    /// time of a real check and answers `false`, so timing does not reveal which logins exist.
+    async fn verify(&self, password: &str, hash: Option<String>) -> DomainResult<bool>;
+}
+
+/// The verified content of an access token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccessClaims {
+    pub account_id: AccountId,
+    pub issued_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+}
+
+/// Short-lived, signed, stateless access tokens.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+pub trait AccessTokens: Send + Sync {
+    fn issue(&self, claims: &AccessClaims) -> DomainResult<String>;
+    /// Checks signature and expiry against `now`; any failure is `Unauthenticated`.
+    fn verify(&self, token: &str, now: OffsetDateTime) -> DomainResult<AccessClaims>;
+}
+
+/// What presenting a refresh token found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefreshOutcome {
+    /// The token was live and is now spent; a new one of the same family may be issued.
+    Fresh { account_id: AccountId, family: Uuid },
+    /// The token had already been spent or revoked: someone replays it.
+    Replayed { account_id: AccountId, family: Uuid },
+    /// Unknown or expired.
+    Invalid,
+}
+
+/// Opaque, rotating refresh tokens. Only a hash of each token is stored; tokens issued from
+/// one login form a family, revoked together when a spent token is replayed.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait RefreshTokens: Send + Sync {
+    /// Creates and stores a token of `family`, returning its plaintext (shown once).
+    async fn issue(
+        &self,
+        account_id: AccountId,
+        family: Uuid,
+        issued_at: OffsetDateTime,
+        expires_at: OffsetDateTime,
+    ) -> DomainResult<String>;
+    /// Spends the token atomically: of two concurrent uses only one sees `Fresh`.
+    async fn spend(&self, token: &str, now: OffsetDateTime) -> DomainResult<RefreshOutcome>;
+    async fn revoke_family(&self, family: Uuid, at: OffsetDateTime) -> DomainResult<()>;
+}
+
+/// Failed login attempts seen for one key (an account login or a client address).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FailureWindow {
+    pub count: u32,
+    pub oldest: Option<OffsetDateTime>,
+}
+
+/// A counter of failed logins per key, used to rate limit guessing.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait LoginAttempts: Send + Sync {
+    async fn failures_since(&self, key: &str, since: OffsetDateTime) -> FailureWindow;
+    async fn record_failure(&self, key: &str, at: OffsetDateTime);
+    async fn clear(&self, key: &str);
+}

@@ -1,0 +1,316 @@
+use std::sync::Arc;
+
+use dialix_kernel::{AccountId, Actor, Clock, DomainError, DomainResult, FieldErrors, Role};
+
+use crate::ports::{AccountRepository, CompanyDirectory, PasswordHasher};
+use crate::{Account, NewAccount, validation};
+
+/// The language new accounts start with (the product's home market).
+const DEFAULT_LANGUAGE: &str = "uz";
+
+/// Password rules that depend on deployment configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PasswordPolicy {
+    pub min_length: usize,
+}
+
+impl Default for PasswordPolicy {
+    fn default() -> Self {
+        Self { min_length: 8 }
+    }
+}
+
+/// Account management use cases.
+pub struct AccountService {
+    accounts: Arc<dyn AccountRepository>,
+    companies: Arc<dyn CompanyDirectory>,
+    hasher: Arc<dyn PasswordHasher>,
+    clock: Arc<dyn Clock>,
+    password_policy: PasswordPolicy,
+}
+
+impl AccountService {
+    pub fn new(
+        accounts: Arc<dyn AccountRepository>,
+        companies: Arc<dyn CompanyDirectory>,
+        hasher: Arc<dyn PasswordHasher>,
+        clock: Arc<dyn Clock>,
+        password_policy: PasswordPolicy,
+    ) -> Self {
+        Self {
+            accounts,
+            companies,
+            hasher,
+            clock,
+            password_policy,
+        }
+    }
+
+    /// The caller's own account.
+    pub async fn me(&self, actor: &Actor) -> DomainResult<Account> {
+        self.accounts
+            .find_by_id(actor.account_id)
+            .await?
+            .ok_or(DomainError::NotFound("account"))
+    }
+
+    /// Creates an account; platform admins only.
+    pub async fn create(&self, actor: &Actor, input: NewAccount) -> DomainResult<Account> {
+        if !actor.is_platform_admin() {
+            return Err(DomainError::Forbidden(
+                "only a platform administrator may create accounts".into(),
+            ));
+        }
+        self.create_unchecked(input).await
+    }
+
+    /// Makes sure a platform admin with `email` exists, so a fresh installation can be used.
+    /// An existing account is left exactly as it is (its password is not reset).
+    /// Returns whether an account was created.
+    pub async fn ensure_platform_admin(&self, email: &str, password: &str) -> DomainResult<bool> {
+        let email = validation::normalise_login(email);
+        if self.accounts.find_by_login(&email).await?.is_some() {
+            return Ok(false);
+        }
+        let username: String = email
+            .split('@')
+            .next()
+            .unwrap_or_default()
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+            .take(validation::USERNAME_MAX)
+            .collect();
+        self.create_unchecked(NewAccount {
+            email,
+            username,
+            password: password.to_owned(),
+            role: Role::Admin,
+            company_id: None,
+        })
+        .await?;
+        Ok(true)
+    }
+
+    async fn create_unchecked(&self, input: NewAccount) -> DomainResult<Account> {
+        let email = validation::normalise_login(&input.email);
+        let username = validation::normalise_login(&input.username);
+        let mut errors = FieldErrors::new();
+        validation::check_email(&mut errors, &email);
+        validation::check_username(&mut errors, &username);
+        validation::check_password(
+            &mut errors,
+            &input.password,
+            self.password_policy.min_length,
+        );
+        if let Some(company_id) = input.company_id
+            && !self.companies.company_exists(company_id).await?
+        {
+            errors.add("company_id", "no company has this id");
+        }
+        errors.into_result()?;
+
+        if self.accounts.find_by_login(&email).await?.is_some() {
+            return Err(DomainError::conflict(
+                "email",
+                "an account with this email already exists",
+            ));
+        }
+        if self.accounts.find_by_login(&username).await?.is_some() {
+            return Err(DomainError::conflict(
+                "username",
+                "an account with this username already exists",
+            ));
+        }
+
+        let now = self.clock.now();
+        let account = Account {
+            id: AccountId::generate(),
+            email,
+            username,
+            password_hash: self.hasher.hash(&input.password).await?,
+            role: input.role,
+            company_id: input.company_id,
+            is_active: true,
+            is_blocked: false,
+            last_activity: None,
+            preferred_language: DEFAULT_LANGUAGE.to_owned(),
+            created_at: now,
+            updated_at: now,
+        };
+        self.accounts.insert(&account).await?;
+        Ok(account)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use dialix_kernel::{CompanyId, MockClock};
+    use time::macros::datetime;
+
+    use super::*;
+    use crate::ports::{MockAccountRepository, MockCompanyDirectory, MockPasswordHasher};
+
+    fn admin() -> Actor {
+        Actor {
+            account_id: AccountId::generate(),
+            role: Role::Admin,
+            company_id: None,
+        }
+    }
+
+    fn input() -> NewAccount {
+        NewAccount {
+            email: "New.User@Dialix.uz".into(),
+            username: "New.User".into(),
+            password: "long enough".into(),
+            role: Role::User,
+            company_id: None,
+        }
+    }
+
+    fn service(
+        accounts: MockAccountRepository,
+        companies: MockCompanyDirectory,
+        hasher: MockPasswordHasher,
+    ) -> AccountService {
+        let mut clock = MockClock::new();
+        clock
+            .expect_now()
+            .return_const(datetime!(2026-11-26 12:00 UTC));
+        AccountService::new(
+            Arc::new(accounts),
+            Arc::new(companies),
+            Arc::new(hasher),
+            Arc::new(clock),
+            PasswordPolicy::default(),
+        )
+    }
+
+    #[tokio::test]
+    async fn only_platform_admins_create_accounts() {
+        let mut accounts = MockAccountRepository::new();
+        accounts.expect_insert().never();
+        let user = Actor {
+            role: Role::User,
+            ..admin()
+        };
+        let error = service(
+            accounts,
+            MockCompanyDirectory::new(),
+            MockPasswordHasher::new(),
+        )
+        .create(&user, input())
+        .await
+        .unwrap_err();
+        assert!(matches!(error, DomainError::Forbidden(_)));
+    }
+
+    #[tokio::test]
+    async fn every_invalid_field_is_reported_at_once() {
+        let mut companies = MockCompanyDirectory::new();
+        companies.expect_company_exists().returning(|_| Ok(false));
+        let mut accounts = MockAccountRepository::new();
+        accounts.expect_insert().never();
+        let bad = NewAccount {
+            email: "not-an-email".into(),
+            username: "x".into(),
+            password: "short".into(),
+            role: Role::User,
+            company_id: Some(CompanyId::generate()),
+        };
+        let Err(DomainError::Validation(errors)) =
+            service(accounts, companies, MockPasswordHasher::new())
+                .create(&admin(), bad)
+                .await
+        else {
+            panic!("expected a validation error");
+        };
+        let fields: Vec<_> = errors.iter().map(|(field, _)| field).collect();
+        assert_eq!(fields, ["company_id", "email", "password", "username"]);
+    }
+
+    #[tokio::test]
+    async fn a_taken_email_is_a_conflict_on_email() {
+        let mut accounts = MockAccountRepository::new();
+        accounts.expect_find_by_login().returning(|login| {
+            let taken = login == "new.user@dialix.uz";
+            Ok(taken.then(|| existing_account(login)))
+        });
+        accounts.expect_insert().never();
+        let error = service(
+            accounts,
+            MockCompanyDirectory::new(),
+            MockPasswordHasher::new(),
+        )
+        .create(&admin(), input())
+        .await
+        .unwrap_err();
+        assert!(matches!(
+            error,
+            DomainError::Conflict { field: "email", .. }
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_new_account_is_stored_normalised_with_a_hashed_password() {
+        let mut accounts = MockAccountRepository::new();
+        accounts.expect_find_by_login().returning(|_| Ok(None));
+        accounts
+            .expect_insert()
+            .withf(|a| {
+                a.email == "new.user@dialix.uz"
+                    && a.username == "new.user"
+                    && a.password_hash == "hashed"
+                    && a.is_active
+                    && !a.is_blocked
+            })
+            .times(1)
+            .returning(|_| Ok(()));
+        let mut hasher = MockPasswordHasher::new();
+        hasher
+            .expect_hash()
+            .withf(|p| p == "long enough")
+            .returning(|_| Ok("hashed".into()));
+        let created = service(accounts, MockCompanyDirectory::new(), hasher)
+            .create(&admin(), input())
+            .await
+            .unwrap();
+        assert_eq!(created.role, Role::User);
+    }
+
+    #[tokio::test]
+    async fn the_bootstrap_admin_is_not_touched_when_it_exists() {
+        let mut accounts = MockAccountRepository::new();
+        accounts
+            .expect_find_by_login()
+            .returning(|login| Ok(Some(existing_account(login))));
+        accounts.expect_insert().never();
+        let created = service(
+            accounts,
+            MockCompanyDirectory::new(),
+            MockPasswordHasher::new(),
+        )
+        .ensure_platform_admin("admin@dialix.local", "whatever")
+        .await
+        .unwrap();
+        assert!(!created);
+    }
+
+    fn existing_account(email: &str) -> Account {
+        let now = datetime!(2026-11-26 12:00 UTC);
+        Account {
+            id: AccountId::generate(),
+            email: email.into(),
+            username: "someone".into(),
+            password_hash: "x".into(),
+            role: Role::Admin,
+            company_id: None,
+            is_active: true,
+            is_blocked: false,
+            last_activity: None,
+            preferred_language: "uz".into(),
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}

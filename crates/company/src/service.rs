@@ -1,0 +1,191 @@
+use std::sync::Arc;
+
+use dialix_kernel::{Actor, Clock, CompanyId, DomainError, DomainResult, FieldErrors};
+
+use crate::{Company, CompanyRepository, NewCompany};
+
+const NAME_MAX: usize = 200;
+const DESCRIPTION_MAX: usize = 2000;
+
+/// Company use cases.
+pub struct CompanyService {
+    companies: Arc<dyn CompanyRepository>,
+    clock: Arc<dyn Clock>,
+}
+
+impl CompanyService {
+    pub fn new(companies: Arc<dyn CompanyRepository>, clock: Arc<dyn Clock>) -> Self {
+        Self { companies, clock }
+    }
+
+    /// Creates a company, optionally under a parent; platform admins only.
+    pub async fn create(&self, actor: &Actor, input: NewCompany) -> DomainResult<Company> {
+        if !actor.is_platform_admin() {
+            return Err(DomainError::Forbidden(
+                "only a platform administrator may create companies".into(),
+            ));
+        }
+        let name = input.name.trim().to_owned();
+        let description = input
+            .description
+            .map(|d| d.trim().to_owned())
+            .filter(|d| !d.is_empty());
+        let mut errors = FieldErrors::new();
+        errors.check(
+            (1..=NAME_MAX).contains(&name.chars().count()),
+            "name",
+            format!("must be 1 to {NAME_MAX} characters"),
+        );
+        errors.check(
+            description
+                .as_ref()
+                .is_none_or(|d| d.chars().count() <= DESCRIPTION_MAX),
+            "description",
+            format!("must be at most {DESCRIPTION_MAX} characters"),
+        );
+        let parent = match input.parent_company_id {
+            Some(parent_id) => self.parent(parent_id, &mut errors).await?,
+            None => None,
+        };
+        errors.into_result()?;
+
+        if self.companies.name_taken(&Company::name_key(&name)).await? {
+            return Err(DomainError::conflict(
+                "name",
+                "a company with this name already exists",
+            ));
+        }
+        let now = self.clock.now();
+        let company = Company {
+            id: CompanyId::generate(),
+            name,
+            description,
+            is_active: true,
+            parent_company_id: parent.as_ref().map(|p| p.id),
+            hierarchy_level: parent.as_ref().map_or(0, |p| p.hierarchy_level + 1),
+            balance: 0,
+            created_at: now,
+            updated_at: now,
+        };
+        self.companies.insert(&company).await?;
+        Ok(company)
+    }
+
+    async fn parent(
+        &self,
+        parent_id: CompanyId,
+        errors: &mut FieldErrors,
+    ) -> DomainResult<Option<Company>> {
+        let parent = self.companies.find_by_id(parent_id).await?;
+        errors.check(
+            parent.is_some(),
+            "parent_company_id",
+            "no company has this id",
+        );
+        Ok(parent)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use dialix_kernel::{AccountId, MockClock, Role};
+    use time::macros::datetime;
+
+    use super::*;
+    use crate::MockCompanyRepository;
+
+    fn actor(role: Role) -> Actor {
+        Actor {
+            account_id: AccountId::generate(),
+            role,
+            company_id: None,
+        }
+    }
+
+    fn service(companies: MockCompanyRepository) -> CompanyService {
+        let mut clock = MockClock::new();
+        clock
+            .expect_now()
+            .return_const(datetime!(2026-11-26 12:00 UTC));
+        CompanyService::new(Arc::new(companies), Arc::new(clock))
+    }
+
+    fn input(name: &str, parent: Option<CompanyId>) -> NewCompany {
+        NewCompany {
+            name: name.into(),
+            description: Some("  ".into()),
+            parent_company_id: parent,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_sub_company_is_one_level_below_its_parent() {
+        let parent_id = CompanyId::generate();
+        let mut companies = MockCompanyRepository::new();
+        companies.expect_find_by_id().returning(move |id| {
+            Ok(Some(Company {
+                id,
+                name: "Parent".into(),
+                description: None,
+                is_active: true,
+                parent_company_id: None,
+                hierarchy_level: 1,
+                balance: 0,
+                created_at: datetime!(2026-01-01 0:00 UTC),
+                updated_at: datetime!(2026-01-01 0:00 UTC),
+            }))
+        });
+        companies.expect_name_taken().returning(|_| Ok(false));
+        companies.expect_insert().times(1).returning(|_| Ok(()));
+
+        let created = service(companies)
+            .create(&actor(Role::Admin), input("  Child ", Some(parent_id)))
+            .await
+            .unwrap();
+        assert_eq!(created.name, "Child");
+        assert_eq!(created.description, None);
+        assert_eq!(created.parent_company_id, Some(parent_id));
+        assert_eq!(created.hierarchy_level, 2);
+    }
+
+    #[tokio::test]
+    async fn a_missing_parent_and_an_empty_name_are_validation_errors() {
+        let mut companies = MockCompanyRepository::new();
+        companies.expect_find_by_id().returning(|_| Ok(None));
+        companies.expect_insert().never();
+        let Err(DomainError::Validation(errors)) = service(companies)
+            .create(&actor(Role::Admin), input(" ", Some(CompanyId::generate())))
+            .await
+        else {
+            panic!("expected a validation error");
+        };
+        let fields: Vec<_> = errors.iter().map(|(field, _)| field).collect();
+        assert_eq!(fields, ["name", "parent_company_id"]);
+    }
+
+    #[tokio::test]
+    async fn names_clash_case_insensitively() {
+        let mut companies = MockCompanyRepository::new();
+        companies
+            .expect_name_taken()
+            .withf(|key| key == "acme")
+            .returning(|_| Ok(true));
+        companies.expect_insert().never();
+        let error = service(companies)
+            .create(&actor(Role::Admin), input("ACME", None))
+            .await
+            .unwrap_err();
+        assert!(matches!(error, DomainError::Conflict { field: "name", .. }));
+    }
+
+    #[tokio::test]
+    async fn plain_users_cannot_create_companies() {
+        let mut companies = MockCompanyRepository::new();
+        companies.expect_insert().never();
+        let error = service(companies)
+            .create(&actor(Role::User), input("Acme", None))
+            .await
+            .unwrap_err();
+        assert!(matches!(error, DomainError::Forbidden(_)));
+    }
+}

@@ -1,0 +1,120 @@
+use std::collections::BTreeMap;
+
+/// What can go wrong in a use case, by kind rather than by cause: the API maps each kind to
+/// one HTTP status and problem type, once.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum DomainError {
+    /// The thing does not exist, or the actor may not know it exists (never reveal other
+    /// tenants' ids).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// A uniqueness rule would be broken; `field` names the input that clashes.
+    #[error("{message}")]
+    Conflict {
+        field: &'static str,
+        message: String,
+    },
+    /// The input is well-formed but breaks a rule; one message per offending field.
+    #[error("the request has invalid fields")]
+    Validation(FieldErrors),
+    /// No valid credentials: wrong password, bad or expired token, blocked account.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// Authenticated, but this actor may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Too many attempts; the caller may retry after this many seconds.
+    #[error("too many attempts, retry in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
+    /// A dependency (database, provider) failed; details go to the log, not to the caller.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+pub type DomainResult<T> = Result<T, DomainError>;
+
+impl DomainError {
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        DomainError::Internal(cause.to_string())
+    }
+
+    pub fn conflict(field: &'static str, message: impl Into<String>) -> Self {
+        DomainError::Conflict {
+            field,
+            message: message.into(),
+        }
+    }
+}
+
+/// Validation messages keyed by field name, collected so the caller sees every problem at once.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct FieldErrors(BTreeMap<String, String>);
+
+impl FieldErrors {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records `message` for `field` unless `ok`; the first message for a field wins.
+    pub fn check(&mut self, ok: bool, field: &str, message: impl Into<String>) -> &mut Self {
+        if !ok {
+            self.add(field, message);
+        }
+        self
+    }
+
+    pub fn add(&mut self, field: &str, message: impl Into<String>) -> &mut Self {
+        self.0
+            .entry(field.to_owned())
+            .or_insert_with(|| message.into());
+        self
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// `Ok(())` when nothing was recorded, otherwise a `Validation` error carrying all of it.
+    pub fn into_result(self) -> DomainResult<()> {
+        if self.is_empty() {
+            Ok(())
+        } else {
+            Err(DomainError::Validation(self))
+        }
+    }
+
+    pub fn single(field: &str, message: impl Into<String>) -> DomainError {
+        let mut errors = Self::new();
+        errors.add(field, message);
+        DomainError::Validation(errors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_errors_keep_every_field_and_the_first_message() {
+        let mut errors = FieldErrors::new();
+        errors
+            .check(true, "email", "never recorded")
+            .check(false, "password", "too short")
+            .check(false, "password", "second message is dropped")
+            .check(false, "role", "unknown role");
+        let collected: Vec<_> = errors.iter().collect();
+        assert_eq!(
+            collected,
+            vec![("password", "too short"), ("role", "unknown role")]
+        );
+        assert!(matches!(
+            errors.into_result(),
+            Err(DomainError::Validation(_))
+        ));
+        assert_eq!(FieldErrors::new().into_result(), Ok(()));
+    }
+}
