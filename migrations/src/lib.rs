@@ -1,1 +1,18 @@
+//! Every schema change of Dialix, in order. Migrations are portable between PostgreSQL and
+//! SQLite: times are bigint Unix milliseconds (sorts and range-filters correctly on both),
+//! ids are app-generated UUIDs, JSON is `json_binary`, enums are strings, money is bigint
+//! minor units, and every migration runs in a transaction.
 
+pub use sea_orm_migration::MigratorTrait;
+use sea_orm_migration::prelude::*;
+
+mod m20261126_000001_accounts_and_companies;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261126_000001_accounts_and_companies::Migration)]
+    }
+}

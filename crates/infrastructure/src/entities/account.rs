@@ -1,0 +1,27 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "account")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    #[sea_orm(unique)]
+    pub email: String,
+    #[sea_orm(unique)]
+    pub username: String,
+    /// The argon2id PHC string (the seed's column name).
+    pub password: String,
+    pub role: String,
+    pub company_id: Option<Uuid>,
+    pub is_active: bool,
+    pub is_blocked: bool,
+    pub last_activity: Option<TimeUnixTimestampMillis>,
+    pub preferred_language: String,
+    pub created_at: TimeUnixTimestampMillis,
+    pub updated_at: TimeUnixTimestampMillis,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,6 @@
+//! SeaORM entities: one module per table. Times are `TimeUnixTimestampMillis` (bigint) so
+//! they sort and compare correctly on SQLite as well as PostgreSQL.
+
+pub(crate) mod account;
+pub(crate) mod company;
+pub(crate) mod refresh_token;
