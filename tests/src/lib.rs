@@ -1,1 +1,293 @@
+//! The integration-test harness: starts the real Dialix server on a random port against a
+//! fresh database and talks to it over HTTP.
+//!
+//! `TEST_DATABASE=sqlite` (default) gives every test its own SQLite file; `TEST_DATABASE=postgres`
+//! gives every test its own PostgreSQL database on `TEST_POSTGRES_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/postgres`), dropped when the test ends. An unreachable
+//! PostgreSQL fails the test loudly: it is never skipped.
 
+use std::path::PathBuf;
+
+use dialix_api::config::{Config, Environment, LogFormat};
+use dialix_api::startup::Application;
+use dialix_infrastructure::Database;
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+use serde_json::{Value, json};
+use time::Duration;
+
+pub const ADMIN_EMAIL: &str = "admin@dialix.test";
+pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
+pub const JWT_SECRET: &str = "integration-tests-secret-at-least-32-chars";
+pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn from_env() -> Self {
+        match std::env::var("TEST_DATABASE").as_deref() {
+            Err(_) | Ok("sqlite") => Backend::Sqlite,
+            Ok("postgres") => Backend::Postgres,
+            Ok(other) => panic!("TEST_DATABASE={other:?}: use sqlite or postgres"),
+        }
+    }
+}
+
+/// A fresh database that disappears with the test.
+enum TestDatabase {
+    Sqlite { path: PathBuf },
+    Postgres { server_url: String, name: String },
+}
+
+impl TestDatabase {
+    async fn create(backend: Backend) -> (Self, String) {
+        let unique = uuid::Uuid::now_v7().simple().to_string();
+        match backend {
+            Backend::Sqlite => {
+                let path = std::env::temp_dir().join(format!("dialix-test-{unique}.db"));
+                let url = format!("sqlite://{}?mode=rwc", path.display());
+                (TestDatabase::Sqlite { path }, url)
+            }
+            Backend::Postgres => {
+                let server_url = std::env::var("TEST_POSTGRES_URL")
+                    .unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned());
+                let name = format!("dialix_test_{unique}");
+                let server = sea_orm::Database::connect(&server_url).await.unwrap_or_else(|e| {
+                    panic!(
+                        "PostgreSQL is not reachable at {server_url} ({e}). Start it (see README) \
+                         or run the SQLite suite only with TEST_DATABASE=sqlite."
+                    )
+                });
+                server
+                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                    .await
+                    .expect("create the test database");
+                server.close().await.ok();
+                let url = match server_url.rsplit_once('/') {
+                    Some((base, _)) => format!("{base}/{name}"),
+                    None => panic!("TEST_POSTGRES_URL must end with /<database>"),
+                };
+                (TestDatabase::Postgres { server_url, name }, url)
+            }
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        match self {
+            TestDatabase::Sqlite { path } => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let mut file = path.clone().into_os_string();
+                    file.push(suffix);
+                    std::fs::remove_file(file).ok();
+                }
+            }
+            TestDatabase::Postgres { server_url, name } => {
+                let (server_url, name) = (server_url.clone(), name.clone());
+                // Drop runs outside async context; a short-lived runtime does the cleanup.
+                std::thread::spawn(move || {
+                    let runtime = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .expect("cleanup runtime");
+                    runtime.block_on(async {
+                        if let Ok(server) = sea_orm::Database::connect(&server_url).await {
+                            server
+                                .execute_unprepared(&format!(
+                                    "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                                ))
+                                .await
+                                .ok();
+                            server.close().await.ok();
+                        }
+                    });
+                })
+                .join()
+                .ok();
+            }
+        }
+    }
+}
+
+/// A running server plus a client for it.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub backend: Backend,
+    database_url: String,
+    server_database: Database,
+    server: actix_web::dev::ServerHandle,
+    // Declared last: dropped after the server handle is released.
+    _database: TestDatabase,
+}
+
+/// The configuration tests run with; `spawn_app_with` lets a test change it.
+pub fn test_config(database_url: String) -> Config {
+    Config {
+        environment: Environment::Development,
+        database_url,
+        bind_addr: "127.0.0.1:0".parse().expect("valid address"),
+        jwt_secret: Some(JWT_SECRET.to_owned()),
+        access_token_ttl: Duration::minutes(15),
+        refresh_token_ttl: Duration::days(30),
+        admin_email: ADMIN_EMAIL.to_owned(),
+        admin_password: ADMIN_PASSWORD.to_owned(),
+        password_min_length: 8,
+        login_max_failures: 5,
+        login_max_failures_per_address: 1000,
+        login_failure_window: Duration::minutes(15),
+        cors_allowed_origins: Vec::new(),
+        max_body_bytes: 64 * 1024,
+        http_workers: Some(2),
+        log_format: LogFormat::Text,
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    if std::env::var("TEST_LOG").is_ok() {
+        dialix_api::telemetry::init(LogFormat::Text);
+    }
+    let backend = Backend::from_env();
+    let (database, database_url) = TestDatabase::create(backend).await;
+    let mut config = test_config(database_url.clone());
+    adjust(&mut config);
+    let app = Application::build(config).await.expect("the app starts");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let server = app.handle();
+    let server_database = app.database();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        client: reqwest::Client::new(),
+        backend,
+        database_url,
+        server_database,
+        server,
+        _database: database,
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Stops accepting connections; the runtime ending takes the workers down.
+        drop(self.server.stop(false));
+    }
+}
+
+/// Tokens from a successful login.
+#[derive(Debug, Clone)]
+pub struct Tokens {
+    pub access: String,
+    pub refresh: String,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> reqwest::Response {
+        let mut request = self.client.get(self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("request sent")
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> reqwest::Response {
+        let mut request = self.client.post(self.url(path)).json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("request sent")
+    }
+
+    pub async fn login(&self, login: &str, password: &str) -> reqwest::Response {
+        self.post(
+            "/auth/login",
+            None,
+            &json!({"email": login, "password": password}),
+        )
+        .await
+    }
+
+    /// Logs in and returns the tokens, failing the test when login does not succeed.
+    pub async fn tokens(&self, login: &str, password: &str) -> Tokens {
+        let response = self.login(login, password).await;
+        assert_eq!(response.status(), 200, "login of {login} should succeed");
+        let body: Value = response.json().await.expect("json");
+        Tokens {
+            access: body["access_token"]
+                .as_str()
+                .expect("access token")
+                .to_owned(),
+            refresh: body["refresh_token"]
+                .as_str()
+                .expect("refresh token")
+                .to_owned(),
+        }
+    }
+
+    pub async fn admin_token(&self) -> String {
+        self.tokens(ADMIN_EMAIL, ADMIN_PASSWORD).await.access
+    }
+
+    /// Creates an account through the API as the platform admin; returns its JSON.
+    pub async fn create_account(&self, body: Value) -> Value {
+        let admin = self.admin_token().await;
+        let response = self.post("/admin/users", Some(&admin), &body).await;
+        assert_eq!(response.status(), 201, "account creation should succeed");
+        response.json().await.expect("json")
+    }
+
+    /// Creates a plain user and returns its access token.
+    pub async fn user_token(&self, username: &str) -> String {
+        let email = format!("{username}@dialix.test");
+        self.create_account(json!({
+            "email": email, "username": username, "password": "user-password", "role": "user"
+        }))
+        .await;
+        self.tokens(&email, "user-password").await.access
+    }
+
+    /// Runs SQL directly against the app's database, to set up states that no endpoint can
+    /// create yet (or that only an operator would).
+    pub async fn execute_sql(&self, sql: &str) {
+        let connection: DatabaseConnection = sea_orm::Database::connect(&self.database_url)
+            .await
+            .expect("connect to the test database");
+        connection.execute_unprepared(sql).await.expect("sql runs");
+        connection.close().await.ok();
+    }
+
+    /// Closes the server's connection pool, as if the database went away.
+    pub async fn break_database(&self) {
+        self.server_database.clone().close().await.ok();
+    }
+}
+
+/// Reads a problem+json error response, checking its content type and shape.
+pub async fn problem(response: reqwest::Response, status: u16) -> Value {
+    assert_eq!(response.status(), status, "unexpected status");
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(content_type, "application/problem+json");
+    let body: Value = response.json().await.expect("problem body is JSON");
+    assert_eq!(body["status"], status);
+    for member in ["type", "title", "detail"] {
+        assert!(body[member].is_string(), "problem lacks {member}: {body}");
+    }
+    body
+}

@@ -13,4 +13,5 @@ pub use accounts::SeaOrmAccounts;
 pub use companies::SeaOrmCompanies;
 pub use database::Database;
 pub use refresh_tokens::SeaOrmRefreshTokens;
+pub use sea_orm::DbErr as DatabaseError;
 pub use security::{Argon2PasswordHasher, InMemoryLoginAttempts, JwtAccessTokens, random_token};

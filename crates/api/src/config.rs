@@ -1,0 +1,269 @@
+//! Settings from the environment (and an optional `.env`). Every problem stops start-up with
+//! one line that names the variable.
+
+use std::net::SocketAddr;
+use std::str::FromStr;
+
+use time::Duration;
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/dialix.db?mode=rwc";
+pub const DEFAULT_ADMIN_EMAIL: &str = "admin@dialix.local";
+pub const DEFAULT_ADMIN_PASSWORD: &str = "change-me-now";
+
+/// Where this instance runs: production refuses insecure defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub environment: Environment,
+    pub database_url: String,
+    pub bind_addr: SocketAddr,
+    /// `None` means: generate a random one at start-up (development only).
+    pub jwt_secret: Option<String>,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    pub admin_email: String,
+    pub admin_password: String,
+    pub password_min_length: usize,
+    pub login_max_failures: u32,
+    pub login_max_failures_per_address: u32,
+    pub login_failure_window: Duration,
+    pub cors_allowed_origins: Vec<String>,
+    pub max_body_bytes: usize,
+    /// HTTP worker threads; `None` means one per core.
+    pub http_workers: Option<usize>,
+    pub log_format: LogFormat,
+}
+
+/// How log lines are written: JSON for log shippers, text for a terminal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// A setting that is present but unusable, or missing where it is required.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("configuration error: {name}: {problem}")]
+pub struct ConfigError {
+    pub name: &'static str,
+    pub problem: String,
+}
+
+impl Config {
+    /// Reads the process environment after loading `.env` if there is one.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        match dotenvy::dotenv() {
+            Ok(_) => {}
+            Err(e) if e.not_found() => {}
+            Err(e) => {
+                return Err(ConfigError {
+                    name: ".env",
+                    problem: e.to_string(),
+                });
+            }
+        }
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Builds the configuration from any variable source (tests pass a map).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let environment = match get("DIALIX_ENV").as_deref() {
+            None | Some("development") => Environment::Development,
+            Some("production") => Environment::Production,
+            Some(other) => {
+                return Err(invalid(
+                    "DIALIX_ENV",
+                    format!("{other:?} is neither \"development\" nor \"production\""),
+                ));
+            }
+        };
+        let production = environment == Environment::Production;
+
+        let database_url = get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            return Err(invalid(
+                "DATABASE_URL",
+                "must start with sqlite:, postgres:// or postgresql://",
+            ));
+        }
+
+        let jwt_secret = get("JWT_SECRET");
+        match &jwt_secret {
+            None if production => return Err(invalid("JWT_SECRET", "is required in production")),
+            Some(secret) if secret.len() < 32 => {
+                return Err(invalid("JWT_SECRET", "must be at least 32 characters"));
+            }
+            _ => {}
+        }
+
+        let admin_email = get("DIALIX_ADMIN_EMAIL").unwrap_or_else(|| DEFAULT_ADMIN_EMAIL.into());
+        let admin_password =
+            get("DIALIX_ADMIN_PASSWORD").unwrap_or_else(|| DEFAULT_ADMIN_PASSWORD.into());
+        if production && admin_password == DEFAULT_ADMIN_PASSWORD {
+            return Err(invalid(
+                "DIALIX_ADMIN_PASSWORD",
+                "the default password is refused in production",
+            ));
+        }
+
+        let cors_allowed_origins = get("CORS_ALLOWED_ORIGINS")
+            .map(|v| {
+                v.split(',')
+                    .map(|o| o.trim().to_owned())
+                    .filter(|o| !o.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+
+        let log_format = match get("LOG_FORMAT").as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                return Err(invalid(
+                    "LOG_FORMAT",
+                    format!("{other:?} is neither \"text\" nor \"json\""),
+                ));
+            }
+        };
+
+        Ok(Self {
+            environment,
+            database_url,
+            bind_addr: parse(&get, "BIND_ADDR", "127.0.0.1:8080".parse().expect("valid"))?,
+            jwt_secret,
+            access_token_ttl: seconds(&get, "ACCESS_TOKEN_TTL_SECS", 15 * 60)?,
+            refresh_token_ttl: seconds(&get, "REFRESH_TOKEN_TTL_SECS", 30 * 24 * 3600)?,
+            admin_email,
+            admin_password,
+            password_min_length: positive(&get, "PASSWORD_MIN_LENGTH", 8)?,
+            login_max_failures: positive(&get, "LOGIN_MAX_FAILURES", 5)?,
+            login_max_failures_per_address: positive(&get, "LOGIN_MAX_FAILURES_PER_ADDRESS", 20)?,
+            login_failure_window: seconds(&get, "LOGIN_FAILURE_WINDOW_SECS", 15 * 60)?,
+            cors_allowed_origins,
+            max_body_bytes: positive(&get, "MAX_BODY_BYTES", 1024 * 1024)?,
+            http_workers: get("HTTP_WORKERS")
+                .map(|_| positive(&get, "HTTP_WORKERS", 1))
+                .transpose()?,
+            log_format,
+        })
+    }
+}
+
+fn invalid(name: &'static str, problem: impl Into<String>) -> ConfigError {
+    ConfigError {
+        name,
+        problem: problem.into(),
+    }
+}
+
+fn parse<T: FromStr>(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: T,
+) -> Result<T, ConfigError>
+where
+    T::Err: std::fmt::Display,
+{
+    match get(name) {
+        None => Ok(default),
+        Some(raw) => raw
+            .trim()
+            .parse()
+            .map_err(|e| invalid(name, format!("{raw:?} is not valid: {e}"))),
+    }
+}
+
+fn positive<T>(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: T,
+) -> Result<T, ConfigError>
+where
+    T: FromStr + PartialOrd + Default,
+    T::Err: std::fmt::Display,
+{
+    let value = parse(get, name, default)?;
+    if value <= T::default() {
+        return Err(invalid(name, "must be greater than zero"));
+    }
+    Ok(value)
+}
+
+fn seconds(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: i64,
+) -> Result<Duration, ConfigError> {
+    positive(get, name, default).map(Duration::seconds)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_give_a_local_sqlite_server() {
+        let config = config(&[]).unwrap();
+        assert_eq!(config.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(config.bind_addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.jwt_secret, None);
+        assert_eq!(config.access_token_ttl, Duration::minutes(15));
+        assert!(config.cors_allowed_origins.is_empty());
+    }
+
+    #[test]
+    fn malformed_settings_are_named() {
+        for (name, value) in [
+            ("BIND_ADDR", "localhost"),
+            ("ACCESS_TOKEN_TTL_SECS", "-5"),
+            ("DATABASE_URL", "mysql://x"),
+            ("JWT_SECRET", "short"),
+            ("DIALIX_ENV", "staging"),
+            ("HTTP_WORKERS", "0"),
+        ] {
+            let error = config(&[(name, value)]).unwrap_err();
+            assert_eq!(error.name, name, "{error}");
+        }
+    }
+
+    #[test]
+    fn production_refuses_insecure_defaults() {
+        let error = config(&[("DIALIX_ENV", "production")]).unwrap_err();
+        assert_eq!(error.name, "JWT_SECRET");
+        let secret = "x".repeat(32);
+        let error = config(&[("DIALIX_ENV", "production"), ("JWT_SECRET", &secret)]).unwrap_err();
+        assert_eq!(error.name, "DIALIX_ADMIN_PASSWORD");
+    }
+
+    #[test]
+    fn cors_origins_are_a_comma_separated_list() {
+        let config = config(&[(
+            "CORS_ALLOWED_ORIGINS",
+            "https://app.dialix.uz, http://localhost:3000,",
+        )])
+        .unwrap();
+        assert_eq!(
+            config.cors_allowed_origins,
+            ["https://app.dialix.uz", "http://localhost:3000"]
+        );
+    }
+}

@@ -1,0 +1,95 @@
+use std::collections::BTreeMap;
+
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, web};
+use serde_json::error::Category;
+
+use super::ApiError;
+
+/// JSON bodies: syntax errors are 400, well-formed JSON of the wrong shape is 422 (naming the
+/// field when serde does), a missing or wrong content type 415, an oversized body 413.
+pub fn json_config(limit: usize) -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(limit)
+        .error_handler(|error, _req| json_error(error).into())
+}
+
+fn json_error(error: JsonPayloadError) -> ApiError {
+    match error {
+        JsonPayloadError::Deserialize(error) => match error.classify() {
+            Category::Data => ApiError::validation(field_message(&error.to_string()))
+                .detail(format!("the JSON body does not fit the schema: {error}")),
+            _ => ApiError::bad_request(format!("the body is not valid JSON: {error}")),
+        },
+        JsonPayloadError::ContentType => ApiError::for_status(StatusCode::UNSUPPORTED_MEDIA_TYPE)
+            .detail("send the body as application/json"),
+        JsonPayloadError::Overflow { limit }
+        | JsonPayloadError::OverflowKnownLength { limit, .. } => {
+            ApiError::for_status(StatusCode::PAYLOAD_TOO_LARGE)
+                .detail(format!("the body is larger than the {limit}-byte limit"))
+        }
+        other => ApiError::bad_request(format!("the body could not be read: {other}")),
+    }
+}
+
+/// serde names the field in "missing field `x`" and "unknown field `x`"; anything else is
+/// reported against the body as a whole.
+fn field_message(message: &str) -> BTreeMap<String, String> {
+    let field = message
+        .split('`')
+        .nth(1)
+        .filter(|_| message.starts_with("missing field") || message.starts_with("unknown field"));
+    let (field, text) = match field {
+        Some(field) if message.starts_with("missing field") => (field, "is required".to_owned()),
+        Some(field) => (field, "is not a known field".to_owned()),
+        None => ("body", message.to_owned()),
+    };
+    BTreeMap::from([(field.to_owned(), text)])
+}
+
+/// Query strings of the wrong shape are 422.
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|error, _req| {
+        let detail = match error {
+            QueryPayloadError::Deserialize(e) => e.to_string(),
+            other => other.to_string(),
+        };
+        ApiError::validation(BTreeMap::from([("query".to_owned(), detail.clone())]))
+            .detail(format!("invalid query string: {detail}"))
+            .into()
+    })
+}
+
+/// A malformed path parameter (an id that is not a UUID) means no such resource: 404.
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|error: PathError, req| {
+        ApiError::for_status(StatusCode::NOT_FOUND)
+            .detail(format!("no resource at {}: {error}", req.path()))
+            .into()
+    })
+}
+
+/// The address failed logins are counted against: the TCP peer. Forwarded headers are not
+/// trusted, since any client can set them.
+pub fn client_address(req: &HttpRequest) -> Option<String> {
+    req.peer_addr().map(|addr| addr.ip().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serde_messages_name_the_field() {
+        assert_eq!(
+            field_message("missing field `password` at line 1 column 20"),
+            BTreeMap::from([("password".to_owned(), "is required".to_owned())])
+        );
+        assert_eq!(
+            field_message("unknown field `pasword`, expected one of ..."),
+            BTreeMap::from([("pasword".to_owned(), "is not a known field".to_owned())])
+        );
+        assert!(field_message("invalid type: integer `5`, expected a string").contains_key("body"));
+    }
+}

@@ -1,0 +1,14 @@
+//! HTTP plumbing shared by every route: problem+json errors, request ids and logging, the
+//! bearer-token extractor, extractor error handlers and the unknown-route fallback.
+
+mod auth;
+mod extract;
+mod fallback;
+mod problem;
+mod request_context;
+
+pub use auth::Authenticated;
+pub use extract::{client_address, json_config, path_config, query_config};
+pub use fallback::{RouteTable, ensure_problem_body, unknown_route};
+pub use problem::{ApiError, PROBLEM_JSON, Problem};
+pub use request_context::{REQUEST_ID_HEADER, request_context};

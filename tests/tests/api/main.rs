@@ -1,0 +1,9 @@
+//! Integration tests through HTTP against the real server and database. `make test` runs this
+//! suite twice: on SQLite and on PostgreSQL.
+
+mod accounts;
+mod auth;
+mod companies;
+mod errors;
+mod health;
+mod openapi;

@@ -1,0 +1,118 @@
+use dialix_tests::spawn_app;
+use serde_json::Value;
+
+/// Every route the app serves; the document must list exactly these.
+const ROUTES: [(&str, &str); 8] = [
+    ("get", "/health"),
+    ("get", "/ready"),
+    ("post", "/auth/login"),
+    ("post", "/auth/refresh"),
+    ("post", "/auth/logout"),
+    ("get", "/auth/me"),
+    ("post", "/admin/users"),
+    ("post", "/company"),
+];
+
+async fn document(app: &dialix_tests::TestApp) -> Value {
+    let response = app.get("/openapi.json", None).await;
+    assert_eq!(response.status(), 200);
+    response.json().await.expect("the document is JSON")
+}
+
+fn documented_operations(doc: &Value) -> Vec<(String, String)> {
+    let mut operations = Vec::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for method in item.as_object().unwrap().keys() {
+            operations.push((method.clone(), path.clone()));
+        }
+    }
+    operations.sort();
+    operations
+}
+
+#[tokio::test]
+async fn the_document_is_openapi_3_1_and_lists_every_route() {
+    let app = spawn_app().await;
+    let doc = document(&app).await;
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+    assert!(doc["components"]["schemas"]["Problem"].is_object());
+
+    let mut expected: Vec<(String, String)> = ROUTES
+        .iter()
+        .map(|(m, p)| (m.to_string(), p.to_string()))
+        .collect();
+    expected.sort();
+    assert_eq!(documented_operations(&doc), expected);
+
+    for (method, path) in documented_operations(&doc) {
+        let operation = &doc["paths"][&path][&method];
+        let responses = operation["responses"].as_object().unwrap();
+        assert!(!responses.is_empty(), "{method} {path} documents responses");
+        for (status, response) in responses {
+            if status.starts_with('4') || status.starts_with('5') {
+                assert!(
+                    response["content"]["application/problem+json"].is_object(),
+                    "{method} {path} {status} documents its problem body"
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_documented_route_is_served() {
+    let app = spawn_app().await;
+    let doc = document(&app).await;
+    for (method, path) in documented_operations(&doc) {
+        let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+        let response = app
+            .client
+            .request(method.clone(), app.url(&path))
+            .header("content-type", "application/json")
+            .body("{}")
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        assert!(
+            status != 405 && !(status == 404 && body["type"] == "/problems/not-found"),
+            "{method} {path} is documented but not served ({status})"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_docs_page_works_without_the_internet() {
+    let app = spawn_app().await;
+    let redirect = app.client.get(app.url("/docs")).send().await.unwrap();
+    assert_eq!(redirect.status(), 200, "/docs redirects to the page");
+    let page = redirect.text().await.unwrap();
+    assert!(page.contains("swagger-ui"));
+    assert!(
+        !page.contains("://"),
+        "no asset is loaded from another host"
+    );
+    for asset in [
+        "/docs/swagger-ui.css",
+        "/docs/swagger-ui-bundle.js",
+        "/docs/swagger-initializer.js",
+    ] {
+        assert_eq!(
+            app.get(asset, None).await.status(),
+            200,
+            "{asset} is served locally"
+        );
+    }
+    let initializer = app
+        .get("/docs/swagger-initializer.js", None)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(initializer.contains("/openapi.json"));
+}
