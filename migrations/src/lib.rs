@@ -7,12 +7,16 @@ pub use sea_orm_migration::MigratorTrait;
 use sea_orm_migration::prelude::*;
 
 mod m20261126_000001_accounts_and_companies;
+mod m20261126_000002_activity_log;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261126_000001_accounts_and_companies::Migration)]
+        vec![
+            Box::new(m20261126_000001_accounts_and_companies::Migration),
+            Box::new(m20261126_000002_activity_log::Migration),
+        ]
     }
 }

@@ -144,6 +144,7 @@ pub fn test_config(database_url: String) -> Config {
         max_body_bytes: 64 * 1024,
         http_workers: Some(2),
         log_format: LogFormat::Text,
+        audit_retention: None,
     }
 }
 

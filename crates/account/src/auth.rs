@@ -1,14 +1,16 @@
 use std::sync::Arc;
 
-use dialix_kernel::{Actor, Clock, DomainError, DomainResult};
+use dialix_audit::{AuditAction, AuditEvent, AuditLog};
+use dialix_kernel::{Actor, Clock, DomainError, DomainResult, RequestMeta, UnitOfWork};
+use serde_json::json;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::ports::{
-    AccessClaims, AccessTokens, AccountRepository, LoginAttempts, PasswordHasher, RefreshOutcome,
-    RefreshTokens,
+    AccessClaims, AccessTokens, AccountRepository, LoginAttempts, PasswordHasher,
+    RefreshTokenState, RefreshTokens,
 };
-use crate::{Account, validation};
+use crate::{Account, RESOURCE_ACCOUNT, validation};
 
 /// The one message for every credential failure, so it never reveals whether a login exists.
 const INVALID_CREDENTIALS: &str = "invalid login or password";
@@ -44,8 +46,6 @@ impl Default for AuthPolicy {
 pub struct LoginInput {
     pub login: String,
     pub password: String,
-    /// The client's address, when known, for per-address rate limiting.
-    pub client_address: Option<String>,
 }
 
 /// What a successful login or refresh hands out.
@@ -56,111 +56,187 @@ pub struct TokenPair {
     pub refresh_token: String,
 }
 
-/// Login, refresh, logout and per-request authentication.
+/// Login, refresh, logout and per-request authentication. Every outcome that changes state
+/// (including a failed login) is written to the activity log in the same transaction.
 pub struct AuthService {
     accounts: Arc<dyn AccountRepository>,
     hasher: Arc<dyn PasswordHasher>,
     access_tokens: Arc<dyn AccessTokens>,
     refresh_tokens: Arc<dyn RefreshTokens>,
     attempts: Arc<dyn LoginAttempts>,
+    uow: Arc<dyn UnitOfWork>,
+    audit: Arc<dyn AuditLog>,
     clock: Arc<dyn Clock>,
     policy: AuthPolicy,
 }
 
+/// The adapters `AuthService` works through.
+pub struct AuthPorts {
+    pub accounts: Arc<dyn AccountRepository>,
+    pub hasher: Arc<dyn PasswordHasher>,
+    pub access_tokens: Arc<dyn AccessTokens>,
+    pub refresh_tokens: Arc<dyn RefreshTokens>,
+    pub attempts: Arc<dyn LoginAttempts>,
+    pub uow: Arc<dyn UnitOfWork>,
+    pub audit: Arc<dyn AuditLog>,
+    pub clock: Arc<dyn Clock>,
+}
+
 impl AuthService {
-    pub fn new(
-        accounts: Arc<dyn AccountRepository>,
-        hasher: Arc<dyn PasswordHasher>,
-        access_tokens: Arc<dyn AccessTokens>,
-        refresh_tokens: Arc<dyn RefreshTokens>,
-        attempts: Arc<dyn LoginAttempts>,
-        clock: Arc<dyn Clock>,
-        policy: AuthPolicy,
-    ) -> Self {
+    pub fn new(ports: AuthPorts, policy: AuthPolicy) -> Self {
         Self {
-            accounts,
-            hasher,
-            access_tokens,
-            refresh_tokens,
-            attempts,
-            clock,
+            accounts: ports.accounts,
+            hasher: ports.hasher,
+            access_tokens: ports.access_tokens,
+            refresh_tokens: ports.refresh_tokens,
+            attempts: ports.attempts,
+            uow: ports.uow,
+            audit: ports.audit,
+            clock: ports.clock,
             policy,
         }
     }
 
     /// Checks the password and opens a new session (a new refresh-token family).
-    pub async fn login(&self, input: LoginInput) -> DomainResult<TokenPair> {
+    pub async fn login(&self, input: LoginInput, meta: &RequestMeta) -> DomainResult<TokenPair> {
         let now = self.clock.now();
         let login = validation::normalise_login(&input.login);
         let login_key = format!("login:{login}");
-        let address_key = input.client_address.as_ref().map(|a| format!("addr:{a}"));
+        let address_key = meta.ip_address.as_ref().map(|a| format!("addr:{a}"));
 
-        self.ensure_not_throttled(&login_key, self.policy.max_failures_per_login, now)
-            .await?;
+        let mut throttled = self
+            .throttled(&login_key, self.policy.max_failures_per_login, now)
+            .await;
         if let Some(key) = &address_key {
-            self.ensure_not_throttled(key, self.policy.max_failures_per_address, now)
+            throttled = throttled.or(self
+                .throttled(key, self.policy.max_failures_per_address, now)
+                .await);
+        }
+        if let Some(retry_after_secs) = throttled {
+            self.record_failed_login(None, &login, "rate_limited", meta, now)
                 .await?;
+            return Err(DomainError::RateLimited { retry_after_secs });
         }
 
-        let account = self.accounts.find_by_login(&login).await?;
+        // A login with control characters cannot exist; it is not looked up at all.
+        let account = if validation::is_plain_text(&login) {
+            self.accounts.find_by_login(&login).await?
+        } else {
+            None
+        };
         let stored_hash = account.as_ref().map(|a| a.password_hash.clone());
         let password_ok = self.hasher.verify(&input.password, stored_hash).await?;
         let account = match account {
             Some(account) if password_ok => account,
-            _ => {
+            account => {
                 self.attempts.record_failure(&login_key, now).await;
                 if let Some(key) = &address_key {
                     self.attempts.record_failure(key, now).await;
                 }
+                self.record_failed_login(
+                    account.as_ref(),
+                    &login,
+                    "invalid_credentials",
+                    meta,
+                    now,
+                )
+                .await?;
                 return Err(DomainError::Unauthenticated(INVALID_CREDENTIALS.into()));
             }
         };
         // The password was right, so saying why the account is refused reveals nothing.
         if let Some(reason) = account.access_refusal() {
+            let code = if account.is_active {
+                "blocked"
+            } else {
+                "deactivated"
+            };
+            self.record_failed_login(Some(&account), &login, code, meta, now)
+                .await?;
             return Err(DomainError::Forbidden(reason.into()));
         }
         self.attempts.clear(&login_key).await;
-        self.accounts.touch_last_activity(account.id, now).await?;
-        self.issue_pair(&account, Uuid::now_v7(), now).await
+
+        let mut tx = self.uow.begin().await?;
+        self.accounts
+            .touch_last_activity(tx.as_mut(), account.id, now)
+            .await?;
+        let pair = self
+            .issue_pair(tx.as_mut(), &account, Uuid::now_v7(), now)
+            .await?;
+        let event = self
+            .account_event(&account, AuditAction::Login)
+            .details(json!({"method": "password"}))
+            .meta(meta);
+        self.audit.append(tx.as_mut(), event, now).await?;
+        tx.commit().await?;
+        Ok(pair)
     }
 
     /// Exchanges a refresh token for a new pair. The old token is spent; presenting a spent
     /// token again revokes its whole family (the session was stolen or leaked).
-    pub async fn refresh(&self, refresh_token: &str) -> DomainResult<TokenPair> {
+    pub async fn refresh(
+        &self,
+        refresh_token: &str,
+        meta: &RequestMeta,
+    ) -> DomainResult<TokenPair> {
         let now = self.clock.now();
-        match self.refresh_tokens.spend(refresh_token, now).await? {
-            RefreshOutcome::Fresh { account_id, family } => {
-                let account = self
-                    .accounts
-                    .find_by_id(account_id)
-                    .await?
-                    .ok_or_else(|| DomainError::Unauthenticated(INVALID_REFRESH.into()))?;
-                if let Some(reason) = account.access_refusal() {
-                    self.refresh_tokens.revoke_family(family, now).await?;
-                    return Err(DomainError::Unauthenticated(reason.into()));
-                }
-                self.issue_pair(&account, family, now).await
-            }
-            RefreshOutcome::Replayed { family, .. } => {
-                self.refresh_tokens.revoke_family(family, now).await?;
-                Err(DomainError::Unauthenticated(
-                    "the refresh token was already used; the session has been revoked".into(),
-                ))
-            }
-            RefreshOutcome::Invalid => Err(DomainError::Unauthenticated(INVALID_REFRESH.into())),
+        let state = self.live_or_replayed(refresh_token, now).await?;
+        let account = self
+            .accounts
+            .find_by_id(state.account_id)
+            .await?
+            .ok_or_else(|| DomainError::Unauthenticated(INVALID_REFRESH.into()))?;
+        if state.used {
+            self.revoke(&state, &account, AuditAction::TokenReuse, meta, now)
+                .await?;
+            return Err(DomainError::Unauthenticated(
+                "the refresh token was already used; the session has been revoked".into(),
+            ));
         }
+        if let Some(reason) = account.access_refusal() {
+            self.revoke(&state, &account, AuditAction::Logout, meta, now)
+                .await?;
+            return Err(DomainError::Unauthenticated(reason.into()));
+        }
+
+        let mut tx = self.uow.begin().await?;
+        if !self
+            .refresh_tokens
+            .spend(tx.as_mut(), state.id, now)
+            .await?
+        {
+            // A concurrent request spent it first: the same token was used twice.
+            drop(tx);
+            self.revoke(&state, &account, AuditAction::TokenReuse, meta, now)
+                .await?;
+            return Err(DomainError::Unauthenticated(
+                "the refresh token was already used; the session has been revoked".into(),
+            ));
+        }
+        let pair = self
+            .issue_pair(tx.as_mut(), &account, state.family, now)
+            .await?;
+        let event = self
+            .account_event(&account, AuditAction::TokenRefresh)
+            .meta(meta);
+        self.audit.append(tx.as_mut(), event, now).await?;
+        tx.commit().await?;
+        Ok(pair)
     }
 
-    /// Ends the session the refresh token belongs to. Idempotent: an unknown or already
-    /// revoked token is not an error, the session is over either way.
-    pub async fn logout(&self, refresh_token: &str) -> DomainResult<()> {
+    /// Ends the session the refresh token belongs to. Idempotent: an unknown, expired or
+    /// already revoked token is not an error, the session is over either way.
+    pub async fn logout(&self, refresh_token: &str, meta: &RequestMeta) -> DomainResult<()> {
         let now = self.clock.now();
-        match self.refresh_tokens.spend(refresh_token, now).await? {
-            RefreshOutcome::Fresh { family, .. } | RefreshOutcome::Replayed { family, .. } => {
-                self.refresh_tokens.revoke_family(family, now).await
-            }
-            RefreshOutcome::Invalid => Ok(()),
+        let Ok(state) = self.live_or_replayed(refresh_token, now).await else {
+            return Ok(());
+        };
+        if let Some(account) = self.accounts.find_by_id(state.account_id).await? {
+            self.revoke(&state, &account, AuditAction::Logout, meta, now)
+                .await?;
         }
+        Ok(())
     }
 
     /// Resolves an access token to the acting account, re-reading the account so that a
@@ -178,29 +254,90 @@ impl AuthService {
         if let Some(reason) = account.access_refusal() {
             return Err(DomainError::Unauthenticated(reason.into()));
         }
-        Ok((account.actor(), account))
+        let grants = self.accounts.grants(account.id).await?;
+        Ok((account.actor(grants), account))
     }
 
-    async fn ensure_not_throttled(
+    /// The stored token, unless it is unknown or expired (then `Unauthenticated`).
+    async fn live_or_replayed(
         &self,
-        key: &str,
-        max_failures: u32,
+        token: &str,
+        now: OffsetDateTime,
+    ) -> DomainResult<RefreshTokenState> {
+        match self.refresh_tokens.find(token).await? {
+            Some(state) if state.expires_at > now => Ok(state),
+            _ => Err(DomainError::Unauthenticated(INVALID_REFRESH.into())),
+        }
+    }
+
+    /// Revokes the token's whole family and records why.
+    async fn revoke(
+        &self,
+        state: &RefreshTokenState,
+        account: &Account,
+        action: AuditAction,
+        meta: &RequestMeta,
         now: OffsetDateTime,
     ) -> DomainResult<()> {
+        let mut tx = self.uow.begin().await?;
+        self.refresh_tokens
+            .revoke_family(tx.as_mut(), state.family, now)
+            .await?;
+        let event = self
+            .account_event(account, action)
+            .details(json!({"session": state.family}))
+            .meta(meta);
+        self.audit.append(tx.as_mut(), event, now).await?;
+        tx.commit().await
+    }
+
+    async fn record_failed_login(
+        &self,
+        account: Option<&Account>,
+        login: &str,
+        reason: &str,
+        meta: &RequestMeta,
+        now: OffsetDateTime,
+    ) -> DomainResult<()> {
+        let event = match account {
+            Some(account) => self.account_event(account, AuditAction::LoginFailed),
+            None => AuditEvent::system(AuditAction::LoginFailed, RESOURCE_ACCOUNT),
+        };
+        let login: String = login.chars().take(validation::LOGIN_LOG_MAX).collect();
+        let event = event
+            .details(json!({"login": login, "reason": reason}))
+            .meta(meta);
+        let mut tx = self.uow.begin().await?;
+        self.audit.append(tx.as_mut(), event, now).await?;
+        tx.commit().await
+    }
+
+    /// An event about `account`, attributed to it (it is the one logging in or out).
+    fn account_event(&self, account: &Account, action: AuditAction) -> AuditEvent {
+        AuditEvent::by(
+            &account.actor(Vec::new()),
+            action,
+            RESOURCE_ACCOUNT,
+            account.id,
+        )
+    }
+
+    /// Seconds to wait if `key` has used up its failures, `None` if it may try.
+    async fn throttled(&self, key: &str, max_failures: u32, now: OffsetDateTime) -> Option<u64> {
         let window = self
             .attempts
             .failures_since(key, now - self.policy.failure_window)
             .await;
         if window.count < max_failures {
-            return Ok(());
+            return None;
         }
         let frees_at = window.oldest.unwrap_or(now) + self.policy.failure_window;
-        let retry_after_secs = (frees_at - now).whole_seconds().max(1) as u64;
-        Err(DomainError::RateLimited { retry_after_secs })
+        Some((frees_at - now).whole_seconds().max(1) as u64)
     }
 
     async fn issue_pair(
         &self,
+        tx: &mut dialix_kernel::Tx,
         account: &Account,
         family: Uuid,
         now: OffsetDateTime,
@@ -212,7 +349,13 @@ impl AuthService {
         })?;
         let refresh_token = self
             .refresh_tokens
-            .issue(account.id, family, now, now + self.policy.refresh_token_ttl)
+            .issue(
+                tx,
+                account.id,
+                family,
+                now,
+                now + self.policy.refresh_token_ttl,
+            )
             .await?;
         Ok(TokenPair {
             access_token,
@@ -224,7 +367,8 @@ impl AuthService {
 
 #[cfg(test)]
 mod tests {
-    use dialix_kernel::{AccountId, MockClock, Role};
+    use dialix_audit::MockAuditLog;
+    use dialix_kernel::{AccountId, MockClock, Role, noop_unit_of_work};
     use mockall::predicate::eq;
     use time::macros::datetime;
 
@@ -259,6 +403,7 @@ mod tests {
         access: MockAccessTokens,
         refresh: MockRefreshTokens,
         attempts: MockLoginAttempts,
+        audit: MockAuditLog,
     }
 
     impl Mocks {
@@ -269,6 +414,7 @@ mod tests {
                 access: MockAccessTokens::new(),
                 refresh: MockRefreshTokens::new(),
                 attempts: MockLoginAttempts::new(),
+                audit: MockAuditLog::new(),
             }
         }
 
@@ -276,12 +422,16 @@ mod tests {
             let mut clock = MockClock::new();
             clock.expect_now().return_const(NOW);
             AuthService::new(
-                Arc::new(self.accounts),
-                Arc::new(self.hasher),
-                Arc::new(self.access),
-                Arc::new(self.refresh),
-                Arc::new(self.attempts),
-                Arc::new(clock),
+                AuthPorts {
+                    accounts: Arc::new(self.accounts),
+                    hasher: Arc::new(self.hasher),
+                    access_tokens: Arc::new(self.access),
+                    refresh_tokens: Arc::new(self.refresh),
+                    attempts: Arc::new(self.attempts),
+                    uow: Arc::new(noop_unit_of_work()),
+                    audit: Arc::new(self.audit),
+                    clock: Arc::new(clock),
+                },
                 AuthPolicy::default(),
             )
         }
@@ -291,18 +441,34 @@ mod tests {
                 .expect_failures_since()
                 .returning(|_, _| FailureWindow::default());
         }
+
+        /// Expects exactly one audit entry, with this action.
+        fn audits(&mut self, action: AuditAction) {
+            self.audit
+                .expect_append()
+                .withf(move |_, event, at| event.action == action && *at == NOW)
+                .times(1)
+                .returning(|_, _, _| Ok(()));
+        }
     }
 
     fn login(login: &str, password: &str) -> LoginInput {
         LoginInput {
             login: login.into(),
             password: password.into(),
-            client_address: Some("10.0.0.1".into()),
+        }
+    }
+
+    fn meta() -> RequestMeta {
+        RequestMeta {
+            request_id: Some("req-1".into()),
+            ip_address: Some("10.0.0.1".into()),
+            user_agent: None,
         }
     }
 
     #[tokio::test]
-    async fn a_correct_password_opens_a_session() {
+    async fn a_correct_password_opens_a_session_and_is_audited() {
         let stored = account(false);
         let id = stored.id;
         let mut mocks = Mocks::new();
@@ -325,8 +491,8 @@ mod tests {
         mocks
             .accounts
             .expect_touch_last_activity()
-            .with(eq(id), eq(NOW))
-            .returning(|_, _| Ok(()));
+            .withf(move |_, account, at| *account == id && *at == NOW)
+            .returning(|_, _, _| Ok(()));
         mocks
             .access
             .expect_issue()
@@ -335,12 +501,22 @@ mod tests {
         mocks
             .refresh
             .expect_issue()
-            .withf(move |a, _, _, exp| *a == id && *exp == NOW + Duration::days(30))
-            .returning(|_, _, _, _| Ok("refresh".into()));
+            .withf(move |_, a, _, _, exp| *a == id && *exp == NOW + Duration::days(30))
+            .returning(|_, _, _, _, _| Ok("refresh".into()));
+        mocks
+            .audit
+            .expect_append()
+            .withf(move |_, event, _| {
+                event.action == AuditAction::Login
+                    && event.user_id == Some(id)
+                    && event.meta.request_id.as_deref() == Some("req-1")
+            })
+            .times(1)
+            .returning(|_, _, _| Ok(()));
 
         let pair = mocks
             .service()
-            .login(login("  OP@Dialix.uz ", "secret-pass"))
+            .login(login("  OP@Dialix.uz ", "secret-pass"), &meta())
             .await
             .unwrap();
         assert_eq!(pair.access_token, "access");
@@ -349,7 +525,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn unknown_login_and_wrong_password_fail_alike_and_count_as_failures() {
+    async fn unknown_login_and_wrong_password_fail_alike_are_counted_and_audited() {
         for known in [true, false] {
             let mut mocks = Mocks::new();
             mocks.no_recent_failures();
@@ -374,10 +550,21 @@ mod tests {
                 .with(eq("addr:10.0.0.1"), eq(NOW))
                 .times(1)
                 .return_const(());
+            mocks
+                .audit
+                .expect_append()
+                .withf(move |_, event, _| {
+                    event.action == AuditAction::LoginFailed
+                        && event.user_id.is_some() == known
+                        && event.details["reason"] == "invalid_credentials"
+                        && !event.details.to_string().contains("wrong")
+                })
+                .times(1)
+                .returning(|_, _, _| Ok(()));
 
             let error = mocks
                 .service()
-                .login(login("op@dialix.uz", "wrong"))
+                .login(login("op@dialix.uz", "wrong"), &meta())
                 .await
                 .unwrap_err();
             assert_eq!(
@@ -397,10 +584,11 @@ mod tests {
             .returning(|_| Ok(Some(account(true))));
         mocks.hasher.expect_verify().returning(|_, _| Ok(true));
         mocks.access.expect_issue().never();
+        mocks.audits(AuditAction::LoginFailed);
 
         let error = mocks
             .service()
-            .login(login("op", "secret-pass"))
+            .login(login("op", "secret-pass"), &meta())
             .await
             .unwrap_err();
         assert_eq!(
@@ -420,12 +608,17 @@ mod tests {
                 count: 5,
                 oldest: Some(NOW - Duration::minutes(10)),
             });
+        mocks
+            .attempts
+            .expect_failures_since()
+            .returning(|_, _| FailureWindow::default());
         mocks.accounts.expect_find_by_login().never();
         mocks.hasher.expect_verify().never();
+        mocks.audits(AuditAction::LoginFailed);
 
         let error = mocks
             .service()
-            .login(login("op", "guess"))
+            .login(login("op", "guess"), &meta())
             .await
             .unwrap_err();
         assert_eq!(
@@ -436,53 +629,107 @@ mod tests {
         );
     }
 
-    #[tokio::test]
-    async fn replaying_a_spent_refresh_token_revokes_the_session() {
-        let family = Uuid::now_v7();
-        let mut mocks = Mocks::new();
-        mocks.refresh.expect_spend().returning(move |_, _| {
-            Ok(RefreshOutcome::Replayed {
-                account_id: AccountId::generate(),
-                family,
-            })
-        });
-        mocks
-            .refresh
-            .expect_revoke_family()
-            .with(eq(family), eq(NOW))
-            .times(1)
-            .returning(|_, _| Ok(()));
-        mocks.refresh.expect_issue().never();
-
-        let error = mocks.service().refresh("old").await.unwrap_err();
-        assert!(matches!(error, DomainError::Unauthenticated(_)));
+    fn token_state(account_id: AccountId, used: bool) -> RefreshTokenState {
+        RefreshTokenState {
+            id: Uuid::now_v7(),
+            account_id,
+            family: Uuid::now_v7(),
+            expires_at: NOW + Duration::days(1),
+            used,
+        }
     }
 
     #[tokio::test]
-    async fn a_fresh_refresh_token_rotates_within_its_family() {
+    async fn replaying_a_spent_refresh_token_revokes_the_session() {
         let stored = account(false);
-        let id = stored.id;
-        let family = Uuid::now_v7();
+        let state = token_state(stored.id, true);
+        let family = state.family;
         let mut mocks = Mocks::new();
-        mocks.refresh.expect_spend().returning(move |_, _| {
-            Ok(RefreshOutcome::Fresh {
-                account_id: id,
-                family,
-            })
-        });
+        mocks
+            .refresh
+            .expect_find()
+            .returning(move |_| Ok(Some(state)));
         mocks
             .accounts
             .expect_find_by_id()
             .returning(move |_| Ok(Some(stored.clone())));
+        mocks
+            .refresh
+            .expect_revoke_family()
+            .withf(move |_, f, at| *f == family && *at == NOW)
+            .times(1)
+            .returning(|_, _, _| Ok(()));
+        mocks.refresh.expect_issue().never();
+        mocks.audits(AuditAction::TokenReuse);
+
+        let error = mocks.service().refresh("old", &meta()).await.unwrap_err();
+        assert!(matches!(error, DomainError::Unauthenticated(_)));
+    }
+
+    #[tokio::test]
+    async fn losing_a_race_to_spend_a_token_counts_as_a_replay() {
+        let stored = account(false);
+        let state = token_state(stored.id, false);
+        let mut mocks = Mocks::new();
+        mocks
+            .refresh
+            .expect_find()
+            .returning(move |_| Ok(Some(state)));
+        mocks
+            .accounts
+            .expect_find_by_id()
+            .returning(move |_| Ok(Some(stored.clone())));
+        mocks.refresh.expect_spend().returning(|_, _, _| Ok(false));
+        mocks
+            .refresh
+            .expect_revoke_family()
+            .times(1)
+            .returning(|_, _, _| Ok(()));
+        mocks.refresh.expect_issue().never();
+        mocks.audits(AuditAction::TokenReuse);
+
+        assert!(mocks.service().refresh("r1", &meta()).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn a_live_refresh_token_rotates_within_its_family() {
+        let stored = account(false);
+        let state = token_state(stored.id, false);
+        let family = state.family;
+        let mut mocks = Mocks::new();
+        mocks
+            .refresh
+            .expect_find()
+            .returning(move |_| Ok(Some(state)));
+        mocks
+            .accounts
+            .expect_find_by_id()
+            .returning(move |_| Ok(Some(stored.clone())));
+        mocks.refresh.expect_spend().returning(|_, _, _| Ok(true));
         mocks.access.expect_issue().returning(|_| Ok("a2".into()));
         mocks
             .refresh
             .expect_issue()
-            .withf(move |_, f, _, _| *f == family)
-            .returning(|_, _, _, _| Ok("r2".into()));
+            .withf(move |_, _, f, _, _| *f == family)
+            .returning(|_, _, _, _, _| Ok("r2".into()));
+        mocks.audits(AuditAction::TokenRefresh);
 
-        let pair = mocks.service().refresh("r1").await.unwrap();
+        let pair = mocks.service().refresh("r1", &meta()).await.unwrap();
         assert_eq!(pair.refresh_token, "r2");
+    }
+
+    #[tokio::test]
+    async fn an_expired_refresh_token_is_refused_without_side_effects() {
+        let mut state = token_state(AccountId::generate(), false);
+        state.expires_at = NOW;
+        let mut mocks = Mocks::new();
+        mocks
+            .refresh
+            .expect_find()
+            .returning(move |_| Ok(Some(state)));
+        mocks.refresh.expect_spend().never();
+        mocks.audit.expect_append().never();
+        assert!(mocks.service().refresh("old", &meta()).await.is_err());
     }
 
     #[tokio::test]

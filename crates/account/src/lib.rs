@@ -11,15 +11,18 @@ mod ports;
 mod service;
 mod validation;
 
-pub use auth::{AuthPolicy, AuthService, LoginInput, TokenPair};
+pub use auth::{AuthPolicy, AuthPorts, AuthService, LoginInput, TokenPair};
 pub use model::{Account, NewAccount};
 pub use ports::{
     AccessClaims, AccessTokens, AccountRepository, CompanyDirectory, FailureWindow, LoginAttempts,
-    PasswordHasher, RefreshOutcome, RefreshTokens,
+    PasswordHasher, RefreshTokenState, RefreshTokens,
 };
 #[cfg(any(test, feature = "mock"))]
 pub use ports::{
     MockAccessTokens, MockAccountRepository, MockCompanyDirectory, MockLoginAttempts,
     MockPasswordHasher, MockRefreshTokens,
 };
-pub use service::{AccountService, PasswordPolicy};
+pub use service::{AccountPorts, AccountService, PasswordPolicy};
+
+/// The resource type of accounts in the activity log.
+pub const RESOURCE_ACCOUNT: &str = "account";

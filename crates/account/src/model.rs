@@ -1,4 +1,4 @@
-use dialix_kernel::{AccountId, Actor, CompanyId, Role};
+use dialix_kernel::{AccountId, Actor, CompanyGrant, CompanyId, Role};
 use time::OffsetDateTime;
 
 /// A stored account. `password_hash` is an argon2id PHC string and never leaves the service
@@ -33,11 +33,12 @@ impl Account {
         }
     }
 
-    pub fn actor(&self) -> Actor {
+    pub fn actor(&self, grants: Vec<CompanyGrant>) -> Actor {
         Actor {
             account_id: self.id,
             role: self.role,
             company_id: self.company_id,
+            grants,
         }
     }
 }

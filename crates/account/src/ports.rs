@@ -1,22 +1,29 @@
 use async_trait::async_trait;
-use dialix_kernel::{AccountId, CompanyId, DomainResult};
+use dialix_kernel::{AccountId, CompanyGrant, CompanyId, DomainResult, Tx};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::Account;
 
-/// Account storage.
+/// Account storage. Writes take the caller's transaction.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait AccountRepository: Send + Sync {
     /// Stores a new account. A clash on email or username that slipped past the service's
     /// checks (a concurrent insert) is reported as `DomainError::Conflict`.
-    async fn insert(&self, account: &Account) -> DomainResult<()>;
+    async fn insert(&self, tx: &mut Tx, account: &Account) -> DomainResult<()>;
     async fn find_by_id(&self, id: AccountId) -> DomainResult<Option<Account>>;
     /// Finds the account whose email or username equals `login` (already lower-cased).
     async fn find_by_login(&self, login: &str) -> DomainResult<Option<Account>>;
     /// Stamps `last_activity`.
-    async fn touch_last_activity(&self, id: AccountId, at: OffsetDateTime) -> DomainResult<()>;
+    async fn touch_last_activity(
+        &self,
+        tx: &mut Tx,
+        id: AccountId,
+        at: OffsetDateTime,
+    ) -> DomainResult<()>;
+    /// The companies this account administers, with its permissions in each.
+    async fn grants(&self, id: AccountId) -> DomainResult<Vec<CompanyGrant>>;
 }
 
 /// What the account rules need to know about companies, without depending on their storage.
@@ -52,15 +59,15 @@ pub trait AccessTokens: Send + Sync {
     fn verify(&self, token: &str, now: OffsetDateTime) -> DomainResult<AccessClaims>;
 }
 
-/// What presenting a refresh token found.
+/// A stored refresh token, found by its plaintext.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RefreshOutcome {
-    /// The token was live and is now spent; a new one of the same family may be issued.
-    Fresh { account_id: AccountId, family: Uuid },
-    /// The token had already been spent or revoked: someone replays it.
-    Replayed { account_id: AccountId, family: Uuid },
-    /// Unknown or expired.
-    Invalid,
+pub struct RefreshTokenState {
+    pub id: Uuid,
+    pub account_id: AccountId,
+    pub family: Uuid,
+    pub expires_at: OffsetDateTime,
+    /// Spent by a refresh, or revoked by a logout or a detected replay.
+    pub used: bool,
 }
 
 /// Opaque, rotating refresh tokens. Only a hash of each token is stored; tokens issued from
@@ -71,14 +78,21 @@ pub trait RefreshTokens: Send + Sync {
     /// Creates and stores a token of `family`, returning its plaintext (shown once).
     async fn issue(
         &self,
+        tx: &mut Tx,
         account_id: AccountId,
         family: Uuid,
         issued_at: OffsetDateTime,
         expires_at: OffsetDateTime,
     ) -> DomainResult<String>;
-    /// Spends the token atomically: of two concurrent uses only one sees `Fresh`.
-    async fn spend(&self, token: &str, now: OffsetDateTime) -> DomainResult<RefreshOutcome>;
-    async fn revoke_family(&self, family: Uuid, at: OffsetDateTime) -> DomainResult<()>;
+    async fn find(&self, token: &str) -> DomainResult<Option<RefreshTokenState>>;
+    /// Marks the token spent if it is still live; `false` if someone else got there first.
+    async fn spend(&self, tx: &mut Tx, id: Uuid, at: OffsetDateTime) -> DomainResult<bool>;
+    async fn revoke_family(
+        &self,
+        tx: &mut Tx,
+        family: Uuid,
+        at: OffsetDateTime,
+    ) -> DomainResult<()>;
 }
 
 /// Failed login attempts seen for one key (an account login or a client address).

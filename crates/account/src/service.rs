@@ -1,9 +1,13 @@
 use std::sync::Arc;
 
-use dialix_kernel::{AccountId, Actor, Clock, DomainError, DomainResult, FieldErrors, Role};
+use dialix_audit::{AuditAction, AuditEvent, AuditLog};
+use dialix_kernel::{
+    AccountId, Actor, Clock, DomainError, DomainResult, FieldErrors, RequestMeta, Role, UnitOfWork,
+};
+use serde_json::json;
 
 use crate::ports::{AccountRepository, CompanyDirectory, PasswordHasher};
-use crate::{Account, NewAccount, validation};
+use crate::{Account, NewAccount, RESOURCE_ACCOUNT, validation};
 
 /// The language new accounts start with (the product's home market).
 const DEFAULT_LANGUAGE: &str = "uz";
@@ -20,28 +24,36 @@ impl Default for PasswordPolicy {
     }
 }
 
-/// Account management use cases.
+/// Account management use cases; every change is audited in its own transaction.
 pub struct AccountService {
     accounts: Arc<dyn AccountRepository>,
     companies: Arc<dyn CompanyDirectory>,
     hasher: Arc<dyn PasswordHasher>,
+    uow: Arc<dyn UnitOfWork>,
+    audit: Arc<dyn AuditLog>,
     clock: Arc<dyn Clock>,
     password_policy: PasswordPolicy,
 }
 
+/// The adapters `AccountService` works through.
+pub struct AccountPorts {
+    pub accounts: Arc<dyn AccountRepository>,
+    pub companies: Arc<dyn CompanyDirectory>,
+    pub hasher: Arc<dyn PasswordHasher>,
+    pub uow: Arc<dyn UnitOfWork>,
+    pub audit: Arc<dyn AuditLog>,
+    pub clock: Arc<dyn Clock>,
+}
+
 impl AccountService {
-    pub fn new(
-        accounts: Arc<dyn AccountRepository>,
-        companies: Arc<dyn CompanyDirectory>,
-        hasher: Arc<dyn PasswordHasher>,
-        clock: Arc<dyn Clock>,
-        password_policy: PasswordPolicy,
-    ) -> Self {
+    pub fn new(ports: AccountPorts, password_policy: PasswordPolicy) -> Self {
         Self {
-            accounts,
-            companies,
-            hasher,
-            clock,
+            accounts: ports.accounts,
+            companies: ports.companies,
+            hasher: ports.hasher,
+            uow: ports.uow,
+            audit: ports.audit,
+            clock: ports.clock,
             password_policy,
         }
     }
@@ -55,13 +67,18 @@ impl AccountService {
     }
 
     /// Creates an account; platform admins only.
-    pub async fn create(&self, actor: &Actor, input: NewAccount) -> DomainResult<Account> {
+    pub async fn create(
+        &self,
+        actor: &Actor,
+        input: NewAccount,
+        meta: &RequestMeta,
+    ) -> DomainResult<Account> {
         if !actor.is_platform_admin() {
             return Err(DomainError::Forbidden(
                 "only a platform administrator may create accounts".into(),
             ));
         }
-        self.create_unchecked(input).await
+        self.create_unchecked(Some(actor), input, meta).await
     }
 
     /// Makes sure a platform admin with `email` exists, so a fresh installation can be used.
@@ -80,18 +97,28 @@ impl AccountService {
             .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
             .take(validation::USERNAME_MAX)
             .collect();
-        self.create_unchecked(NewAccount {
-            email,
-            username,
-            password: password.to_owned(),
-            role: Role::Admin,
-            company_id: None,
-        })
+        self.create_unchecked(
+            None,
+            NewAccount {
+                email,
+                username,
+                password: password.to_owned(),
+                role: Role::Admin,
+                company_id: None,
+            },
+            &RequestMeta::system(),
+        )
         .await?;
         Ok(true)
     }
 
-    async fn create_unchecked(&self, input: NewAccount) -> DomainResult<Account> {
+    /// Creates the account; `actor` is `None` for the start-up bootstrap.
+    async fn create_unchecked(
+        &self,
+        actor: Option<&Actor>,
+        input: NewAccount,
+        meta: &RequestMeta,
+    ) -> DomainResult<Account> {
         let email = validation::normalise_login(&input.email);
         let username = validation::normalise_login(&input.username);
         let mut errors = FieldErrors::new();
@@ -137,14 +164,33 @@ impl AccountService {
             created_at: now,
             updated_at: now,
         };
-        self.accounts.insert(&account).await?;
+        let event = match actor {
+            Some(actor) => AuditEvent::by(actor, AuditAction::Create, RESOURCE_ACCOUNT, account.id),
+            None => AuditEvent {
+                resource_id: Some(account.id.to_string()),
+                ..AuditEvent::system(AuditAction::Create, RESOURCE_ACCOUNT)
+            },
+        }
+        .details(json!({
+            "email": account.email,
+            "username": account.username,
+            "role": account.role.as_str(),
+            "company_id": account.company_id,
+            "bootstrap": actor.is_none(),
+        }))
+        .meta(meta);
+        let mut tx = self.uow.begin().await?;
+        self.accounts.insert(tx.as_mut(), &account).await?;
+        self.audit.append(tx.as_mut(), event, now).await?;
+        tx.commit().await?;
         Ok(account)
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use dialix_kernel::{CompanyId, MockClock};
+    use dialix_audit::MockAuditLog;
+    use dialix_kernel::{CompanyId, MockClock, noop_unit_of_work};
     use time::macros::datetime;
 
     use super::*;
@@ -155,6 +201,7 @@ mod tests {
             account_id: AccountId::generate(),
             role: Role::Admin,
             company_id: None,
+            grants: vec![],
         }
     }
 
@@ -173,15 +220,28 @@ mod tests {
         companies: MockCompanyDirectory,
         hasher: MockPasswordHasher,
     ) -> AccountService {
+        service_auditing(accounts, companies, hasher, MockAuditLog::new())
+    }
+
+    fn service_auditing(
+        accounts: MockAccountRepository,
+        companies: MockCompanyDirectory,
+        hasher: MockPasswordHasher,
+        audit: MockAuditLog,
+    ) -> AccountService {
         let mut clock = MockClock::new();
         clock
             .expect_now()
             .return_const(datetime!(2026-11-26 12:00 UTC));
         AccountService::new(
-            Arc::new(accounts),
-            Arc::new(companies),
-            Arc::new(hasher),
-            Arc::new(clock),
+            AccountPorts {
+                accounts: Arc::new(accounts),
+                companies: Arc::new(companies),
+                hasher: Arc::new(hasher),
+                uow: Arc::new(noop_unit_of_work()),
+                audit: Arc::new(audit),
+                clock: Arc::new(clock),
+            },
             PasswordPolicy::default(),
         )
     }
@@ -199,7 +259,7 @@ mod tests {
             MockCompanyDirectory::new(),
             MockPasswordHasher::new(),
         )
-        .create(&user, input())
+        .create(&user, input(), &RequestMeta::system())
         .await
         .unwrap_err();
         assert!(matches!(error, DomainError::Forbidden(_)));
@@ -220,7 +280,7 @@ mod tests {
         };
         let Err(DomainError::Validation(errors)) =
             service(accounts, companies, MockPasswordHasher::new())
-                .create(&admin(), bad)
+                .create(&admin(), bad, &RequestMeta::system())
                 .await
         else {
             panic!("expected a validation error");
@@ -242,7 +302,7 @@ mod tests {
             MockCompanyDirectory::new(),
             MockPasswordHasher::new(),
         )
-        .create(&admin(), input())
+        .create(&admin(), input(), &RequestMeta::system())
         .await
         .unwrap_err();
         assert!(matches!(
@@ -257,7 +317,7 @@ mod tests {
         accounts.expect_find_by_login().returning(|_| Ok(None));
         accounts
             .expect_insert()
-            .withf(|a| {
+            .withf(|_, a| {
                 a.email == "new.user@dialix.uz"
                     && a.username == "new.user"
                     && a.password_hash == "hashed"
@@ -265,14 +325,24 @@ mod tests {
                     && !a.is_blocked
             })
             .times(1)
-            .returning(|_| Ok(()));
+            .returning(|_, _| Ok(()));
         let mut hasher = MockPasswordHasher::new();
         hasher
             .expect_hash()
             .withf(|p| p == "long enough")
             .returning(|_| Ok("hashed".into()));
-        let created = service(accounts, MockCompanyDirectory::new(), hasher)
-            .create(&admin(), input())
+        let mut audit = MockAuditLog::new();
+        audit
+            .expect_append()
+            .withf(|_, event, _| {
+                event.action == dialix_audit::AuditAction::Create
+                    && event.details["email"] == "new.user@dialix.uz"
+                    && !event.details.to_string().contains("long enough")
+            })
+            .times(1)
+            .returning(|_, _, _| Ok(()));
+        let created = service_auditing(accounts, MockCompanyDirectory::new(), hasher, audit)
+            .create(&admin(), input(), &RequestMeta::system())
             .await
             .unwrap();
         assert_eq!(created.role, Role::User);

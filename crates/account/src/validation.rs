@@ -7,6 +7,14 @@ const EMAIL_MAX: usize = 254;
 /// Long enough for any passphrase, short enough that hashing it is not a denial of service.
 pub const PASSWORD_MAX: usize = 256;
 
+/// How much of an attempted login a failed-login audit entry keeps.
+pub const LOGIN_LOG_MAX: usize = 254;
+
+/// Free of control characters (which also keeps NUL away from PostgreSQL, which refuses it).
+pub fn is_plain_text(value: &str) -> bool {
+    !value.chars().any(char::is_control)
+}
+
 /// Logins (emails and usernames) are case-insensitive.
 pub fn normalise_login(value: &str) -> String {
     value.trim().to_lowercase()
@@ -14,7 +22,7 @@ pub fn normalise_login(value: &str) -> String {
 
 pub fn check_email(errors: &mut FieldErrors, email: &str) {
     let valid = email.len() <= EMAIL_MAX
-        && !email.chars().any(char::is_whitespace)
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
         && match email.split_once('@') {
             Some((local, domain)) => {
                 !local.is_empty()

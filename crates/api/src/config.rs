@@ -37,6 +37,8 @@ pub struct Config {
     /// HTTP worker threads; `None` means one per core.
     pub http_workers: Option<usize>,
     pub log_format: LogFormat,
+    /// Activity-log entries older than this are purged; `None` keeps them forever.
+    pub audit_retention: Option<Duration>,
 }
 
 /// How log lines are written: JSON for log shippers, text for a terminal.
@@ -154,6 +156,9 @@ impl Config {
                 .map(|_| positive(&get, "HTTP_WORKERS", 1))
                 .transpose()?,
             log_format,
+            audit_retention: get("AUDIT_RETENTION_DAYS")
+                .map(|_| positive(&get, "AUDIT_RETENTION_DAYS", 1i64).map(Duration::days))
+                .transpose()?,
         })
     }
 }
@@ -239,6 +244,7 @@ mod tests {
             ("JWT_SECRET", "short"),
             ("DIALIX_ENV", "staging"),
             ("HTTP_WORKERS", "0"),
+            ("AUDIT_RETENTION_DAYS", "forever"),
         ] {
             let error = config(&[(name, value)]).unwrap_err();
             assert_eq!(error.name, name, "{error}");

@@ -1,26 +1,33 @@
-//! `dialix`: `serve` (the default) runs the HTTP server; `migrate` applies migrations and exits.
+//! `dialix`: `serve` (the default) runs the HTTP server; `migrate` applies migrations and
+//! exits; `audit purge` removes old activity-log entries.
 
 use std::process::ExitCode;
 
 use dialix_api::config::Config;
-use dialix_api::startup::{Application, open_database};
+use dialix_api::startup::{Application, open_database, purge_audit_log};
 use dialix_api::telemetry;
+use time::format_description::well_known::Rfc3339;
+use time::macros::format_description;
+use time::{Date, OffsetDateTime};
 
-const USAGE: &str = "usage: dialix [serve | migrate | help]
+const USAGE: &str = "usage: dialix [serve | migrate | audit purge [--before DATE] | help]
 
-  serve     run the HTTP server (default); migrations are applied at start-up
-  migrate   apply pending database migrations and exit
+  serve                 run the HTTP server (default); migrations are applied at start-up
+  migrate               apply pending database migrations and exit
+  audit purge           remove activity-log entries older than DATE (RFC 3339, or YYYY-MM-DD
+                        for midnight UTC); without --before, older than AUDIT_RETENTION_DAYS.
+                        One summary entry records the purge; the hash chains stay verifiable.
 
 Configuration comes from environment variables and an optional .env file (see .env.example).";
 
 enum Command {
     Serve,
     Migrate,
+    AuditPurge { before: Option<OffsetDateTime> },
     Help,
 }
 
-fn parse_args() -> Result<Command, String> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+fn parse_args(args: &[String]) -> Result<Command, String> {
     match args
         .iter()
         .map(String::as_str)
@@ -29,14 +36,29 @@ fn parse_args() -> Result<Command, String> {
     {
         [] | ["serve"] => Ok(Command::Serve),
         ["migrate"] => Ok(Command::Migrate),
+        ["audit", "purge"] => Ok(Command::AuditPurge { before: None }),
+        ["audit", "purge", "--before", date] => parse_date(date)
+            .map(|before| Command::AuditPurge {
+                before: Some(before),
+            })
+            .ok_or_else(|| format!("--before {date:?} is neither RFC 3339 nor YYYY-MM-DD")),
         ["help" | "-h" | "--help"] => Ok(Command::Help),
         other => Err(format!("unknown arguments: {}", other.join(" "))),
     }
 }
 
+fn parse_date(value: &str) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(value, &Rfc3339).ok().or_else(|| {
+        Date::parse(value, format_description!("[year]-[month]-[day]"))
+            .ok()
+            .map(|date| date.midnight().assume_utc())
+    })
+}
+
 #[actix_web::main]
 async fn main() -> ExitCode {
-    let command = match parse_args() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let command = match parse_args(&args) {
         Ok(Command::Help) => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
@@ -61,7 +83,26 @@ async fn main() -> ExitCode {
             .await
             .map(|_| tracing::info!("migrations applied"))
             .map_err(|e| e.to_string()),
-        _ => match Application::build(config).await {
+        Command::AuditPurge { before } => {
+            let before = match (before, config.audit_retention) {
+                (Some(before), _) => before,
+                (None, Some(retention)) => OffsetDateTime::now_utc() - retention,
+                (None, None) => {
+                    eprintln!("error: give --before DATE or set AUDIT_RETENTION_DAYS");
+                    return ExitCode::from(2);
+                }
+            };
+            purge_audit_log(&config, before)
+                .await
+                .map(|report| {
+                    println!(
+                        "purged {} activity-log entries from {} chains (before {before})",
+                        report.deleted, report.chains
+                    )
+                })
+                .map_err(|e| e.to_string())
+        }
+        Command::Serve | Command::Help => match Application::build(config).await {
             Ok(app) => app.run_until_stopped().await.map_err(|e| e.to_string()),
             Err(error) => Err(error.to_string()),
         },
@@ -72,5 +113,32 @@ async fn main() -> ExitCode {
             eprintln!("error: {message}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(line: &str) -> Vec<String> {
+        line.split_whitespace().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn commands_parse() {
+        assert!(matches!(parse_args(&args("")), Ok(Command::Serve)));
+        assert!(matches!(parse_args(&args("migrate")), Ok(Command::Migrate)));
+        assert!(matches!(
+            parse_args(&args("audit purge")),
+            Ok(Command::AuditPurge { before: None })
+        ));
+        let Ok(Command::AuditPurge { before: Some(day) }) =
+            parse_args(&args("audit purge --before 2026-01-31"))
+        else {
+            panic!("a date parses");
+        };
+        assert_eq!(day.to_string(), "2026-01-31 0:00:00.0 +00:00:00");
+        assert!(parse_args(&args("audit purge --before 2026-13-01T00:00:00Z")).is_err());
+        assert!(parse_args(&args("frobnicate")).is_err());
     }
 }

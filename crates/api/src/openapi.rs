@@ -25,6 +25,7 @@ use crate::http::Problem;
         (name = "auth", description = "Login, token refresh, logout, the caller's account"),
         (name = "admin: users", description = "Account management by administrators"),
         (name = "companies", description = "Companies (tenants)"),
+        (name = "activity logs", description = "The audit trail of every change, tamper-evident"),
     )
 )]
 struct ApiDoc;

@@ -7,8 +7,9 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::http::{Method, header};
 use actix_web::middleware::{Condition, from_fn};
 use actix_web::{App, HttpResponse, HttpServer, web};
+use dialix_audit::PurgeReport;
 use dialix_infrastructure::{Database, DatabaseError, random_token};
-use dialix_kernel::DomainError;
+use dialix_kernel::{DomainError, RequestMeta};
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -18,7 +19,7 @@ use crate::http::{
     request_context, unknown_route,
 };
 use crate::openapi;
-use crate::state::AppState;
+use crate::state::{AppState, standalone_audit_service};
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +37,19 @@ pub async fn open_database(config: &Config) -> Result<Database, StartupError> {
     let database = Database::connect(&config.database_url).await?;
     database.migrate().await?;
     Ok(database)
+}
+
+/// Removes activity-log entries older than `before` (the `dialix audit purge` command).
+pub async fn purge_audit_log(
+    config: &Config,
+    before: time::OffsetDateTime,
+) -> Result<PurgeReport, StartupError> {
+    let database = open_database(config).await?;
+    let report = standalone_audit_service(&database)
+        .purge(before, &RequestMeta::system())
+        .await?;
+    database.close().await?;
+    Ok(report)
 }
 
 /// A bound, not yet running server.
@@ -64,6 +78,11 @@ impl Application {
             .await?
         {
             tracing::info!(email = %config.admin_email, "created the platform admin account");
+        }
+
+        if let Some(retention) = config.audit_retention {
+            let state = state.clone();
+            tokio::spawn(async move { purge_periodically(state, retention).await });
         }
 
         let doc = openapi::document();
@@ -128,6 +147,24 @@ impl Application {
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
+    }
+}
+
+/// Applies the activity-log retention period now and every six hours.
+async fn purge_periodically(state: web::Data<AppState>, retention: time::Duration) {
+    let mut ticker = tokio::time::interval(std::time::Duration::from_secs(6 * 3600));
+    loop {
+        ticker.tick().await;
+        let before = time::OffsetDateTime::now_utc() - retention;
+        match state.audit.purge(before, &RequestMeta::system()).await {
+            Ok(report) => tracing::info!(
+                deleted = report.deleted,
+                chains = report.chains,
+                %before,
+                "activity-log retention applied"
+            ),
+            Err(error) => tracing::error!(%error, "activity-log retention failed"),
+        }
     }
 }
 

@@ -2,13 +2,16 @@
 
 use std::sync::Arc;
 
-use dialix_account::{AccountService, AuthPolicy, AuthService, PasswordPolicy};
-use dialix_company::CompanyService;
+use dialix_account::{
+    AccountPorts, AccountService, AuthPolicy, AuthPorts, AuthService, PasswordPolicy,
+};
+use dialix_audit::AuditService;
+use dialix_company::{CompanyPorts, CompanyService};
 use dialix_infrastructure::{
     Argon2PasswordHasher, Database, InMemoryLoginAttempts, JwtAccessTokens, SeaOrmAccounts,
-    SeaOrmCompanies, SeaOrmRefreshTokens,
+    SeaOrmAuditLog, SeaOrmCompanies, SeaOrmRefreshTokens, SeaOrmResourceAccess, SeaOrmUnitOfWork,
 };
-use dialix_kernel::{Clock, DomainResult, SystemClock};
+use dialix_kernel::{Clock, DomainResult, SystemClock, UnitOfWork};
 
 use crate::config::Config;
 
@@ -17,6 +20,7 @@ pub struct AppState {
     pub auth: AuthService,
     pub accounts: AccountService,
     pub companies: CompanyService,
+    pub audit: AuditService,
     pub database: Database,
 }
 
@@ -27,15 +31,21 @@ impl AppState {
         database: Database,
     ) -> DomainResult<Self> {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let uow: Arc<dyn UnitOfWork> = Arc::new(SeaOrmUnitOfWork::new(database.clone()));
+        let audit_log: Arc<SeaOrmAuditLog> = Arc::new(SeaOrmAuditLog::new(database.clone()));
         let accounts = Arc::new(SeaOrmAccounts::new(database.clone()));
         let hasher = Arc::new(Argon2PasswordHasher::new().await?);
         let auth = AuthService::new(
-            accounts.clone(),
-            hasher.clone(),
-            Arc::new(JwtAccessTokens::new(jwt_secret.as_bytes())),
-            Arc::new(SeaOrmRefreshTokens::new(database.clone())),
-            Arc::new(InMemoryLoginAttempts::default()),
-            clock.clone(),
+            AuthPorts {
+                accounts: accounts.clone(),
+                hasher: hasher.clone(),
+                access_tokens: Arc::new(JwtAccessTokens::new(jwt_secret.as_bytes())),
+                refresh_tokens: Arc::new(SeaOrmRefreshTokens::new(database.clone())),
+                attempts: Arc::new(InMemoryLoginAttempts::default()),
+                uow: uow.clone(),
+                audit: audit_log.clone(),
+                clock: clock.clone(),
+            },
             AuthPolicy {
                 access_token_ttl: config.access_token_ttl,
                 refresh_token_ttl: config.refresh_token_ttl,
@@ -45,21 +55,56 @@ impl AppState {
             },
         );
         let account_service = AccountService::new(
-            accounts.clone(),
-            accounts,
-            hasher,
-            clock.clone(),
+            AccountPorts {
+                accounts: accounts.clone(),
+                companies: accounts,
+                hasher,
+                uow: uow.clone(),
+                audit: audit_log.clone(),
+                clock: clock.clone(),
+            },
             PasswordPolicy {
                 min_length: config.password_min_length,
             },
         );
-        let companies =
-            CompanyService::new(Arc::new(SeaOrmCompanies::new(database.clone())), clock);
+        let companies = CompanyService::new(CompanyPorts {
+            companies: Arc::new(SeaOrmCompanies::new(database.clone())),
+            uow: uow.clone(),
+            audit: audit_log.clone(),
+            clock: clock.clone(),
+        });
+        let audit = audit_service(&database, uow, clock);
         Ok(Self {
             auth,
             accounts: account_service,
             companies,
+            audit,
             database,
         })
     }
+}
+
+/// The activity-log service alone (the `dialix audit` command needs nothing else).
+pub fn audit_service(
+    database: &Database,
+    uow: Arc<dyn UnitOfWork>,
+    clock: Arc<dyn Clock>,
+) -> AuditService {
+    let log = Arc::new(SeaOrmAuditLog::new(database.clone()));
+    AuditService::new(
+        log.clone(),
+        log,
+        Arc::new(SeaOrmResourceAccess::new(database.clone())),
+        uow,
+        clock,
+    )
+}
+
+/// What the command line needs to run one-off jobs against the database.
+pub fn standalone_audit_service(database: &Database) -> AuditService {
+    audit_service(
+        database,
+        Arc::new(SeaOrmUnitOfWork::new(database.clone())),
+        Arc::new(SystemClock),
+    )
 }

@@ -1,4 +1,21 @@
-//! Activity log: audit events, the append-only hash-chained log and its queries (issue 3).
-//!
-//! Only the crate exists so far: its ports, services and adapters arrive with the issue
-//! that builds this part of the product (see `docs/architecture.md`).
+//! The activity log: every change (and every read of something sensitive) leaves an entry,
+//! written in the same transaction as the change through the `AuditLog` port. Entries are
+//! append-only and hash-chained per company, so editing or deleting one is detectable.
+
+mod chain;
+mod details;
+mod filter;
+mod model;
+mod ports;
+mod service;
+
+pub use chain::{BrokenLink, ChainVerifier, GENESIS_HASH, entry_hash};
+pub use details::{Changes, sanitize};
+pub use filter::{AuditFilter, AuditFilterInput};
+pub use model::{AuditAction, AuditEntry, AuditEvent, PLATFORM_CHAIN};
+pub use ports::{
+    AuditCursor, AuditLog, AuditStore, ChainHead, PurgeReport, ResourceAccess, ResourceOwner,
+};
+#[cfg(any(test, feature = "mock"))]
+pub use ports::{MockAuditLog, MockAuditStore, MockResourceAccess};
+pub use service::{AuditQuery, AuditService, VerificationReport};

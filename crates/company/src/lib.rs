@@ -9,4 +9,7 @@ pub use model::{Company, NewCompany};
 pub use ports::CompanyRepository;
 #[cfg(any(test, feature = "mock"))]
 pub use ports::MockCompanyRepository;
-pub use service::CompanyService;
+pub use service::{CompanyPorts, CompanyService};
+
+/// The resource type of companies in the activity log.
+pub const RESOURCE_COMPANY: &str = "company";

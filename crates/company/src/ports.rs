@@ -1,5 +1,5 @@
 use async_trait::async_trait;
-use dialix_kernel::{CompanyId, DomainResult};
+use dialix_kernel::{CompanyId, DomainResult, Tx};
 
 use crate::Company;
 
@@ -9,7 +9,7 @@ use crate::Company;
 pub trait CompanyRepository: Send + Sync {
     /// Stores a new company; a name clash (compared by `Company::name_key`) that slipped past
     /// the service's check is reported as `DomainError::Conflict`.
-    async fn insert(&self, company: &Company) -> DomainResult<()>;
+    async fn insert(&self, tx: &mut Tx, company: &Company) -> DomainResult<()>;
     async fn find_by_id(&self, id: CompanyId) -> DomainResult<Option<Company>>;
     async fn name_taken(&self, name_key: &str) -> DomainResult<bool>;
 }

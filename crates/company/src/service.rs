@@ -1,25 +1,49 @@
 use std::sync::Arc;
 
-use dialix_kernel::{Actor, Clock, CompanyId, DomainError, DomainResult, FieldErrors};
+use dialix_audit::{AuditAction, AuditEvent, AuditLog};
+use dialix_kernel::{
+    Actor, Clock, CompanyId, DomainError, DomainResult, FieldErrors, RequestMeta, UnitOfWork,
+};
+use serde_json::json;
 
-use crate::{Company, CompanyRepository, NewCompany};
+use crate::{Company, CompanyRepository, NewCompany, RESOURCE_COMPANY};
 
 const NAME_MAX: usize = 200;
 const DESCRIPTION_MAX: usize = 2000;
 
-/// Company use cases.
+/// Company use cases; every change is audited in its own transaction.
 pub struct CompanyService {
     companies: Arc<dyn CompanyRepository>,
+    uow: Arc<dyn UnitOfWork>,
+    audit: Arc<dyn AuditLog>,
     clock: Arc<dyn Clock>,
 }
 
+/// The adapters `CompanyService` works through.
+pub struct CompanyPorts {
+    pub companies: Arc<dyn CompanyRepository>,
+    pub uow: Arc<dyn UnitOfWork>,
+    pub audit: Arc<dyn AuditLog>,
+    pub clock: Arc<dyn Clock>,
+}
+
 impl CompanyService {
-    pub fn new(companies: Arc<dyn CompanyRepository>, clock: Arc<dyn Clock>) -> Self {
-        Self { companies, clock }
+    pub fn new(ports: CompanyPorts) -> Self {
+        Self {
+            companies: ports.companies,
+            uow: ports.uow,
+            audit: ports.audit,
+            clock: ports.clock,
+        }
     }
 
     /// Creates a company, optionally under a parent; platform admins only.
-    pub async fn create(&self, actor: &Actor, input: NewCompany) -> DomainResult<Company> {
+    pub async fn create(
+        &self,
+        actor: &Actor,
+        input: NewCompany,
+        meta: &RequestMeta,
+    ) -> DomainResult<Company> {
         if !actor.is_platform_admin() {
             return Err(DomainError::Forbidden(
                 "only a platform administrator may create companies".into(),
@@ -67,7 +91,18 @@ impl CompanyService {
             created_at: now,
             updated_at: now,
         };
-        self.companies.insert(&company).await?;
+        let event = AuditEvent::by(actor, AuditAction::Create, RESOURCE_COMPANY, company.id)
+            .details(json!({
+                "name": company.name,
+                "description": company.description,
+                "parent_company_id": company.parent_company_id,
+                "hierarchy_level": company.hierarchy_level,
+            }))
+            .meta(meta);
+        let mut tx = self.uow.begin().await?;
+        self.companies.insert(tx.as_mut(), &company).await?;
+        self.audit.append(tx.as_mut(), event, now).await?;
+        tx.commit().await?;
         Ok(company)
     }
 
@@ -88,7 +123,8 @@ impl CompanyService {
 
 #[cfg(test)]
 mod tests {
-    use dialix_kernel::{AccountId, MockClock, Role};
+    use dialix_audit::MockAuditLog;
+    use dialix_kernel::{AccountId, MockClock, Role, noop_unit_of_work};
     use time::macros::datetime;
 
     use super::*;
@@ -99,15 +135,26 @@ mod tests {
             account_id: AccountId::generate(),
             role,
             company_id: None,
+            grants: vec![],
         }
     }
 
     fn service(companies: MockCompanyRepository) -> CompanyService {
+        let mut audit = MockAuditLog::new();
+        audit
+            .expect_append()
+            .withf(|_, event, _| event.action == AuditAction::Create)
+            .returning(|_, _, _| Ok(()));
         let mut clock = MockClock::new();
         clock
             .expect_now()
             .return_const(datetime!(2026-11-26 12:00 UTC));
-        CompanyService::new(Arc::new(companies), Arc::new(clock))
+        CompanyService::new(CompanyPorts {
+            companies: Arc::new(companies),
+            uow: Arc::new(noop_unit_of_work()),
+            audit: Arc::new(audit),
+            clock: Arc::new(clock),
+        })
     }
 
     fn input(name: &str, parent: Option<CompanyId>) -> NewCompany {
@@ -136,10 +183,14 @@ mod tests {
             }))
         });
         companies.expect_name_taken().returning(|_| Ok(false));
-        companies.expect_insert().times(1).returning(|_| Ok(()));
+        companies.expect_insert().times(1).returning(|_, _| Ok(()));
 
         let created = service(companies)
-            .create(&actor(Role::Admin), input("  Child ", Some(parent_id)))
+            .create(
+                &actor(Role::Admin),
+                input("  Child ", Some(parent_id)),
+                &RequestMeta::system(),
+            )
             .await
             .unwrap();
         assert_eq!(created.name, "Child");
@@ -154,7 +205,11 @@ mod tests {
         companies.expect_find_by_id().returning(|_| Ok(None));
         companies.expect_insert().never();
         let Err(DomainError::Validation(errors)) = service(companies)
-            .create(&actor(Role::Admin), input(" ", Some(CompanyId::generate())))
+            .create(
+                &actor(Role::Admin),
+                input(" ", Some(CompanyId::generate())),
+                &RequestMeta::system(),
+            )
             .await
         else {
             panic!("expected a validation error");
@@ -172,7 +227,11 @@ mod tests {
             .returning(|_| Ok(true));
         companies.expect_insert().never();
         let error = service(companies)
-            .create(&actor(Role::Admin), input("ACME", None))
+            .create(
+                &actor(Role::Admin),
+                input("ACME", None),
+                &RequestMeta::system(),
+            )
             .await
             .unwrap_err();
         assert!(matches!(error, DomainError::Conflict { field: "name", .. }));
@@ -183,7 +242,11 @@ mod tests {
         let mut companies = MockCompanyRepository::new();
         companies.expect_insert().never();
         let error = service(companies)
-            .create(&actor(Role::User), input("Acme", None))
+            .create(
+                &actor(Role::User),
+                input("Acme", None),
+                &RequestMeta::system(),
+            )
             .await
             .unwrap_err();
         assert!(matches!(error, DomainError::Forbidden(_)));

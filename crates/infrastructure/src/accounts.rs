@@ -1,13 +1,16 @@
 use async_trait::async_trait;
 use dialix_account::{Account, AccountRepository, CompanyDirectory};
-use dialix_kernel::{AccountId, CompanyId, DomainError, DomainResult, Role};
+use dialix_kernel::{
+    AccountId, CompanyGrant, CompanyId, DomainError, DomainResult, Permission, Role, Tx,
+};
 use sea_orm::prelude::TimeUnixTimestampMillis;
 use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter};
 use time::OffsetDateTime;
 
 use crate::Database;
 use crate::db_error::{conflict_on_unique, internal};
-use crate::entities::{account, company};
+use crate::entities::{account, company, company_administrator};
+use crate::transaction::db_tx;
 
 /// Accounts in the `account` table.
 pub struct SeaOrmAccounts {
@@ -22,9 +25,9 @@ impl SeaOrmAccounts {
 
 #[async_trait]
 impl AccountRepository for SeaOrmAccounts {
-    async fn insert(&self, account: &Account) -> DomainResult<()> {
+    async fn insert(&self, tx: &mut Tx, account: &Account) -> DomainResult<()> {
         account::Entity::insert(to_active(account))
-            .exec_without_returning(self.db.connection())
+            .exec_without_returning(db_tx(tx)?)
             .await
             .map_err(|e| {
                 conflict_on_unique(
@@ -59,18 +62,51 @@ impl AccountRepository for SeaOrmAccounts {
             .transpose()
     }
 
-    async fn touch_last_activity(&self, id: AccountId, at: OffsetDateTime) -> DomainResult<()> {
+    async fn touch_last_activity(
+        &self,
+        tx: &mut Tx,
+        id: AccountId,
+        at: OffsetDateTime,
+    ) -> DomainResult<()> {
         account::Entity::update_many()
             .col_expr(
                 account::Column::LastActivity,
                 Some(TimeUnixTimestampMillis(at)).into(),
             )
             .filter(account::Column::Id.eq(id.as_uuid()))
-            .exec(self.db.connection())
+            .exec(db_tx(tx)?)
             .await
             .map_err(internal)?;
         Ok(())
     }
+
+    async fn grants(&self, id: AccountId) -> DomainResult<Vec<CompanyGrant>> {
+        let rows = company_administrator::Entity::find()
+            .filter(company_administrator::Column::UserId.eq(id.as_uuid()))
+            .all(self.db.connection())
+            .await
+            .map_err(internal)?;
+        Ok(rows
+            .into_iter()
+            .map(|row| CompanyGrant {
+                company_id: CompanyId::from_uuid(row.company_id),
+                permissions: granted(&row.permissions),
+            })
+            .collect())
+    }
+}
+
+/// The permissions set to `true` in a stored permissions object; unknown keys are ignored.
+fn granted(permissions: &serde_json::Value) -> std::collections::BTreeSet<Permission> {
+    permissions
+        .as_object()
+        .map(|map| {
+            map.iter()
+                .filter(|(_, value)| value.as_bool() == Some(true))
+                .filter_map(|(key, _)| Permission::parse(key))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 #[async_trait]

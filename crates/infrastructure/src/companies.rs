@@ -1,12 +1,13 @@
 use async_trait::async_trait;
 use dialix_company::{Company, CompanyRepository};
-use dialix_kernel::{CompanyId, DomainResult};
+use dialix_kernel::{CompanyId, DomainResult, Tx};
 use sea_orm::prelude::TimeUnixTimestampMillis;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 use crate::Database;
 use crate::db_error::{conflict_on_unique, internal};
 use crate::entities::company;
+use crate::transaction::db_tx;
 
 /// Companies in the `company` table.
 pub struct SeaOrmCompanies {
@@ -21,7 +22,7 @@ impl SeaOrmCompanies {
 
 #[async_trait]
 impl CompanyRepository for SeaOrmCompanies {
-    async fn insert(&self, company: &Company) -> DomainResult<()> {
+    async fn insert(&self, tx: &mut Tx, company: &Company) -> DomainResult<()> {
         let row = company::ActiveModel {
             id: Set(company.id.as_uuid()),
             name: Set(company.name.clone()),
@@ -37,7 +38,7 @@ impl CompanyRepository for SeaOrmCompanies {
             deleted_at: Set(None),
         };
         company::Entity::insert(row)
-            .exec_without_returning(self.db.connection())
+            .exec_without_returning(db_tx(tx)?)
             .await
             .map_err(|e| {
                 conflict_on_unique(e, "name", "a company with this name already exists")

@@ -1,6 +1,6 @@
 use async_trait::async_trait;
-use dialix_account::{RefreshOutcome, RefreshTokens};
-use dialix_kernel::{AccountId, DomainResult};
+use dialix_account::{RefreshTokenState, RefreshTokens};
+use dialix_kernel::{AccountId, DomainResult, Tx};
 use sea_orm::prelude::TimeUnixTimestampMillis;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use time::OffsetDateTime;
@@ -10,6 +10,7 @@ use crate::Database;
 use crate::db_error::internal;
 use crate::entities::refresh_token;
 use crate::security::{random_token, sha256_hex};
+use crate::transaction::db_tx;
 
 /// Refresh tokens in the `refresh_token` table, stored as SHA-256 hashes.
 pub struct SeaOrmRefreshTokens {
@@ -26,6 +27,7 @@ impl SeaOrmRefreshTokens {
 impl RefreshTokens for SeaOrmRefreshTokens {
     async fn issue(
         &self,
+        tx: &mut Tx,
         account_id: AccountId,
         family: Uuid,
         issued_at: OffsetDateTime,
@@ -43,50 +45,50 @@ impl RefreshTokens for SeaOrmRefreshTokens {
             revoked_at: Set(None),
         };
         refresh_token::Entity::insert(row)
-            .exec_without_returning(self.db.connection())
+            .exec_without_returning(db_tx(tx)?)
             .await
             .map_err(internal)?;
         Ok(token)
     }
 
-    async fn spend(&self, token: &str, now: OffsetDateTime) -> DomainResult<RefreshOutcome> {
-        let Some(row) = refresh_token::Entity::find()
+    async fn find(&self, token: &str) -> DomainResult<Option<RefreshTokenState>> {
+        let row = refresh_token::Entity::find()
             .filter(refresh_token::Column::TokenHash.eq(sha256_hex(token)))
             .one(self.db.connection())
             .await
-            .map_err(internal)?
-        else {
-            return Ok(RefreshOutcome::Invalid);
-        };
-        let account_id = AccountId::from_uuid(row.account_id);
-        let family = row.family;
-        if row.spent_at.is_some() || row.revoked_at.is_some() {
-            return Ok(RefreshOutcome::Replayed { account_id, family });
-        }
-        if row.expires_at.0 <= now {
-            return Ok(RefreshOutcome::Invalid);
-        }
-        // The conditional update is the atomic step: two concurrent spends both read the row
-        // as live, but only one of them changes it.
+            .map_err(internal)?;
+        Ok(row.map(|row| RefreshTokenState {
+            id: row.id,
+            account_id: AccountId::from_uuid(row.account_id),
+            family: row.family,
+            expires_at: row.expires_at.0,
+            used: row.spent_at.is_some() || row.revoked_at.is_some(),
+        }))
+    }
+
+    async fn spend(&self, tx: &mut Tx, id: Uuid, at: OffsetDateTime) -> DomainResult<bool> {
+        // The conditional update is the atomic step: of two concurrent spends, only one
+        // changes the row (the other waits for its commit and then matches nothing).
         let spent = refresh_token::Entity::update_many()
             .col_expr(
                 refresh_token::Column::SpentAt,
-                Some(TimeUnixTimestampMillis(now)).into(),
+                Some(TimeUnixTimestampMillis(at)).into(),
             )
-            .filter(refresh_token::Column::Id.eq(row.id))
+            .filter(refresh_token::Column::Id.eq(id))
             .filter(refresh_token::Column::SpentAt.is_null())
             .filter(refresh_token::Column::RevokedAt.is_null())
-            .exec(self.db.connection())
+            .exec(db_tx(tx)?)
             .await
             .map_err(internal)?;
-        Ok(if spent.rows_affected == 1 {
-            RefreshOutcome::Fresh { account_id, family }
-        } else {
-            RefreshOutcome::Replayed { account_id, family }
-        })
+        Ok(spent.rows_affected == 1)
     }
 
-    async fn revoke_family(&self, family: Uuid, at: OffsetDateTime) -> DomainResult<()> {
+    async fn revoke_family(
+        &self,
+        tx: &mut Tx,
+        family: Uuid,
+        at: OffsetDateTime,
+    ) -> DomainResult<()> {
         refresh_token::Entity::update_many()
             .col_expr(
                 refresh_token::Column::RevokedAt,
@@ -94,7 +96,7 @@ impl RefreshTokens for SeaOrmRefreshTokens {
             )
             .filter(refresh_token::Column::Family.eq(family))
             .filter(refresh_token::Column::RevokedAt.is_null())
-            .exec(self.db.connection())
+            .exec(db_tx(tx)?)
             .await
             .map_err(internal)?;
         Ok(())

@@ -1,3 +1,5 @@
+use std::collections::BTreeSet;
+
 use serde::{Deserialize, Serialize};
 
 use crate::{AccountId, CompanyId};
@@ -29,6 +31,48 @@ impl Role {
     }
 }
 
+/// What a company administrator may do within the companies they administer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Permission {
+    CanManageUsers,
+    CanViewRecords,
+    CanViewActivityLogs,
+    CanManageSettings,
+    CanTopup,
+}
+
+impl Permission {
+    pub const ALL: [Permission; 5] = [
+        Permission::CanManageUsers,
+        Permission::CanViewRecords,
+        Permission::CanViewActivityLogs,
+        Permission::CanManageSettings,
+        Permission::CanTopup,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Permission::CanManageUsers => "can_manage_users",
+            Permission::CanViewRecords => "can_view_records",
+            Permission::CanViewActivityLogs => "can_view_activity_logs",
+            Permission::CanManageSettings => "can_manage_settings",
+            Permission::CanTopup => "can_topup",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.as_str() == value)
+    }
+}
+
+/// One company an account administers, with what it may do there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompanyGrant {
+    pub company_id: CompanyId,
+    pub permissions: BTreeSet<Permission>,
+}
+
 /// Who is performing a use case: resolved from the access token and re-checked against the
 /// database on every request, so a blocked account cannot act with a still-valid token.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,11 +80,23 @@ pub struct Actor {
     pub account_id: AccountId,
     pub role: Role,
     pub company_id: Option<CompanyId>,
+    /// Companies this account administers (empty for most users).
+    pub grants: Vec<CompanyGrant>,
 }
 
 impl Actor {
     pub fn is_platform_admin(&self) -> bool {
         self.role == Role::Admin
+    }
+
+    /// Whether the actor may do what `permission` covers in `company`: platform admins
+    /// everywhere, company administrators where they hold that permission.
+    pub fn may(&self, permission: Permission, company: CompanyId) -> bool {
+        self.is_platform_admin()
+            || self
+                .grants
+                .iter()
+                .any(|g| g.company_id == company && g.permissions.contains(&permission))
     }
 }
 
@@ -49,10 +105,37 @@ mod tests {
     use super::*;
 
     #[test]
-    fn role_text_round_trips() {
+    fn role_and_permission_text_round_trips() {
         for role in [Role::Admin, Role::User] {
             assert_eq!(Role::parse(role.as_str()), Some(role));
         }
         assert_eq!(Role::parse("root"), None);
+        for permission in Permission::ALL {
+            assert_eq!(Permission::parse(permission.as_str()), Some(permission));
+        }
+        assert_eq!(Permission::parse("can_fly"), None);
+    }
+
+    #[test]
+    fn company_administrators_act_only_where_granted() {
+        let company = CompanyId::generate();
+        let actor = Actor {
+            account_id: AccountId::generate(),
+            role: Role::User,
+            company_id: Some(company),
+            grants: vec![CompanyGrant {
+                company_id: company,
+                permissions: BTreeSet::from([Permission::CanViewActivityLogs]),
+            }],
+        };
+        assert!(actor.may(Permission::CanViewActivityLogs, company));
+        assert!(!actor.may(Permission::CanTopup, company));
+        assert!(!actor.may(Permission::CanViewActivityLogs, CompanyId::generate()));
+        let admin = Actor {
+            role: Role::Admin,
+            grants: vec![],
+            ..actor
+        };
+        assert!(admin.may(Permission::CanTopup, CompanyId::generate()));
     }
 }

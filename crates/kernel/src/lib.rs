@@ -1,14 +1,23 @@
-//! The vocabulary every Dialix domain crate shares: typed ids, who is acting, the error kinds
-//! the API maps to HTTP once, and the clock port. No I/O lives here.
+//! The vocabulary every Dialix domain crate shares: typed ids, who is acting and from where,
+//! the error kinds the API maps to HTTP once, pagination, and the clock and transaction ports.
+//! No I/O lives here.
 
 mod actor;
 mod clock;
 mod error;
 mod ids;
+mod page;
+mod request;
+mod transaction;
 
-pub use actor::{Actor, Role};
+pub use actor::{Actor, CompanyGrant, Permission, Role};
 #[cfg(any(test, feature = "mock"))]
 pub use clock::MockClock;
 pub use clock::{Clock, SystemClock};
 pub use error::{DomainError, DomainResult, FieldErrors};
 pub use ids::{AccountId, CompanyId};
+pub use page::{MAX_LIMIT, Page, PageRequest};
+pub use request::RequestMeta;
+#[cfg(any(test, feature = "mock"))]
+pub use transaction::{MockUnitOfWork, NoopTransaction, noop_unit_of_work};
+pub use transaction::{Transaction, Tx, UnitOfWork};

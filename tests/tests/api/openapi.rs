@@ -2,7 +2,7 @@ use dialix_tests::spawn_app;
 use serde_json::Value;
 
 /// Every route the app serves; the document must list exactly these.
-const ROUTES: [(&str, &str); 8] = [
+const ROUTES: [(&str, &str); 12] = [
     ("get", "/health"),
     ("get", "/ready"),
     ("post", "/auth/login"),
@@ -11,6 +11,10 @@ const ROUTES: [(&str, &str); 8] = [
     ("get", "/auth/me"),
     ("post", "/admin/users"),
     ("post", "/company"),
+    ("get", "/activity-logs"),
+    ("get", "/activity-logs/{resource_type}/{resource_id}"),
+    ("get", "/admin/company/{company_id}/activity-logs"),
+    ("get", "/admin/activity-logs/verify"),
 ];
 
 async fn document(app: &dialix_tests::TestApp) -> Value {

@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, web};
+use actix_web::web;
 use serde_json::error::Category;
 
 use super::ApiError;
@@ -68,12 +68,6 @@ pub fn path_config() -> web::PathConfig {
             .detail(format!("no resource at {}: {error}", req.path()))
             .into()
     })
-}
-
-/// The address failed logins are counted against: the TCP peer. Forwarded headers are not
-/// trusted, since any client can set them.
-pub fn client_address(req: &HttpRequest) -> Option<String> {
-    req.peer_addr().map(|addr| addr.ip().to_string())
 }
 
 #[cfg(test)]

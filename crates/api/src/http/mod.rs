@@ -8,7 +8,7 @@ mod problem;
 mod request_context;
 
 pub use auth::Authenticated;
-pub use extract::{client_address, json_config, path_config, query_config};
+pub use extract::{json_config, path_config, query_config};
 pub use fallback::{RouteTable, ensure_problem_body, unknown_route};
 pub use problem::{ApiError, PROBLEM_JSON, Problem};
-pub use request_context::{REQUEST_ID_HEADER, request_context};
+pub use request_context::{REQUEST_ID_HEADER, request_context, request_meta};

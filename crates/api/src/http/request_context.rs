@@ -1,13 +1,35 @@
 use std::time::Instant;
 
-use actix_web::Error;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
+use actix_web::{Error, HttpMessage, HttpRequest};
+use dialix_kernel::RequestMeta;
 use tracing::Instrument;
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// The id of the current request, kept in the request's extensions.
+#[derive(Clone)]
+struct RequestId(String);
+
+/// Longest user agent kept in the activity log.
+const USER_AGENT_MAX: usize = 512;
+
+/// Where the request came from, for the activity log. The address is the TCP peer: forwarded
+/// headers are not trusted, since any client can set them.
+pub fn request_meta(req: &HttpRequest) -> RequestMeta {
+    RequestMeta {
+        request_id: req.extensions().get::<RequestId>().map(|id| id.0.clone()),
+        ip_address: req.peer_addr().map(|addr| addr.ip().to_string()),
+        user_agent: req
+            .headers()
+            .get(actix_web::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|ua| ua.chars().take(USER_AGENT_MAX).collect()),
+    }
+}
 
 /// Gives every request an id (the caller's `x-request-id` when it is sane, a new UUID v7
 /// otherwise), runs it inside a tracing span carrying that id, echoes the id in the response
@@ -29,6 +51,7 @@ pub async fn request_context(
         method = %req.method(),
         path = %req.path(),
     );
+    req.extensions_mut().insert(RequestId(request_id.clone()));
     let started = Instant::now();
     let mut response = next.call(req).instrument(span.clone()).await?;
 

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::accounts::AccountResponse;
-use crate::http::{ApiError, Authenticated, Problem, client_address};
+use crate::http::{ApiError, Authenticated, Problem, request_meta};
 use crate::state::AppState;
 
 /// Credentials: an email or a username, and the password.
@@ -89,11 +89,13 @@ pub async fn login(
         })?;
     let pair = state
         .auth
-        .login(LoginInput {
-            login,
-            password: body.password,
-            client_address: client_address(&req),
-        })
+        .login(
+            LoginInput {
+                login,
+                password: body.password,
+            },
+            &request_meta(&req),
+        )
         .await?;
     Ok(web::Json(pair.into()))
 }
@@ -112,9 +114,13 @@ pub async fn login(
 #[post("/auth/refresh")]
 pub async fn refresh(
     state: web::Data<AppState>,
+    req: HttpRequest,
     body: web::Json<RefreshRequest>,
 ) -> Result<web::Json<TokenResponse>, ApiError> {
-    let pair = state.auth.refresh(&body.refresh_token).await?;
+    let pair = state
+        .auth
+        .refresh(&body.refresh_token, &request_meta(&req))
+        .await?;
     Ok(web::Json(pair.into()))
 }
 
@@ -130,9 +136,13 @@ pub async fn refresh(
 #[post("/auth/logout")]
 pub async fn logout(
     state: web::Data<AppState>,
+    req: HttpRequest,
     body: web::Json<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    state.auth.logout(&body.refresh_token).await?;
+    state
+        .auth
+        .logout(&body.refresh_token, &request_meta(&req))
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

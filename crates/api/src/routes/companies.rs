@@ -1,4 +1,4 @@
-use actix_web::{HttpResponse, post, web};
+use actix_web::{HttpRequest, HttpResponse, post, web};
 use dialix_company::{Company, NewCompany};
 use dialix_kernel::CompanyId;
 use serde::{Deserialize, Serialize};
@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::http::{ApiError, Authenticated, Problem};
+use crate::http::{ApiError, Authenticated, Problem, request_meta};
 use crate::state::AppState;
 
 /// A company (tenant).
@@ -71,6 +71,7 @@ pub struct CreateCompanyRequest {
 #[post("/company")]
 pub async fn create_company(
     state: web::Data<AppState>,
+    req: HttpRequest,
     caller: Authenticated,
     body: web::Json<CreateCompanyRequest>,
 ) -> Result<HttpResponse, ApiError> {
@@ -84,6 +85,7 @@ pub async fn create_company(
                 description: body.description,
                 parent_company_id: body.parent_company_id.map(CompanyId::from_uuid),
             },
+            &request_meta(&req),
         )
         .await?;
     Ok(HttpResponse::Created().json(CompanyResponse::from(company)))

@@ -3,6 +3,7 @@
 //! OpenAPI document.
 
 mod accounts;
+mod activity_logs;
 mod auth;
 mod companies;
 mod health;
@@ -17,5 +18,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(auth::logout)
         .service(auth::me)
         .service(accounts::create_account)
-        .service(companies::create_company);
+        .service(companies::create_company)
+        .service(activity_logs::own_logs)
+        .service(activity_logs::verify_logs)
+        .service(activity_logs::company_logs)
+        .service(activity_logs::resource_logs);
 }

@@ -2,5 +2,8 @@
 //! they sort and compare correctly on SQLite as well as PostgreSQL.
 
 pub(crate) mod account;
+pub(crate) mod activity_log;
+pub(crate) mod audit_chain;
 pub(crate) mod company;
+pub(crate) mod company_administrator;
 pub(crate) mod refresh_token;

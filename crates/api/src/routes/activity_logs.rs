@@ -1,0 +1,401 @@
+use std::fmt::Write as _;
+
+use actix_web::http::header;
+use actix_web::web::Bytes;
+use actix_web::{HttpResponse, get, web};
+use dialix_audit::{AuditCursor, AuditEntry, AuditFilterInput, AuditQuery, VerificationReport};
+use dialix_kernel::{CompanyId, FieldErrors, PageRequest};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::http::{ApiError, Authenticated, Problem};
+use crate::state::AppState;
+
+/// Filters, paging and format of an activity-log listing.
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct LogQuery {
+    /// Page size, 1–200 (default 50). Ignored for CSV, which returns every match.
+    limit: Option<String>,
+    /// Entries to skip (default 0). Ignored for CSV.
+    offset: Option<String>,
+    /// Only entries at or after this time (RFC 3339).
+    start_date: Option<String>,
+    /// Only entries at or before this time (RFC 3339).
+    end_date: Option<String>,
+    /// Only this action, e.g. `LOGIN_FAILED`.
+    action: Option<String>,
+    /// Only entries about this kind of resource, e.g. `account`.
+    resource_type: Option<String>,
+    /// Only entries by this user (company and resource listings; the caller's own listing is
+    /// always the caller's).
+    user_id: Option<String>,
+    /// `json` (default) or `csv` (streamed, every matching row).
+    format: Option<String>,
+}
+
+enum Format {
+    Json(PageRequest),
+    Csv,
+}
+
+impl LogQuery {
+    /// Checks everything at once, so a caller sees all mistakes in one 422.
+    fn parse(&self) -> Result<(AuditFilterInput, Format), ApiError> {
+        let mut errors = FieldErrors::new();
+        let page = PageRequest::parse(self.limit.as_deref(), self.offset.as_deref(), &mut errors);
+        let csv = match self.format.as_deref() {
+            None | Some("json") => false,
+            Some("csv") => true,
+            Some(_) => {
+                errors.add("format", "must be json or csv");
+                false
+            }
+        };
+        let input = AuditFilterInput {
+            start_date: self.start_date.clone(),
+            end_date: self.end_date.clone(),
+            action: self.action.clone(),
+            resource_type: self.resource_type.clone(),
+            user_id: self.user_id.clone(),
+        };
+        if let Err(dialix_kernel::DomainError::Validation(filter_errors)) = input.parse() {
+            for (field, message) in filter_errors.iter() {
+                errors.add(field, message);
+            }
+        }
+        errors.into_result()?;
+        let format = if csv {
+            Format::Csv
+        } else {
+            Format::Json(page.unwrap_or_default())
+        };
+        Ok((input, format))
+    }
+}
+
+/// One activity-log entry.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct ActivityLogEntry {
+    id: Uuid,
+    /// Who acted (absent for anonymous events such as a login with an unknown email).
+    user_id: Option<Uuid>,
+    /// The actor's company at the time.
+    company_id: Option<Uuid>,
+    #[schema(example = "UPDATE")]
+    action: String,
+    #[schema(example = "account")]
+    resource_type: String,
+    resource_id: Option<String>,
+    /// Event details; for updates `{"changes": {"field": {"old_value", "new_value"}}}`.
+    /// Secrets never appear, only the fact that they changed.
+    #[schema(value_type = Object)]
+    details: serde_json::Value,
+    ip_address: Option<String>,
+    user_agent: Option<String>,
+    request_id: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    created_at: OffsetDateTime,
+    /// This entry's link in its company's hash chain (SHA-256, hex).
+    hash: String,
+}
+
+impl From<AuditEntry> for ActivityLogEntry {
+    fn from(entry: AuditEntry) -> Self {
+        Self {
+            id: entry.id,
+            user_id: entry.user_id.map(|u| u.as_uuid()),
+            company_id: entry.company_id.map(|c| c.as_uuid()),
+            action: entry.action.as_str().to_owned(),
+            resource_type: entry.resource_type,
+            resource_id: entry.resource_id,
+            details: entry.details,
+            ip_address: entry.ip_address,
+            user_agent: entry.user_agent,
+            request_id: entry.request_id,
+            created_at: entry.created_at,
+            hash: entry.hash,
+        }
+    }
+}
+
+/// A page of entries, newest first.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct ActivityLogPage {
+    items: Vec<ActivityLogEntry>,
+    /// All entries matching the filters.
+    total: u64,
+    limit: u64,
+    offset: u64,
+}
+
+/// The caller's own activity.
+#[utoipa::path(
+    tag = "activity logs",
+    security(("bearer" = [])),
+    params(LogQuery),
+    responses(
+        (status = 200, description = "Entries, newest first (or CSV with format=csv)",
+            content((ActivityLogPage = "application/json"), (String = "text/csv"))),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid filters or limit", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/activity-logs")]
+pub async fn own_logs(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    query: web::Query<LogQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (input, format) = query.parse()?;
+    let audit_query = state.audit.own(&caller.actor, &input)?;
+    respond(state, audit_query, format).await
+}
+
+/// The audit trail of one resource. Platform admins see any; company administrators with
+/// `can_view_activity_logs` those of their company; users their own. Otherwise 404.
+#[utoipa::path(
+    tag = "activity logs",
+    security(("bearer" = [])),
+    params(
+        ("resource_type" = String, Path, description = "e.g. `account`, `company`"),
+        ("resource_id" = String, Path, description = "The resource's id"),
+        LogQuery,
+    ),
+    responses(
+        (status = 200, description = "Entries, newest first (or CSV with format=csv)",
+            content((ActivityLogPage = "application/json"), (String = "text/csv"))),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such resource, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid filters or limit", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/activity-logs/{resource_type}/{resource_id}")]
+pub async fn resource_logs(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    path: web::Path<(String, String)>,
+    query: web::Query<LogQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (resource_type, resource_id) = path.into_inner();
+    let (input, format) = query.parse()?;
+    let audit_query = state
+        .audit
+        .resource(&caller.actor, &resource_type, &resource_id, &input)
+        .await?;
+    respond(state, audit_query, format).await
+}
+
+/// Every entry of a company's users: platform admins, or administrators of that company with
+/// `can_view_activity_logs`.
+#[utoipa::path(
+    tag = "activity logs",
+    security(("bearer" = [])),
+    params(("company_id" = Uuid, Path, description = "The company"), LogQuery),
+    responses(
+        (status = 200, description = "Entries, newest first (or CSV with format=csv)",
+            content((ActivityLogPage = "application/json"), (String = "text/csv"))),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such company, or not administered by the caller", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid filters or limit", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/admin/company/{company_id}/activity-logs")]
+pub async fn company_logs(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    path: web::Path<Uuid>,
+    query: web::Query<LogQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (input, format) = query.parse()?;
+    let company_id = CompanyId::from_uuid(path.into_inner());
+    let audit_query = state
+        .audit
+        .company(&caller.actor, company_id, &input)
+        .await?;
+    respond(state, audit_query, format).await
+}
+
+/// The first place the chain does not hold together.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct BrokenLinkResponse {
+    /// The chain: a company id, or the nil UUID for platform-level events.
+    chain_id: Uuid,
+    seq: i64,
+    /// The offending entry (absent when entries are missing at the end).
+    entry_id: Option<Uuid>,
+    reason: String,
+}
+
+/// The outcome of verifying every hash chain.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct VerificationResponse {
+    valid: bool,
+    chains_checked: u64,
+    entries_checked: u64,
+    first_broken: Option<BrokenLinkResponse>,
+}
+
+impl From<VerificationReport> for VerificationResponse {
+    fn from(report: VerificationReport) -> Self {
+        Self {
+            valid: report.first_broken.is_none(),
+            chains_checked: report.chains_checked,
+            entries_checked: report.entries_checked,
+            first_broken: report.first_broken.map(|b| BrokenLinkResponse {
+                chain_id: b.chain_id,
+                seq: b.seq,
+                entry_id: b.entry_id,
+                reason: b.reason,
+            }),
+        }
+    }
+}
+
+/// Walk every hash chain of the activity log and report the first broken link (platform
+/// admins only). An edited, inserted or deleted entry breaks its chain.
+#[utoipa::path(
+    tag = "activity logs",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The verification report", body = VerificationResponse),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a platform admin", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/admin/activity-logs/verify")]
+pub async fn verify_logs(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+) -> Result<web::Json<VerificationResponse>, ApiError> {
+    Ok(web::Json(state.audit.verify(&caller.actor).await?.into()))
+}
+
+async fn respond(
+    state: web::Data<AppState>,
+    query: AuditQuery,
+    format: Format,
+) -> Result<HttpResponse, ApiError> {
+    match format {
+        Format::Json(page) => {
+            let page = state.audit.page(&query, page).await?;
+            Ok(HttpResponse::Ok().json(ActivityLogPage {
+                total: page.total,
+                limit: page.limit,
+                offset: page.offset,
+                items: page.items.into_iter().map(Into::into).collect(),
+            }))
+        }
+        Format::Csv => Ok(csv_stream(state, query)),
+    }
+}
+
+const CSV_HEADER: &str = "id,created_at,user_id,company_id,action,resource_type,resource_id,\
+ip_address,user_agent,request_id,details,hash\n";
+
+/// Streams every matching entry as CSV, one database batch at a time, so an export of
+/// millions of rows never sits in memory.
+fn csv_stream(state: web::Data<AppState>, query: AuditQuery) -> HttpResponse {
+    struct Progress {
+        state: web::Data<AppState>,
+        query: AuditQuery,
+        cursor: Option<AuditCursor>,
+    }
+    let start = Progress {
+        state,
+        query,
+        cursor: None,
+    };
+    let rows = futures_util::stream::unfold(Some(start), |progress| async move {
+        let mut progress = progress?;
+        match progress
+            .state
+            .audit
+            .batch(&progress.query, progress.cursor)
+            .await
+        {
+            Ok(entries) if entries.is_empty() => None,
+            Ok(entries) => {
+                let mut chunk = String::new();
+                for entry in &entries {
+                    csv_row(&mut chunk, entry);
+                }
+                progress.cursor = entries.last().map(|e| AuditCursor {
+                    created_at: e.created_at,
+                    id: e.id,
+                });
+                Some((Ok(Bytes::from(chunk)), Some(progress)))
+            }
+            Err(error) => {
+                tracing::error!(%error, "activity-log export stopped");
+                Some((Err(actix_web::Error::from(ApiError::from(error))), None))
+            }
+        }
+    });
+    let header =
+        futures_util::stream::once(async { Ok(Bytes::from_static(CSV_HEADER.as_bytes())) });
+    HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            "attachment; filename=\"activity-log.csv\"",
+        ))
+        .streaming(futures_util::StreamExt::chain(header, rows))
+}
+
+fn csv_row(out: &mut String, entry: &AuditEntry) {
+    let created_at = entry.created_at.format(&Rfc3339).unwrap_or_default();
+    let fields = [
+        entry.id.to_string(),
+        created_at,
+        entry.user_id.map(|u| u.to_string()).unwrap_or_default(),
+        entry.company_id.map(|c| c.to_string()).unwrap_or_default(),
+        entry.action.as_str().to_owned(),
+        entry.resource_type.clone(),
+        entry.resource_id.clone().unwrap_or_default(),
+        entry.ip_address.clone().unwrap_or_default(),
+        entry.user_agent.clone().unwrap_or_default(),
+        entry.request_id.clone().unwrap_or_default(),
+        entry.details.to_string(),
+        entry.hash.clone(),
+    ];
+    for (i, field) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let _ = write!(out, "{}", csv_field(field));
+    }
+    out.push('\n');
+}
+
+/// Quotes a field when needed, and defuses values a spreadsheet would run as a formula.
+fn csv_field(value: &str) -> String {
+    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{value}")
+    } else {
+        value.to_owned()
+    };
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_field;
+
+    #[test]
+    fn csv_fields_are_quoted_and_formulas_defused() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("=HYPERLINK(1)"), "'=HYPERLINK(1)");
+        assert_eq!(csv_field("{\"a\":1}"), "\"{\"\"a\"\":1}\"");
+    }
+}
