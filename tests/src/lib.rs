@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use dialix_api::config::{Config, Environment, LogFormat};
 use dialix_api::startup::Application;
 use dialix_infrastructure::Database;
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use serde_json::{Value, json};
 use time::Duration;
 
@@ -267,6 +267,43 @@ impl TestApp {
             .expect("connect to the test database");
         connection.execute_unprepared(sql).await.expect("sql runs");
         connection.close().await.ok();
+    }
+
+    /// The first column of every row `sql` returns, as text.
+    pub async fn query_strings(&self, sql: &str) -> Vec<String> {
+        let connection: DatabaseConnection = sea_orm::Database::connect(&self.database_url)
+            .await
+            .expect("connect to the test database");
+        let rows = connection
+            .query_all_raw(Statement::from_string(
+                connection.get_database_backend(),
+                sql,
+            ))
+            .await
+            .expect("query runs");
+        connection.close().await.ok();
+        rows.iter()
+            .map(|row| {
+                row.try_get_by_index::<String>(0)
+                    .or_else(|_| row.try_get_by_index::<i64>(0).map(|n| n.to_string()))
+                    .expect("a text or integer column")
+            })
+            .collect()
+    }
+
+    /// The configuration the server was started with (less test adjustments).
+    pub fn config(&self) -> Config {
+        test_config(self.database_url.clone())
+    }
+
+    /// Creates a company through the API as the platform admin; returns its JSON.
+    pub async fn create_company(&self, name: &str) -> Value {
+        let admin = self.admin_token().await;
+        let response = self
+            .post("/company", Some(&admin), &json!({"name": name}))
+            .await;
+        assert_eq!(response.status(), 201, "company creation should succeed");
+        response.json().await.expect("json")
     }
 
     /// Closes the server's connection pool, as if the database went away.

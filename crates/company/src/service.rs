@@ -56,16 +56,19 @@ impl CompanyService {
             .filter(|d| !d.is_empty());
         let mut errors = FieldErrors::new();
         errors.check(
-            (1..=NAME_MAX).contains(&name.chars().count()),
+            (1..=NAME_MAX).contains(&name.chars().count()) && !name.chars().any(char::is_control),
             "name",
-            format!("must be 1 to {NAME_MAX} characters"),
+            format!("must be 1 to {NAME_MAX} characters, without control characters"),
         );
         errors.check(
-            description
-                .as_ref()
-                .is_none_or(|d| d.chars().count() <= DESCRIPTION_MAX),
+            description.as_ref().is_none_or(|d| {
+                d.chars().count() <= DESCRIPTION_MAX
+                    && !d
+                        .chars()
+                        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+            }),
             "description",
-            format!("must be at most {DESCRIPTION_MAX} characters"),
+            format!("must be at most {DESCRIPTION_MAX} characters, without control characters"),
         );
         let parent = match input.parent_company_id {
             Some(parent_id) => self.parent(parent_id, &mut errors).await?,

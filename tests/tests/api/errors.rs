@@ -117,3 +117,46 @@ async fn cors_allows_only_configured_origins() {
     );
     assert!(refused.status().is_client_error());
 }
+
+#[tokio::test]
+async fn control_characters_are_refused_not_fatal() {
+    let app = spawn_app().await;
+    problem(app.login("adm\u{0}in@dialix.test", "x-password").await, 401).await;
+    let admin = app.admin_token().await;
+    let body = problem(
+        app.post("/company", Some(&admin), &json!({"name": "Evil\u{0}Co"}))
+            .await,
+        422,
+    )
+    .await;
+    assert!(body["errors"]["name"].is_string());
+    problem(
+        app.post(
+            "/company",
+            Some(&admin),
+            &json!({"name": "Fine", "description": "bell\u{7}"}),
+        )
+        .await,
+        422,
+    )
+    .await;
+    let body = problem(
+        app.post(
+            "/admin/users",
+            Some(&admin),
+            &json!({"email": "a\u{0}@b.uz", "username": "nul\u{0}user", "password": "long-enough"}),
+        )
+        .await,
+        422,
+    )
+    .await;
+    assert!(body["errors"]["email"].is_string() && body["errors"]["username"].is_string());
+    let created = app
+        .post(
+            "/company",
+            Some(&admin),
+            &json!({"name": "Multi-line", "description": "line one\nline two"}),
+        )
+        .await;
+    assert_eq!(created.status(), 201);
+}

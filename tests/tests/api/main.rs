@@ -2,6 +2,7 @@
 //! suite twice: on SQLite and on PostgreSQL.
 
 mod accounts;
+mod activity_logs;
 mod auth;
 mod companies;
 mod errors;
