@@ -8,6 +8,7 @@ use sea_orm_migration::prelude::*;
 
 mod m20261126_000001_accounts_and_companies;
 mod m20261126_000002_activity_log;
+mod m20261126_000003_company_management;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261126_000001_accounts_and_companies::Migration),
             Box::new(m20261126_000002_activity_log::Migration),
+            Box::new(m20261126_000003_company_management::Migration),
         ]
     }
 }

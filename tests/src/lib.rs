@@ -145,6 +145,7 @@ pub fn test_config(database_url: String) -> Config {
         http_workers: Some(2),
         log_format: LogFormat::Text,
         audit_retention: None,
+        stt_models: vec!["mohirai".into(), "whisper".into()],
     }
 }
 

@@ -394,6 +394,8 @@ mod tests {
             preferred_language: "uz".into(),
             created_at: NOW,
             updated_at: NOW,
+            blocked_by_company: None,
+            deleted_at: None,
         }
     }
 

@@ -6,23 +6,31 @@
 //! `dialix-infrastructure`.
 
 mod auth;
+mod management;
 mod model;
 mod ports;
 mod service;
+mod settings;
 mod validation;
 
 pub use auth::{AuthPolicy, AuthPorts, AuthService, LoginInput, TokenPair};
-pub use model::{Account, NewAccount};
+pub use management::LANGUAGES;
+pub use model::{
+    Account, AccountChanges, AccountFilter, AccountSortField, AccountSummary, NewAccount,
+};
 pub use ports::{
-    AccessClaims, AccessTokens, AccountRepository, CompanyDirectory, FailureWindow, LoginAttempts,
-    PasswordHasher, RefreshTokenState, RefreshTokens,
+    AccessClaims, AccessTokens, AccountRepository, FailureWindow, LoginAttempts, PasswordHasher,
+    RefreshTokenState, RefreshTokens,
 };
 #[cfg(any(test, feature = "mock"))]
 pub use ports::{
-    MockAccessTokens, MockAccountRepository, MockCompanyDirectory, MockLoginAttempts,
-    MockPasswordHasher, MockRefreshTokens,
+    MockAccessTokens, MockAccountRepository, MockLoginAttempts, MockPasswordHasher,
+    MockRefreshTokens,
 };
 pub use service::{AccountPorts, AccountService, PasswordPolicy};
+#[cfg(any(test, feature = "mock"))]
+pub use settings::MockSettingsRepository;
+pub use settings::{SettingsChanges, SettingsRepository, SettingsService, UserSettings};
 
 /// The resource type of accounts in the activity log.
 pub const RESOURCE_ACCOUNT: &str = "account";

@@ -19,6 +19,10 @@ pub struct Account {
     pub preferred_language: String,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
+    /// The company whose block blocked this account (`None` for a manual block).
+    pub blocked_by_company: Option<CompanyId>,
+    /// Set by a (soft) delete; the account is then also inactive.
+    pub deleted_at: Option<OffsetDateTime>,
 }
 
 impl Account {
@@ -51,4 +55,47 @@ pub struct NewAccount {
     pub password: String,
     pub role: Role,
     pub company_id: Option<CompanyId>,
+}
+
+/// A partial update by an administrator; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccountChanges {
+    pub email: Option<String>,
+    pub username: Option<String>,
+    pub role: Option<Role>,
+    /// `Some(None)` removes the account from its company.
+    pub company_id: Option<Option<CompanyId>>,
+    pub is_active: Option<bool>,
+}
+
+/// Columns an account listing can be sorted by.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum AccountSortField {
+    #[default]
+    CreatedAt,
+    Email,
+    Username,
+    LastActivity,
+}
+
+/// Which accounts a listing returns, and in what order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccountFilter {
+    /// Case-insensitive substring of username, email or company name.
+    pub search: Option<String>,
+    pub role: Option<Role>,
+    pub company_id: Option<CompanyId>,
+    pub is_active: Option<bool>,
+    pub is_blocked: Option<bool>,
+    /// Restricts to members of these companies (the actor's scope); `None` means all.
+    pub within: Option<Vec<CompanyId>>,
+    pub sort: AccountSortField,
+    pub descending: bool,
+}
+
+/// An account with its company's name, as listings show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountSummary {
+    pub account: Account,
+    pub company_name: Option<String>,
 }

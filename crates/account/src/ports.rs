@@ -1,9 +1,9 @@
 use async_trait::async_trait;
-use dialix_kernel::{AccountId, CompanyGrant, CompanyId, DomainResult, Tx};
+use dialix_kernel::{AccountId, CompanyGrant, DomainResult, Page, PageRequest, Tx};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::Account;
+use crate::{Account, AccountFilter, AccountSummary};
 
 /// Account storage. Writes take the caller's transaction.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
@@ -12,6 +12,13 @@ pub trait AccountRepository: Send + Sync {
     /// Stores a new account. A clash on email or username that slipped past the service's
     /// checks (a concurrent insert) is reported as `DomainError::Conflict`.
     async fn insert(&self, tx: &mut Tx, account: &Account) -> DomainResult<()>;
+    /// Writes every mutable field. A clash on email or username is a `Conflict`.
+    async fn update(&self, tx: &mut Tx, account: &Account) -> DomainResult<()>;
+    async fn list(
+        &self,
+        filter: &AccountFilter,
+        page: PageRequest,
+    ) -> DomainResult<Page<AccountSummary>>;
     async fn find_by_id(&self, id: AccountId) -> DomainResult<Option<Account>>;
     /// Finds the account whose email or username equals `login` (already lower-cased).
     async fn find_by_login(&self, login: &str) -> DomainResult<Option<Account>>;
@@ -24,13 +31,6 @@ pub trait AccountRepository: Send + Sync {
     ) -> DomainResult<()>;
     /// The companies this account administers, with its permissions in each.
     async fn grants(&self, id: AccountId) -> DomainResult<Vec<CompanyGrant>>;
-}
-
-/// What the account rules need to know about companies, without depending on their storage.
-#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
-#[async_trait]
-pub trait CompanyDirectory: Send + Sync {
-    async fn company_exists(&self, id: CompanyId) -> DomainResult<bool>;
 }
 
 /// Password hashing (argon2id in production).
@@ -91,6 +91,13 @@ pub trait RefreshTokens: Send + Sync {
         &self,
         tx: &mut Tx,
         family: Uuid,
+        at: OffsetDateTime,
+    ) -> DomainResult<()>;
+    /// Ends every session of the account.
+    async fn revoke_all(
+        &self,
+        tx: &mut Tx,
+        account: AccountId,
         at: OffsetDateTime,
     ) -> DomainResult<()>;
 }

@@ -2,11 +2,12 @@ use std::sync::Arc;
 
 use dialix_audit::{AuditAction, AuditEvent, AuditLog};
 use dialix_kernel::{
-    AccountId, Actor, Clock, DomainError, DomainResult, FieldErrors, RequestMeta, Role, UnitOfWork,
+    AccountId, Actor, Clock, CompanyTree, DomainError, DomainResult, FieldErrors, RequestMeta,
+    Role, UnitOfWork,
 };
 use serde_json::json;
 
-use crate::ports::{AccountRepository, CompanyDirectory, PasswordHasher};
+use crate::ports::{AccountRepository, PasswordHasher, RefreshTokens};
 use crate::{Account, NewAccount, RESOURCE_ACCOUNT, validation};
 
 /// The language new accounts start with (the product's home market).
@@ -26,20 +27,22 @@ impl Default for PasswordPolicy {
 
 /// Account management use cases; every change is audited in its own transaction.
 pub struct AccountService {
-    accounts: Arc<dyn AccountRepository>,
-    companies: Arc<dyn CompanyDirectory>,
-    hasher: Arc<dyn PasswordHasher>,
-    uow: Arc<dyn UnitOfWork>,
-    audit: Arc<dyn AuditLog>,
-    clock: Arc<dyn Clock>,
-    password_policy: PasswordPolicy,
+    pub(crate) accounts: Arc<dyn AccountRepository>,
+    pub(crate) companies: Arc<dyn CompanyTree>,
+    pub(crate) hasher: Arc<dyn PasswordHasher>,
+    pub(crate) refresh_tokens: Arc<dyn RefreshTokens>,
+    pub(crate) uow: Arc<dyn UnitOfWork>,
+    pub(crate) audit: Arc<dyn AuditLog>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) password_policy: PasswordPolicy,
 }
 
 /// The adapters `AccountService` works through.
 pub struct AccountPorts {
     pub accounts: Arc<dyn AccountRepository>,
-    pub companies: Arc<dyn CompanyDirectory>,
+    pub companies: Arc<dyn CompanyTree>,
     pub hasher: Arc<dyn PasswordHasher>,
+    pub refresh_tokens: Arc<dyn RefreshTokens>,
     pub uow: Arc<dyn UnitOfWork>,
     pub audit: Arc<dyn AuditLog>,
     pub clock: Arc<dyn Clock>,
@@ -51,6 +54,7 @@ impl AccountService {
             accounts: ports.accounts,
             companies: ports.companies,
             hasher: ports.hasher,
+            refresh_tokens: ports.refresh_tokens,
             uow: ports.uow,
             audit: ports.audit,
             clock: ports.clock,
@@ -130,7 +134,7 @@ impl AccountService {
             self.password_policy.min_length,
         );
         if let Some(company_id) = input.company_id
-            && !self.companies.company_exists(company_id).await?
+            && self.companies.lineage(company_id).await?.is_empty()
         {
             errors.add("company_id", "no company has this id");
         }
@@ -163,6 +167,8 @@ impl AccountService {
             preferred_language: DEFAULT_LANGUAGE.to_owned(),
             created_at: now,
             updated_at: now,
+            blocked_by_company: None,
+            deleted_at: None,
         };
         let event = match actor {
             Some(actor) => AuditEvent::by(actor, AuditAction::Create, RESOURCE_ACCOUNT, account.id),
@@ -194,7 +200,9 @@ mod tests {
     use time::macros::datetime;
 
     use super::*;
-    use crate::ports::{MockAccountRepository, MockCompanyDirectory, MockPasswordHasher};
+    use dialix_kernel::MockCompanyTree;
+
+    use crate::ports::{MockAccountRepository, MockPasswordHasher, MockRefreshTokens};
 
     fn admin() -> Actor {
         Actor {
@@ -217,7 +225,7 @@ mod tests {
 
     fn service(
         accounts: MockAccountRepository,
-        companies: MockCompanyDirectory,
+        companies: MockCompanyTree,
         hasher: MockPasswordHasher,
     ) -> AccountService {
         service_auditing(accounts, companies, hasher, MockAuditLog::new())
@@ -225,7 +233,7 @@ mod tests {
 
     fn service_auditing(
         accounts: MockAccountRepository,
-        companies: MockCompanyDirectory,
+        companies: MockCompanyTree,
         hasher: MockPasswordHasher,
         audit: MockAuditLog,
     ) -> AccountService {
@@ -238,6 +246,7 @@ mod tests {
                 accounts: Arc::new(accounts),
                 companies: Arc::new(companies),
                 hasher: Arc::new(hasher),
+                refresh_tokens: Arc::new(MockRefreshTokens::new()),
                 uow: Arc::new(noop_unit_of_work()),
                 audit: Arc::new(audit),
                 clock: Arc::new(clock),
@@ -254,21 +263,17 @@ mod tests {
             role: Role::User,
             ..admin()
         };
-        let error = service(
-            accounts,
-            MockCompanyDirectory::new(),
-            MockPasswordHasher::new(),
-        )
-        .create(&user, input(), &RequestMeta::system())
-        .await
-        .unwrap_err();
+        let error = service(accounts, MockCompanyTree::new(), MockPasswordHasher::new())
+            .create(&user, input(), &RequestMeta::system())
+            .await
+            .unwrap_err();
         assert!(matches!(error, DomainError::Forbidden(_)));
     }
 
     #[tokio::test]
     async fn every_invalid_field_is_reported_at_once() {
-        let mut companies = MockCompanyDirectory::new();
-        companies.expect_company_exists().returning(|_| Ok(false));
+        let mut companies = MockCompanyTree::new();
+        companies.expect_lineage().returning(|_| Ok(vec![]));
         let mut accounts = MockAccountRepository::new();
         accounts.expect_insert().never();
         let bad = NewAccount {
@@ -297,14 +302,10 @@ mod tests {
             Ok(taken.then(|| existing_account(login)))
         });
         accounts.expect_insert().never();
-        let error = service(
-            accounts,
-            MockCompanyDirectory::new(),
-            MockPasswordHasher::new(),
-        )
-        .create(&admin(), input(), &RequestMeta::system())
-        .await
-        .unwrap_err();
+        let error = service(accounts, MockCompanyTree::new(), MockPasswordHasher::new())
+            .create(&admin(), input(), &RequestMeta::system())
+            .await
+            .unwrap_err();
         assert!(matches!(
             error,
             DomainError::Conflict { field: "email", .. }
@@ -341,7 +342,7 @@ mod tests {
             })
             .times(1)
             .returning(|_, _, _| Ok(()));
-        let created = service_auditing(accounts, MockCompanyDirectory::new(), hasher, audit)
+        let created = service_auditing(accounts, MockCompanyTree::new(), hasher, audit)
             .create(&admin(), input(), &RequestMeta::system())
             .await
             .unwrap();
@@ -355,14 +356,10 @@ mod tests {
             .expect_find_by_login()
             .returning(|login| Ok(Some(existing_account(login))));
         accounts.expect_insert().never();
-        let created = service(
-            accounts,
-            MockCompanyDirectory::new(),
-            MockPasswordHasher::new(),
-        )
-        .ensure_platform_admin("admin@dialix.local", "whatever")
-        .await
-        .unwrap();
+        let created = service(accounts, MockCompanyTree::new(), MockPasswordHasher::new())
+            .ensure_platform_admin("admin@dialix.local", "whatever")
+            .await
+            .unwrap();
         assert!(!created);
     }
 
@@ -381,6 +378,8 @@ mod tests {
             preferred_language: "uz".into(),
             created_at: now,
             updated_at: now,
+            blocked_by_company: None,
+            deleted_at: None,
         }
     }
 }

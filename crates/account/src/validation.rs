@@ -52,15 +52,20 @@ pub fn check_username(errors: &mut FieldErrors, username: &str) {
 }
 
 pub fn check_password(errors: &mut FieldErrors, password: &str, min_length: usize) {
+    check_password_as(errors, "password", password, min_length);
+}
+
+/// Password rules, reported against `field`.
+pub fn check_password_as(errors: &mut FieldErrors, field: &str, password: &str, min_length: usize) {
     let length = password.chars().count();
     errors.check(
         length >= min_length,
-        "password",
+        field,
         format!("must be at least {min_length} characters long"),
     );
     errors.check(
         length <= PASSWORD_MAX,
-        "password",
+        field,
         format!("must be at most {PASSWORD_MAX} characters long"),
     );
 }

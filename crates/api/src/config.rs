@@ -39,6 +39,8 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Activity-log entries older than this are purged; `None` keeps them forever.
     pub audit_retention: Option<Duration>,
+    /// Speech-to-text models users may pick in their settings; the first is the default.
+    pub stt_models: Vec<String>,
 }
 
 /// How log lines are written: JSON for log shippers, text for a terminal.
@@ -156,11 +158,26 @@ impl Config {
                 .map(|_| positive(&get, "HTTP_WORKERS", 1))
                 .transpose()?,
             log_format,
+            stt_models: stt_models(get("STT_MODELS"))?,
             audit_retention: get("AUDIT_RETENTION_DAYS")
                 .map(|_| positive(&get, "AUDIT_RETENTION_DAYS", 1i64).map(Duration::days))
                 .transpose()?,
         })
     }
+}
+
+fn stt_models(raw: Option<String>) -> Result<Vec<String>, ConfigError> {
+    let models: Vec<String> = raw
+        .as_deref()
+        .unwrap_or("mohirai,whisper")
+        .split(',')
+        .map(|m| m.trim().to_owned())
+        .filter(|m| !m.is_empty())
+        .collect();
+    if models.is_empty() {
+        return Err(invalid("STT_MODELS", "must name at least one model"));
+    }
+    Ok(models)
 }
 
 fn invalid(name: &'static str, problem: impl Into<String>) -> ConfigError {
@@ -245,6 +262,7 @@ mod tests {
             ("DIALIX_ENV", "staging"),
             ("HTTP_WORKERS", "0"),
             ("AUDIT_RETENTION_DAYS", "forever"),
+            ("STT_MODELS", " , "),
         ] {
             let error = config(&[(name, value)]).unwrap_err();
             assert_eq!(error.name, name, "{error}");

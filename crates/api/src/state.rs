@@ -4,14 +4,16 @@ use std::sync::Arc;
 
 use dialix_account::{
     AccountPorts, AccountService, AuthPolicy, AuthPorts, AuthService, PasswordPolicy,
+    SettingsService,
 };
 use dialix_audit::AuditService;
 use dialix_company::{CompanyPorts, CompanyService};
 use dialix_infrastructure::{
     Argon2PasswordHasher, Database, InMemoryLoginAttempts, JwtAccessTokens, SeaOrmAccounts,
-    SeaOrmAuditLog, SeaOrmCompanies, SeaOrmRefreshTokens, SeaOrmResourceAccess, SeaOrmUnitOfWork,
+    SeaOrmAdministrators, SeaOrmAuditLog, SeaOrmCompanies, SeaOrmCompanyTree, SeaOrmLedger,
+    SeaOrmMembership, SeaOrmRefreshTokens, SeaOrmResourceAccess, SeaOrmSettings, SeaOrmUnitOfWork,
 };
-use dialix_kernel::{Clock, DomainResult, SystemClock, UnitOfWork};
+use dialix_kernel::{Clock, CompanyTree, DomainResult, SystemClock, UnitOfWork};
 
 use crate::config::Config;
 
@@ -19,6 +21,7 @@ use crate::config::Config;
 pub struct AppState {
     pub auth: AuthService,
     pub accounts: AccountService,
+    pub settings: SettingsService,
     pub companies: CompanyService,
     pub audit: AuditService,
     pub database: Database,
@@ -32,15 +35,17 @@ impl AppState {
     ) -> DomainResult<Self> {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let uow: Arc<dyn UnitOfWork> = Arc::new(SeaOrmUnitOfWork::new(database.clone()));
-        let audit_log: Arc<SeaOrmAuditLog> = Arc::new(SeaOrmAuditLog::new(database.clone()));
+        let audit_log = Arc::new(SeaOrmAuditLog::new(database.clone()));
+        let tree: Arc<dyn CompanyTree> = Arc::new(SeaOrmCompanyTree::new(database.clone()));
         let accounts = Arc::new(SeaOrmAccounts::new(database.clone()));
+        let refresh_tokens = Arc::new(SeaOrmRefreshTokens::new(database.clone()));
         let hasher = Arc::new(Argon2PasswordHasher::new().await?);
         let auth = AuthService::new(
             AuthPorts {
                 accounts: accounts.clone(),
                 hasher: hasher.clone(),
                 access_tokens: Arc::new(JwtAccessTokens::new(jwt_secret.as_bytes())),
-                refresh_tokens: Arc::new(SeaOrmRefreshTokens::new(database.clone())),
+                refresh_tokens: refresh_tokens.clone(),
                 attempts: Arc::new(InMemoryLoginAttempts::default()),
                 uow: uow.clone(),
                 audit: audit_log.clone(),
@@ -56,9 +61,10 @@ impl AppState {
         );
         let account_service = AccountService::new(
             AccountPorts {
-                accounts: accounts.clone(),
-                companies: accounts,
+                accounts,
+                companies: tree.clone(),
                 hasher,
+                refresh_tokens,
                 uow: uow.clone(),
                 audit: audit_log.clone(),
                 clock: clock.clone(),
@@ -67,16 +73,28 @@ impl AppState {
                 min_length: config.password_min_length,
             },
         );
+        let settings = SettingsService::new(
+            Arc::new(SeaOrmSettings::new(database.clone())),
+            uow.clone(),
+            audit_log.clone(),
+            clock.clone(),
+            config.stt_models.clone(),
+        );
         let companies = CompanyService::new(CompanyPorts {
             companies: Arc::new(SeaOrmCompanies::new(database.clone())),
+            ledger: Arc::new(SeaOrmLedger::new(database.clone())),
+            administrators: Arc::new(SeaOrmAdministrators::new(database.clone())),
+            membership: Arc::new(SeaOrmMembership::new(database.clone())),
+            tree,
             uow: uow.clone(),
-            audit: audit_log.clone(),
+            audit: audit_log,
             clock: clock.clone(),
         });
         let audit = audit_service(&database, uow, clock);
         Ok(Self {
             auth,
             accounts: account_service,
+            settings,
             companies,
             audit,
             database,

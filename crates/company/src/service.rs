@@ -1,19 +1,45 @@
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use dialix_audit::{AuditAction, AuditEvent, AuditLog};
+use dialix_audit::{AuditAction, AuditEvent, AuditLog, Changes};
 use dialix_kernel::{
-    Actor, Clock, CompanyId, DomainError, DomainResult, FieldErrors, RequestMeta, UnitOfWork,
+    AccountId, Actor, Clock, CompanyId, CompanyTree, DomainError, DomainResult, FieldErrors, Page,
+    PageRequest, Permission, RequestMeta, UnitOfWork,
 };
-use serde_json::json;
+use serde_json::{Value, json};
+use uuid::Uuid;
 
-use crate::{Company, CompanyRepository, NewCompany, RESOURCE_COMPANY};
+use crate::{
+    Administrator, Administrators, Company, CompanyChanges, CompanyFilter, CompanyRepository,
+    CompanyStats, Ledger, LedgerEntry, LedgerKind, Membership, MembershipAction, MembershipChange,
+    NewCompany, RESOURCE_COMPANY,
+};
 
 const NAME_MAX: usize = 200;
 const DESCRIPTION_MAX: usize = 2000;
+const SETTINGS_MAX_BYTES: usize = 16 * 1024;
+/// The largest single top-up: 10 billion so'm, in minor units.
+pub const TOPUP_MAX: i64 = 1_000_000_000_000;
+const IDEMPOTENCY_KEY_MAX: usize = 128;
+const RESOURCE_ADMINISTRATOR: &str = "company_administrator";
+/// Transfers are recorded against the moved account (as the account crate names it).
+const RESOURCE_ACCOUNT: &str = "account";
+
+/// The outcome of a top-up: a new ledger entry, or the one an earlier request with the same
+/// idempotency key made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Topup {
+    pub entry: LedgerEntry,
+    pub replayed: bool,
+}
 
 /// Company use cases; every change is audited in its own transaction.
 pub struct CompanyService {
     companies: Arc<dyn CompanyRepository>,
+    ledger: Arc<dyn Ledger>,
+    administrators: Arc<dyn Administrators>,
+    membership: Arc<dyn Membership>,
+    tree: Arc<dyn CompanyTree>,
     uow: Arc<dyn UnitOfWork>,
     audit: Arc<dyn AuditLog>,
     clock: Arc<dyn Clock>,
@@ -22,6 +48,10 @@ pub struct CompanyService {
 /// The adapters `CompanyService` works through.
 pub struct CompanyPorts {
     pub companies: Arc<dyn CompanyRepository>,
+    pub ledger: Arc<dyn Ledger>,
+    pub administrators: Arc<dyn Administrators>,
+    pub membership: Arc<dyn Membership>,
+    pub tree: Arc<dyn CompanyTree>,
     pub uow: Arc<dyn UnitOfWork>,
     pub audit: Arc<dyn AuditLog>,
     pub clock: Arc<dyn Clock>,
@@ -31,6 +61,10 @@ impl CompanyService {
     pub fn new(ports: CompanyPorts) -> Self {
         Self {
             companies: ports.companies,
+            ledger: ports.ledger,
+            administrators: ports.administrators,
+            membership: ports.membership,
+            tree: ports.tree,
             uow: ports.uow,
             audit: ports.audit,
             clock: ports.clock,
@@ -44,44 +78,34 @@ impl CompanyService {
         input: NewCompany,
         meta: &RequestMeta,
     ) -> DomainResult<Company> {
-        if !actor.is_platform_admin() {
-            return Err(DomainError::Forbidden(
-                "only a platform administrator may create companies".into(),
-            ));
-        }
+        require_platform_admin(actor, "create companies")?;
         let name = input.name.trim().to_owned();
-        let description = input
-            .description
-            .map(|d| d.trim().to_owned())
-            .filter(|d| !d.is_empty());
+        let description = clean_description(input.description);
         let mut errors = FieldErrors::new();
-        errors.check(
-            (1..=NAME_MAX).contains(&name.chars().count()) && !name.chars().any(char::is_control),
-            "name",
-            format!("must be 1 to {NAME_MAX} characters, without control characters"),
-        );
-        errors.check(
-            description.as_ref().is_none_or(|d| {
-                d.chars().count() <= DESCRIPTION_MAX
-                    && !d
-                        .chars()
-                        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-            }),
-            "description",
-            format!("must be at most {DESCRIPTION_MAX} characters, without control characters"),
-        );
+        check_name(&mut errors, &name);
+        check_description(&mut errors, description.as_deref());
         let parent = match input.parent_company_id {
-            Some(parent_id) => self.parent(parent_id, &mut errors).await?,
+            Some(parent_id) => {
+                let parent = self.companies.find_by_id(parent_id).await?;
+                errors.check(
+                    parent.is_some(),
+                    "parent_company_id",
+                    "no company has this id",
+                );
+                parent
+            }
             None => None,
         };
         errors.into_result()?;
-
-        if self.companies.name_taken(&Company::name_key(&name)).await? {
-            return Err(DomainError::conflict(
-                "name",
-                "a company with this name already exists",
-            ));
+        if self
+            .companies
+            .find_by_name_key(&Company::name_key(&name))
+            .await?
+            .is_some()
+        {
+            return Err(name_taken());
         }
+
         let now = self.clock.now();
         let company = Company {
             id: CompanyId::generate(),
@@ -90,6 +114,7 @@ impl CompanyService {
             is_active: true,
             parent_company_id: parent.as_ref().map(|p| p.id),
             hierarchy_level: parent.as_ref().map_or(0, |p| p.hierarchy_level + 1),
+            settings: json!({}),
             balance: 0,
             created_at: now,
             updated_at: now,
@@ -109,149 +134,608 @@ impl CompanyService {
         Ok(company)
     }
 
-    async fn parent(
+    /// Companies the actor may see: all for platform admins; the administered companies and
+    /// their descendants for company administrators; otherwise the actor's own company.
+    pub async fn list(
         &self,
-        parent_id: CompanyId,
-        errors: &mut FieldErrors,
-    ) -> DomainResult<Option<Company>> {
-        let parent = self.companies.find_by_id(parent_id).await?;
-        errors.check(
-            parent.is_some(),
-            "parent_company_id",
-            "no company has this id",
-        );
-        Ok(parent)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use dialix_audit::MockAuditLog;
-    use dialix_kernel::{AccountId, MockClock, Role, noop_unit_of_work};
-    use time::macros::datetime;
-
-    use super::*;
-    use crate::MockCompanyRepository;
-
-    fn actor(role: Role) -> Actor {
-        Actor {
-            account_id: AccountId::generate(),
-            role,
-            company_id: None,
-            grants: vec![],
+        actor: &Actor,
+        mut filter: CompanyFilter,
+        page: PageRequest,
+    ) -> DomainResult<Page<Company>> {
+        if !actor.is_platform_admin() {
+            let roots: Vec<CompanyId> = actor.grants.iter().map(|g| g.company_id).collect();
+            let mut scope = self.subtree(&roots).await?;
+            if let Some(own) = actor.company_id
+                && !scope.contains(&own)
+            {
+                scope.push(own);
+            }
+            filter.within = Some(scope);
         }
+        self.companies.list(&filter, page).await
     }
 
-    fn service(companies: MockCompanyRepository) -> CompanyService {
-        let mut audit = MockAuditLog::new();
-        audit
-            .expect_append()
-            .withf(|_, event, _| event.action == AuditAction::Create)
-            .returning(|_, _, _| Ok(()));
-        let mut clock = MockClock::new();
-        clock
-            .expect_now()
-            .return_const(datetime!(2026-11-26 12:00 UTC));
-        CompanyService::new(CompanyPorts {
-            companies: Arc::new(companies),
-            uow: Arc::new(noop_unit_of_work()),
-            audit: Arc::new(audit),
-            clock: Arc::new(clock),
+    /// A company the actor may see, with its figures.
+    pub async fn get(&self, actor: &Actor, id: CompanyId) -> DomainResult<(Company, CompanyStats)> {
+        let (company, _) = self.visible(actor, id).await?;
+        let stats = self.companies.stats(id).await?;
+        Ok((company, stats))
+    }
+
+    /// Changes name, description, settings (platform admins, or administrators with
+    /// `can_manage_settings`) and `is_active` (platform admins only).
+    pub async fn update(
+        &self,
+        actor: &Actor,
+        id: CompanyId,
+        changes: CompanyChanges,
+        meta: &RequestMeta,
+    ) -> DomainResult<Company> {
+        let before = self
+            .permitted(actor, id, Some(Permission::CanManageSettings))
+            .await?;
+        if changes.is_active.is_some() && !actor.is_platform_admin() {
+            return Err(DomainError::Forbidden(
+                "only a platform administrator may activate or deactivate a company".into(),
+            ));
+        }
+        let mut after = before.clone();
+        let mut errors = FieldErrors::new();
+        if let Some(name) = changes.name {
+            after.name = name.trim().to_owned();
+            check_name(&mut errors, &after.name);
+        }
+        if let Some(description) = changes.description {
+            after.description = clean_description(description);
+            check_description(&mut errors, after.description.as_deref());
+        }
+        if let Some(is_active) = changes.is_active {
+            after.is_active = is_active;
+        }
+        if let Some(settings) = changes.settings {
+            errors.check(settings.is_object(), "settings", "must be a JSON object");
+            errors.check(
+                settings.to_string().len() <= SETTINGS_MAX_BYTES,
+                "settings",
+                format!("must be at most {SETTINGS_MAX_BYTES} bytes of JSON"),
+            );
+            after.settings = settings;
+        }
+        errors.into_result()?;
+        if Company::name_key(&after.name) != Company::name_key(&before.name)
+            && self
+                .companies
+                .find_by_name_key(&Company::name_key(&after.name))
+                .await?
+                .is_some_and(|holder| holder != id)
+        {
+            return Err(name_taken());
+        }
+        let diff = Changes::new()
+            .field("name", &before.name, &after.name)
+            .field("description", &before.description, &after.description)
+            .field("is_active", &before.is_active, &after.is_active)
+            .field("settings", &before.settings, &after.settings);
+        if diff.is_empty() {
+            return Ok(before);
+        }
+        let now = self.clock.now();
+        after.updated_at = now;
+        let event = AuditEvent::by(actor, AuditAction::Update, RESOURCE_COMPANY, id)
+            .details(diff.into_value())
+            .meta(meta);
+        let mut tx = self.uow.begin().await?;
+        self.companies.update(tx.as_mut(), &after).await?;
+        self.audit.append(tx.as_mut(), event, now).await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// Deactivates the company and blocks every account in it and its descendants, at once.
+    /// Platform admins only. Returns how many accounts were blocked.
+    pub async fn block(
+        &self,
+        actor: &Actor,
+        id: CompanyId,
+        meta: &RequestMeta,
+    ) -> DomainResult<u64> {
+        let company = self.permitted(actor, id, None).await?;
+        if !company.is_active {
+            return Err(DomainError::conflict(
+                "company",
+                "the company is already blocked or inactive",
+            ));
+        }
+        let scope = self.subtree(&[id]).await?;
+        let now = self.clock.now();
+        let mut tx = self.uow.begin().await?;
+        let blocked = self
+            .companies
+            .block_members(tx.as_mut(), &scope, id, now)
+            .await?;
+        self.companies
+            .update(
+                tx.as_mut(),
+                &Company {
+                    is_active: false,
+                    updated_at: now,
+                    ..company
+                },
+            )
+            .await?;
+        let event = AuditEvent::by(actor, AuditAction::Block, RESOURCE_COMPANY, id)
+            .details(json!({"blocked_accounts": blocked, "companies": scope.len()}))
+            .meta(meta);
+        self.audit.append(tx.as_mut(), event, now).await?;
+        tx.commit().await?;
+        Ok(blocked)
+    }
+
+    /// Reactivates the company and unblocks exactly the accounts its block blocked.
+    pub async fn unblock(
+        &self,
+        actor: &Actor,
+        id: CompanyId,
+        meta: &RequestMeta,
+    ) -> DomainResult<u64> {
+        let company = self.permitted(actor, id, None).await?;
+        if company.is_active {
+            return Err(DomainError::conflict(
+                "company",
+                "the company is not blocked",
+            ));
+        }
+        let now = self.clock.now();
+        let mut tx = self.uow.begin().await?;
+        let unblocked = self.companies.unblock_members(tx.as_mut(), id, now).await?;
+        self.companies
+            .update(
+                tx.as_mut(),
+                &Company {
+                    is_active: true,
+                    updated_at: now,
+                    ..company
+                },
+            )
+            .await?;
+        let event = AuditEvent::by(actor, AuditAction::Unblock, RESOURCE_COMPANY, id)
+            .details(json!({"unblocked_accounts": unblocked}))
+            .meta(meta);
+        self.audit.append(tx.as_mut(), event, now).await?;
+        tx.commit().await?;
+        Ok(unblocked)
+    }
+
+    /// Adds `amount` (minor units) to the balance with a ledger entry, atomically. A repeated
+    /// idempotency key returns the first top-up instead of adding again.
+    pub async fn topup(
+        &self,
+        actor: &Actor,
+        id: CompanyId,
+        amount: i64,
+        idempotency_key: String,
+        meta: &RequestMeta,
+    ) -> DomainResult<Topup> {
+        self.permitted(actor, id, Some(Permission::CanTopup))
+            .await?;
+        let key = idempotency_key.trim().to_owned();
+        let mut errors = FieldErrors::new();
+        errors.check(
+            (1..=TOPUP_MAX).contains(&amount),
+            "amount",
+            format!("must be a whole number of minor units from 1 to {TOPUP_MAX}"),
+        );
+        errors.check(
+            (1..=IDEMPOTENCY_KEY_MAX).contains(&key.chars().count())
+                && !key.chars().any(char::is_control),
+            "idempotency_key",
+            format!("must be 1 to {IDEMPOTENCY_KEY_MAX} printable characters"),
+        );
+        errors.into_result()?;
+        if let Some(earlier) = self.ledger.find_by_key(id, &key).await? {
+            return replay(earlier, amount);
+        }
+
+        let now = self.clock.now();
+        let mut tx = self.uow.begin().await?;
+        let balance_after = self.ledger.add_to_balance(tx.as_mut(), id, amount).await?;
+        let entry = LedgerEntry {
+            id: Uuid::now_v7(),
+            company_id: id,
+            owner_id: Some(actor.account_id),
+            record_id: None,
+            kind: LedgerKind::Topup,
+            amount,
+            balance_after,
+            idempotency_key: Some(key.clone()),
+            created_at: now,
+        };
+        match self.ledger.append(tx.as_mut(), &entry).await {
+            Ok(()) => {}
+            // A concurrent request with the same key committed first: roll back, report it.
+            Err(DomainError::Conflict { .. }) => {
+                drop(tx);
+                let earlier = self
+                    .ledger
+                    .find_by_key(id, &key)
+                    .await?
+                    .ok_or_else(|| DomainError::internal("idempotent top-up vanished"))?;
+                return replay(earlier, amount);
+            }
+            Err(other) => return Err(other),
+        }
+        let event = AuditEvent::by(actor, AuditAction::Topup, RESOURCE_COMPANY, id)
+            .details(json!({
+                "amount": amount,
+                "balance_after": balance_after,
+                "idempotency_key": key,
+                "transaction_id": entry.id,
+            }))
+            .meta(meta);
+        self.audit.append(tx.as_mut(), event, now).await?;
+        tx.commit().await?;
+        Ok(Topup {
+            entry,
+            replayed: false,
         })
     }
 
-    fn input(name: &str, parent: Option<CompanyId>) -> NewCompany {
-        NewCompany {
-            name: name.into(),
-            description: Some("  ".into()),
-            parent_company_id: parent,
+    /// The company's ledger, newest first: platform admins and the company's administrators.
+    pub async fn ledger(
+        &self,
+        actor: &Actor,
+        id: CompanyId,
+        page: PageRequest,
+    ) -> DomainResult<Page<LedgerEntry>> {
+        let (_, lineage) = self.visible(actor, id).await?;
+        if !actor.is_platform_admin() && !actor.administers_within(&lineage) {
+            return Err(DomainError::Forbidden(
+                "only administrators of this company may see its ledger".into(),
+            ));
+        }
+        self.ledger.entries(id, page).await
+    }
+
+    /// Moves a user from `from` to `to`, recording `left` and `joined` with each company's
+    /// balance at that moment. Balances stay with the companies: nothing moves with the user.
+    pub async fn transfer_user(
+        &self,
+        actor: &Actor,
+        to: CompanyId,
+        user: AccountId,
+        from: CompanyId,
+        meta: &RequestMeta,
+    ) -> DomainResult<()> {
+        let target = self
+            .permitted(actor, to, Some(Permission::CanManageUsers))
+            .await?;
+        if user == actor.account_id && !actor.is_platform_admin() {
+            return Err(DomainError::Forbidden("you cannot move yourself".into()));
+        }
+        let current = self
+            .membership
+            .company_of(user)
+            .await?
+            .ok_or(DomainError::NotFound("account"))?;
+        let mut errors = FieldErrors::new();
+        errors.check(
+            current == Some(from),
+            "from_company_id",
+            "the user is not a member of this company",
+        );
+        errors.check(
+            from != to,
+            "from_company_id",
+            "the user is already in this company",
+        );
+        errors.into_result()?;
+        let source = self
+            .permitted(actor, from, Some(Permission::CanManageUsers))
+            .await?;
+
+        let now = self.clock.now();
+        let event = AuditEvent::by(actor, AuditAction::Transfer, RESOURCE_ACCOUNT, user)
+            .details(json!({
+                "from_company_id": from,
+                "to_company_id": to,
+                "balance_moved": 0,
+            }))
+            .meta(meta);
+        let mut tx = self.uow.begin().await?;
+        self.membership.move_to(tx.as_mut(), user, to, now).await?;
+        for (company, action) in [
+            (&source, MembershipAction::Left),
+            (&target, MembershipAction::Joined),
+        ] {
+            let change = MembershipChange {
+                user_id: user,
+                company_id: company.id,
+                action,
+                balance_at_time: company.balance,
+                created_at: now,
+            };
+            self.membership.record(tx.as_mut(), &change).await?;
+        }
+        self.audit.append(tx.as_mut(), event, now).await?;
+        tx.commit().await
+    }
+
+    /// Grants `user` (a member of the company or of one of its descendants) administration
+    /// of the company. Platform admins only.
+    pub async fn add_administrator(
+        &self,
+        actor: &Actor,
+        company: CompanyId,
+        user: AccountId,
+        permissions: BTreeSet<Permission>,
+        meta: &RequestMeta,
+    ) -> DomainResult<Administrator> {
+        self.permitted(actor, company, None).await?;
+        let member_of = self
+            .membership
+            .company_of(user)
+            .await?
+            .ok_or_else(|| FieldErrors::single("user_id", "no account has this id"))?;
+        let scope = self.subtree(&[company]).await?;
+        if !member_of.is_some_and(|c| scope.contains(&c)) {
+            return Err(FieldErrors::single(
+                "user_id",
+                "the user must be a member of this company or one of its sub-companies",
+            ));
+        }
+        if self.administrators.find(company, user).await?.is_some() {
+            return Err(DomainError::conflict(
+                "user_id",
+                "this user already administers this company",
+            ));
+        }
+        let now = self.clock.now();
+        let admin = Administrator {
+            company_id: company,
+            user_id: user,
+            permissions,
+            created_at: now,
+        };
+        let event = AuditEvent::by(actor, AuditAction::Create, RESOURCE_ADMINISTRATOR, user)
+            .details(json!({"company_id": company, "permissions": names(&admin.permissions)}))
+            .meta(meta);
+        let mut tx = self.uow.begin().await?;
+        self.administrators.insert(tx.as_mut(), &admin).await?;
+        self.audit.append(tx.as_mut(), event, now).await?;
+        tx.commit().await?;
+        Ok(admin)
+    }
+
+    /// The company's administrators: platform admins and the company's own administrators.
+    pub async fn administrators(
+        &self,
+        actor: &Actor,
+        company: CompanyId,
+    ) -> DomainResult<Vec<Administrator>> {
+        let (_, lineage) = self.visible(actor, company).await?;
+        if !actor.is_platform_admin() && !actor.administers_within(&lineage) {
+            return Err(DomainError::Forbidden(
+                "only administrators of this company may see its administrators".into(),
+            ));
+        }
+        self.administrators.list(company).await
+    }
+
+    pub async fn administrator(
+        &self,
+        actor: &Actor,
+        company: CompanyId,
+        user: AccountId,
+    ) -> DomainResult<Administrator> {
+        self.administrators(actor, company).await?;
+        self.administrators
+            .find(company, user)
+            .await?
+            .ok_or(DomainError::NotFound("administrator"))
+    }
+
+    /// Replaces an administrator's permissions. Platform admins only.
+    pub async fn update_administrator(
+        &self,
+        actor: &Actor,
+        company: CompanyId,
+        user: AccountId,
+        permissions: BTreeSet<Permission>,
+        meta: &RequestMeta,
+    ) -> DomainResult<Administrator> {
+        self.permitted(actor, company, None).await?;
+        let before = self
+            .administrators
+            .find(company, user)
+            .await?
+            .ok_or(DomainError::NotFound("administrator"))?;
+        let after = Administrator {
+            permissions,
+            ..before.clone()
+        };
+        let diff = Changes::new().field(
+            "permissions",
+            &names(&before.permissions),
+            &names(&after.permissions),
+        );
+        if diff.is_empty() {
+            return Ok(before);
+        }
+        let now = self.clock.now();
+        let event = AuditEvent::by(actor, AuditAction::Update, RESOURCE_ADMINISTRATOR, user)
+            .details(json!({"company_id": company, "changes": diff.into_value()["changes"]}))
+            .meta(meta);
+        let mut tx = self.uow.begin().await?;
+        self.administrators.update(tx.as_mut(), &after).await?;
+        self.audit.append(tx.as_mut(), event, now).await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// Revokes administration. Platform admins only.
+    pub async fn remove_administrator(
+        &self,
+        actor: &Actor,
+        company: CompanyId,
+        user: AccountId,
+        meta: &RequestMeta,
+    ) -> DomainResult<()> {
+        self.permitted(actor, company, None).await?;
+        let before = self
+            .administrators
+            .find(company, user)
+            .await?
+            .ok_or(DomainError::NotFound("administrator"))?;
+        let now = self.clock.now();
+        let event = AuditEvent::by(actor, AuditAction::Delete, RESOURCE_ADMINISTRATOR, user)
+            .details(json!({"company_id": company, "permissions": names(&before.permissions)}))
+            .meta(meta);
+        let mut tx = self.uow.begin().await?;
+        self.administrators
+            .delete(tx.as_mut(), company, user)
+            .await?;
+        self.audit.append(tx.as_mut(), event, now).await?;
+        tx.commit().await
+    }
+
+    /// These companies and all their descendants.
+    async fn subtree(&self, roots: &[CompanyId]) -> DomainResult<Vec<CompanyId>> {
+        self.tree.subtree(roots).await
+    }
+
+    /// The company, if the actor may see it: platform admins, its members, and
+    /// administrators of it or an ancestor. Anyone else gets "not found".
+    async fn visible(
+        &self,
+        actor: &Actor,
+        id: CompanyId,
+    ) -> DomainResult<(Company, Vec<CompanyId>)> {
+        let company = self
+            .companies
+            .find_by_id(id)
+            .await?
+            .ok_or(DomainError::NotFound("company"))?;
+        let lineage = self.tree.lineage(company.id).await?;
+        if actor.is_platform_admin()
+            || actor.company_id == Some(id)
+            || actor.administers_within(&lineage)
+        {
+            Ok((company, lineage))
+        } else {
+            Err(DomainError::NotFound("company"))
         }
     }
 
-    #[tokio::test]
-    async fn a_sub_company_is_one_level_below_its_parent() {
-        let parent_id = CompanyId::generate();
-        let mut companies = MockCompanyRepository::new();
-        companies.expect_find_by_id().returning(move |id| {
-            Ok(Some(Company {
-                id,
-                name: "Parent".into(),
-                description: None,
-                is_active: true,
-                parent_company_id: None,
-                hierarchy_level: 1,
-                balance: 0,
-                created_at: datetime!(2026-01-01 0:00 UTC),
-                updated_at: datetime!(2026-01-01 0:00 UTC),
-            }))
-        });
-        companies.expect_name_taken().returning(|_| Ok(false));
-        companies.expect_insert().times(1).returning(|_, _| Ok(()));
-
-        let created = service(companies)
-            .create(
-                &actor(Role::Admin),
-                input("  Child ", Some(parent_id)),
-                &RequestMeta::system(),
-            )
-            .await
-            .unwrap();
-        assert_eq!(created.name, "Child");
-        assert_eq!(created.description, None);
-        assert_eq!(created.parent_company_id, Some(parent_id));
-        assert_eq!(created.hierarchy_level, 2);
-    }
-
-    #[tokio::test]
-    async fn a_missing_parent_and_an_empty_name_are_validation_errors() {
-        let mut companies = MockCompanyRepository::new();
-        companies.expect_find_by_id().returning(|_| Ok(None));
-        companies.expect_insert().never();
-        let Err(DomainError::Validation(errors)) = service(companies)
-            .create(
-                &actor(Role::Admin),
-                input(" ", Some(CompanyId::generate())),
-                &RequestMeta::system(),
-            )
-            .await
-        else {
-            panic!("expected a validation error");
+    /// The company, if the actor holds `permission` over it (`None`: platform admins only).
+    /// 404 when the actor may not even see it, 403 when it may see it but not do this.
+    async fn permitted(
+        &self,
+        actor: &Actor,
+        id: CompanyId,
+        permission: Option<Permission>,
+    ) -> DomainResult<Company> {
+        let (company, lineage) = self.visible(actor, id).await?;
+        let allowed = match permission {
+            None => actor.is_platform_admin(),
+            Some(permission) => actor.may_within(permission, &lineage),
         };
-        let fields: Vec<_> = errors.iter().map(|(field, _)| field).collect();
-        assert_eq!(fields, ["name", "parent_company_id"]);
+        if allowed {
+            Ok(company)
+        } else {
+            Err(DomainError::Forbidden(match permission {
+                None => "only a platform administrator may do this".into(),
+                Some(p) => format!("this needs the {} permission for this company", p.as_str()),
+            }))
+        }
     }
+}
 
-    #[tokio::test]
-    async fn names_clash_case_insensitively() {
-        let mut companies = MockCompanyRepository::new();
-        companies
-            .expect_name_taken()
-            .withf(|key| key == "acme")
-            .returning(|_| Ok(true));
-        companies.expect_insert().never();
-        let error = service(companies)
-            .create(
-                &actor(Role::Admin),
-                input("ACME", None),
-                &RequestMeta::system(),
-            )
-            .await
-            .unwrap_err();
-        assert!(matches!(error, DomainError::Conflict { field: "name", .. }));
+/// Parses `{"can_manage_users": true, …}`: only known permissions, only booleans.
+pub fn parse_permissions(value: &Value) -> DomainResult<BTreeSet<Permission>> {
+    let Some(map) = value.as_object() else {
+        return Err(FieldErrors::single(
+            "permissions",
+            "must be an object of permission names to true or false",
+        ));
+    };
+    let mut errors = FieldErrors::new();
+    let mut granted = BTreeSet::new();
+    for (key, flag) in map {
+        match (Permission::parse(key), flag.as_bool()) {
+            (Some(permission), Some(true)) => {
+                granted.insert(permission);
+            }
+            (Some(_), Some(false)) => {}
+            (Some(_), None) => {
+                errors.add(&format!("permissions.{key}"), "must be true or false");
+            }
+            (None, _) => {
+                let known: Vec<&str> = Permission::ALL.iter().map(|p| p.as_str()).collect();
+                errors.add(
+                    &format!("permissions.{key}"),
+                    format!("is not a permission; known: {}", known.join(", ")),
+                );
+            }
+        }
     }
+    errors.into_result()?;
+    Ok(granted)
+}
 
-    #[tokio::test]
-    async fn plain_users_cannot_create_companies() {
-        let mut companies = MockCompanyRepository::new();
-        companies.expect_insert().never();
-        let error = service(companies)
-            .create(
-                &actor(Role::User),
-                input("Acme", None),
-                &RequestMeta::system(),
-            )
-            .await
-            .unwrap_err();
-        assert!(matches!(error, DomainError::Forbidden(_)));
+fn names(permissions: &BTreeSet<Permission>) -> Vec<&'static str> {
+    permissions.iter().map(|p| p.as_str()).collect()
+}
+
+fn replay(earlier: LedgerEntry, amount: i64) -> DomainResult<Topup> {
+    if earlier.amount != amount {
+        return Err(DomainError::conflict(
+            "idempotency_key",
+            "this idempotency key was already used for a different amount",
+        ));
     }
+    Ok(Topup {
+        entry: earlier,
+        replayed: true,
+    })
+}
+
+fn require_platform_admin(actor: &Actor, what: &str) -> DomainResult<()> {
+    if actor.is_platform_admin() {
+        Ok(())
+    } else {
+        Err(DomainError::Forbidden(format!(
+            "only a platform administrator may {what}"
+        )))
+    }
+}
+
+fn name_taken() -> DomainError {
+    DomainError::conflict("name", "a company with this name already exists")
+}
+
+fn clean_description(description: Option<String>) -> Option<String> {
+    description
+        .map(|d| d.trim().to_owned())
+        .filter(|d| !d.is_empty())
+}
+
+fn check_name(errors: &mut FieldErrors, name: &str) {
+    errors.check(
+        (1..=NAME_MAX).contains(&name.chars().count()) && !name.chars().any(char::is_control),
+        "name",
+        format!("must be 1 to {NAME_MAX} characters, without control characters"),
+    );
+}
+
+fn check_description(errors: &mut FieldErrors, description: Option<&str>) {
+    errors.check(
+        description.is_none_or(|d| {
+            d.chars().count() <= DESCRIPTION_MAX
+                && !d
+                    .chars()
+                    .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        }),
+        "description",
+        format!("must be at most {DESCRIPTION_MAX} characters, without control characters"),
+    );
 }

@@ -1,15 +1,20 @@
 use async_trait::async_trait;
-use dialix_account::{Account, AccountRepository, CompanyDirectory};
+use dialix_account::{Account, AccountFilter, AccountRepository, AccountSortField, AccountSummary};
 use dialix_kernel::{
-    AccountId, CompanyGrant, CompanyId, DomainError, DomainResult, Permission, Role, Tx,
+    AccountId, CompanyGrant, CompanyId, DomainError, DomainResult, Page, PageRequest, Role, Tx,
 };
+use sea_orm::prelude::Expr;
 use sea_orm::prelude::TimeUnixTimestampMillis;
-use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter};
+use sea_orm::sea_query::{ExprTrait, Query};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, EntityTrait, Order, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
 use time::OffsetDateTime;
 
 use crate::Database;
-use crate::db_error::{conflict_on_unique, internal};
 use crate::entities::{account, company, company_administrator};
+use crate::sql::{conflict_on_unique, internal, like_pattern};
 use crate::transaction::db_tx;
 
 /// Accounts in the `account` table.
@@ -37,6 +42,113 @@ impl AccountRepository for SeaOrmAccounts {
                 )
             })?;
         Ok(())
+    }
+
+    async fn update(&self, tx: &mut Tx, account: &Account) -> DomainResult<()> {
+        let row = to_active(account);
+        account::Entity::update(row)
+            .exec(db_tx(tx)?)
+            .await
+            .map_err(|e| {
+                conflict_on_unique(
+                    e,
+                    "account",
+                    "an account with this email or username already exists",
+                )
+            })?;
+        Ok(())
+    }
+
+    async fn list(
+        &self,
+        filter: &AccountFilter,
+        page: PageRequest,
+    ) -> DomainResult<Page<AccountSummary>> {
+        let mut query = account::Entity::find();
+        if let Some(search) = &filter.search {
+            let pattern = like_pattern(&search.trim().to_lowercase());
+            let companies = Query::select()
+                .column(company::Column::Id)
+                .from(company::Entity)
+                .and_where(Expr::col(company::Column::NameKey).like(pattern.clone()))
+                .to_owned();
+            query = query.filter(
+                Condition::any()
+                    .add(Expr::col(account::Column::Email).like(pattern.clone()))
+                    .add(Expr::col(account::Column::Username).like(pattern))
+                    .add(account::Column::CompanyId.in_subquery(companies)),
+            );
+        }
+        if let Some(role) = filter.role {
+            query = query.filter(account::Column::Role.eq(role.as_str()));
+        }
+        if let Some(company_id) = filter.company_id {
+            query = query.filter(account::Column::CompanyId.eq(company_id.as_uuid()));
+        }
+        if let Some(is_active) = filter.is_active {
+            query = query.filter(account::Column::IsActive.eq(is_active));
+        }
+        if let Some(is_blocked) = filter.is_blocked {
+            query = query.filter(account::Column::IsBlocked.eq(is_blocked));
+        }
+        if let Some(within) = &filter.within {
+            query =
+                query.filter(account::Column::CompanyId.is_in(within.iter().map(|c| c.as_uuid())));
+        }
+        let db = self.db.connection();
+        let total = query.clone().count(db).await.map_err(internal)?;
+        let order = if filter.descending {
+            Order::Desc
+        } else {
+            Order::Asc
+        };
+        let column = match filter.sort {
+            AccountSortField::CreatedAt => account::Column::CreatedAt,
+            AccountSortField::Email => account::Column::Email,
+            AccountSortField::Username => account::Column::Username,
+            AccountSortField::LastActivity => account::Column::LastActivity,
+        };
+        let rows = query
+            .order_by(column, order.clone())
+            .order_by(account::Column::Id, order)
+            .limit(page.limit)
+            .offset(page.offset)
+            .all(db)
+            .await
+            .map_err(internal)?;
+
+        let company_ids: Vec<_> = rows.iter().filter_map(|r| r.company_id).collect();
+        let names: std::collections::HashMap<_, _> = if company_ids.is_empty() {
+            Default::default()
+        } else {
+            company::Entity::find()
+                .select_only()
+                .column(company::Column::Id)
+                .column(company::Column::Name)
+                .filter(company::Column::Id.is_in(company_ids))
+                .into_tuple::<(uuid::Uuid, String)>()
+                .all(db)
+                .await
+                .map_err(internal)?
+                .into_iter()
+                .collect()
+        };
+        let items = rows
+            .into_iter()
+            .map(|row| {
+                let company_name = row.company_id.and_then(|c| names.get(&c).cloned());
+                to_domain(row).map(|account| AccountSummary {
+                    account,
+                    company_name,
+                })
+            })
+            .collect::<DomainResult<_>>()?;
+        Ok(Page {
+            items,
+            total,
+            limit: page.limit,
+            offset: page.offset,
+        })
     }
 
     async fn find_by_id(&self, id: AccountId) -> DomainResult<Option<Account>> {
@@ -90,33 +202,9 @@ impl AccountRepository for SeaOrmAccounts {
             .into_iter()
             .map(|row| CompanyGrant {
                 company_id: CompanyId::from_uuid(row.company_id),
-                permissions: granted(&row.permissions),
+                permissions: crate::administrators::granted(&row.permissions),
             })
             .collect())
-    }
-}
-
-/// The permissions set to `true` in a stored permissions object; unknown keys are ignored.
-fn granted(permissions: &serde_json::Value) -> std::collections::BTreeSet<Permission> {
-    permissions
-        .as_object()
-        .map(|map| {
-            map.iter()
-                .filter(|(_, value)| value.as_bool() == Some(true))
-                .filter_map(|(key, _)| Permission::parse(key))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-#[async_trait]
-impl CompanyDirectory for SeaOrmAccounts {
-    async fn company_exists(&self, id: CompanyId) -> DomainResult<bool> {
-        let found = company::Entity::find_by_id(id.as_uuid())
-            .one(self.db.connection())
-            .await
-            .map_err(internal)?;
-        Ok(found.is_some_and(|c| c.deleted_at.is_none()))
     }
 }
 
@@ -134,6 +222,8 @@ fn to_active(account: &Account) -> account::ActiveModel {
         preferred_language: Set(account.preferred_language.clone()),
         created_at: Set(TimeUnixTimestampMillis(account.created_at)),
         updated_at: Set(TimeUnixTimestampMillis(account.updated_at)),
+        blocked_by_company: Set(account.blocked_by_company.map(|c| c.as_uuid())),
+        deleted_at: Set(account.deleted_at.map(TimeUnixTimestampMillis)),
     }
 }
 
@@ -157,5 +247,7 @@ fn to_domain(row: account::Model) -> DomainResult<Account> {
         preferred_language: row.preferred_language,
         created_at: row.created_at.0,
         updated_at: row.updated_at.0,
+        blocked_by_company: row.blocked_by_company.map(CompanyId::from_uuid),
+        deleted_at: row.deleted_at.map(|t| t.0),
     })
 }

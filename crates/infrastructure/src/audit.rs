@@ -15,8 +15,8 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::Database;
-use crate::db_error::internal;
 use crate::entities::{activity_log, audit_chain};
+use crate::sql::internal;
 use crate::transaction::db_tx;
 
 /// The activity log in `activity_log`, with chain heads in `audit_chain`. There is no update

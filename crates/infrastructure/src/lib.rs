@@ -3,22 +3,32 @@
 //! log, argon2id, HS256 JWTs and an in-process failed-login counter.
 
 mod accounts;
+mod administrators;
 mod audit;
 mod companies;
+mod company_tree;
 mod database;
-mod db_error;
 mod entities;
+mod ledger;
+mod membership;
 mod refresh_tokens;
 mod resource_access;
 mod security;
+mod settings;
+mod sql;
 mod transaction;
 
 pub use accounts::SeaOrmAccounts;
+pub use administrators::SeaOrmAdministrators;
 pub use audit::SeaOrmAuditLog;
 pub use companies::SeaOrmCompanies;
+pub use company_tree::SeaOrmCompanyTree;
 pub use database::Database;
+pub use ledger::SeaOrmLedger;
+pub use membership::SeaOrmMembership;
 pub use refresh_tokens::SeaOrmRefreshTokens;
 pub use resource_access::SeaOrmResourceAccess;
 pub use sea_orm::DbErr as DatabaseError;
 pub use security::{Argon2PasswordHasher, InMemoryLoginAttempts, JwtAccessTokens, random_token};
+pub use settings::SeaOrmSettings;
 pub use transaction::SeaOrmUnitOfWork;

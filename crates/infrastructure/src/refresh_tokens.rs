@@ -7,9 +7,9 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::Database;
-use crate::db_error::internal;
 use crate::entities::refresh_token;
 use crate::security::{random_token, sha256_hex};
+use crate::sql::internal;
 use crate::transaction::db_tx;
 
 /// Refresh tokens in the `refresh_token` table, stored as SHA-256 hashes.
@@ -95,6 +95,25 @@ impl RefreshTokens for SeaOrmRefreshTokens {
                 Some(TimeUnixTimestampMillis(at)).into(),
             )
             .filter(refresh_token::Column::Family.eq(family))
+            .filter(refresh_token::Column::RevokedAt.is_null())
+            .exec(db_tx(tx)?)
+            .await
+            .map_err(internal)?;
+        Ok(())
+    }
+
+    async fn revoke_all(
+        &self,
+        tx: &mut Tx,
+        account: AccountId,
+        at: OffsetDateTime,
+    ) -> DomainResult<()> {
+        refresh_token::Entity::update_many()
+            .col_expr(
+                refresh_token::Column::RevokedAt,
+                Some(TimeUnixTimestampMillis(at)).into(),
+            )
+            .filter(refresh_token::Column::AccountId.eq(account.as_uuid()))
             .filter(refresh_token::Column::RevokedAt.is_null())
             .exec(db_tx(tx)?)
             .await

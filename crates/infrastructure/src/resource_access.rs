@@ -5,8 +5,8 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::Database;
-use crate::db_error::internal;
 use crate::entities::{account, company};
+use crate::sql::internal;
 
 /// Finds who owns a resource, by type: one arm per resource type the log knows.
 pub struct SeaOrmResourceAccess {

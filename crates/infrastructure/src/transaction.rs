@@ -5,7 +5,7 @@ use dialix_kernel::{DomainError, DomainResult, Transaction, Tx, UnitOfWork};
 use sea_orm::{DatabaseTransaction, TransactionTrait};
 
 use crate::Database;
-use crate::db_error::internal;
+use crate::sql::internal;
 
 /// Opens SeaORM transactions on the pool.
 pub struct SeaOrmUnitOfWork {

@@ -92,11 +92,23 @@ impl Actor {
     /// Whether the actor may do what `permission` covers in `company`: platform admins
     /// everywhere, company administrators where they hold that permission.
     pub fn may(&self, permission: Permission, company: CompanyId) -> bool {
+        self.may_within(permission, &[company])
+    }
+
+    /// Like `may`, for a company given with its ancestors (`lineage`: the company first, then
+    /// its parent, up to the root): a grant on any of them covers the company, since
+    /// administrators act within their company and its descendants.
+    pub fn may_within(&self, permission: Permission, lineage: &[CompanyId]) -> bool {
         self.is_platform_admin()
             || self
                 .grants
                 .iter()
-                .any(|g| g.company_id == company && g.permissions.contains(&permission))
+                .any(|g| lineage.contains(&g.company_id) && g.permissions.contains(&permission))
+    }
+
+    /// Whether the actor administers any company of `lineage`, with any permission.
+    pub fn administers_within(&self, lineage: &[CompanyId]) -> bool {
+        self.grants.iter().any(|g| lineage.contains(&g.company_id))
     }
 }
 

@@ -4,6 +4,7 @@
 
 mod actor;
 mod clock;
+mod company_tree;
 mod error;
 mod ids;
 mod page;
@@ -14,6 +15,9 @@ pub use actor::{Actor, CompanyGrant, Permission, Role};
 #[cfg(any(test, feature = "mock"))]
 pub use clock::MockClock;
 pub use clock::{Clock, SystemClock};
+pub use company_tree::CompanyTree;
+#[cfg(any(test, feature = "mock"))]
+pub use company_tree::MockCompanyTree;
 pub use error::{DomainError, DomainResult, FieldErrors};
 pub use ids::{AccountId, CompanyId};
 pub use page::{MAX_LIMIT, Page, PageRequest};

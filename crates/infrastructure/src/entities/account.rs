@@ -19,6 +19,10 @@ pub struct Model {
     pub preferred_language: String,
     pub created_at: TimeUnixTimestampMillis,
     pub updated_at: TimeUnixTimestampMillis,
+    /// Set when the block of this company (or an ancestor) blocked the account, so that
+    /// unblocking the company restores exactly these accounts.
+    pub blocked_by_company: Option<Uuid>,
+    pub deleted_at: Option<TimeUnixTimestampMillis>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

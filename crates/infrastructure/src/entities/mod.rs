@@ -6,4 +6,7 @@ pub(crate) mod activity_log;
 pub(crate) mod audit_chain;
 pub(crate) mod company;
 pub(crate) mod company_administrator;
+pub(crate) mod ledger_transaction;
 pub(crate) mod refresh_token;
+pub(crate) mod user_company_history;
+pub(crate) mod user_settings;

@@ -1,4 +1,7 @@
+//! Small SQL helpers shared by the repositories: error mapping and LIKE patterns.
+
 use dialix_kernel::DomainError;
+use sea_orm::sea_query::LikeExpr;
 use sea_orm::{DbErr, SqlErr};
 
 /// Any database failure the domain cannot act on: logged in full here, reported as internal.
@@ -13,4 +16,14 @@ pub(crate) fn conflict_on_unique(error: DbErr, field: &'static str, message: &st
         Some(SqlErr::UniqueConstraintViolation(_)) => DomainError::conflict(field, message),
         _ => internal(error),
     }
+}
+
+/// A LIKE pattern matching `text` anywhere, with its own `%`, `_` and `\\` taken literally
+/// (the same on both databases: SQLite has no default escape character).
+pub(crate) fn like_pattern(text: &str) -> LikeExpr {
+    let escaped = text
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    LikeExpr::new(format!("%{escaped}%")).escape('\\')
 }

@@ -1,0 +1,435 @@
+//! Account management by administrators (platform admins everywhere; company administrators
+//! with `can_manage_users` within their companies), and self-service changes.
+
+use dialix_audit::{AuditAction, AuditEvent, Changes};
+use dialix_kernel::{
+    AccountId, Actor, CompanyId, DomainError, DomainResult, FieldErrors, Page, PageRequest,
+    Permission, RequestMeta, Role,
+};
+use serde_json::json;
+
+use crate::{
+    Account, AccountChanges, AccountFilter, AccountService, AccountSummary, RESOURCE_ACCOUNT,
+    validation,
+};
+
+/// Languages the product speaks.
+pub const LANGUAGES: [&str; 3] = ["uz", "ru", "en"];
+
+impl AccountService {
+    /// Accounts the actor manages, filtered and sorted.
+    pub async fn list(
+        &self,
+        actor: &Actor,
+        mut filter: AccountFilter,
+        page: PageRequest,
+    ) -> DomainResult<Page<AccountSummary>> {
+        if !actor.is_platform_admin() {
+            let roots: Vec<CompanyId> = actor
+                .grants
+                .iter()
+                .filter(|g| g.permissions.contains(&Permission::CanManageUsers))
+                .map(|g| g.company_id)
+                .collect();
+            if roots.is_empty() {
+                return Err(DomainError::Forbidden(
+                    "listing accounts needs the can_manage_users permission".into(),
+                ));
+            }
+            filter.within = Some(self.companies.subtree(&roots).await?);
+        }
+        self.accounts.list(&filter, page).await
+    }
+
+    /// One account the actor manages; the read is audited (`VIEW`), since it shows another
+    /// person's details.
+    pub async fn get(
+        &self,
+        actor: &Actor,
+        id: AccountId,
+        meta: &RequestMeta,
+    ) -> DomainResult<Account> {
+        let account = self.managed(actor, id).await?;
+        if id != actor.account_id {
+            let now = self.clock.now();
+            let event = AuditEvent::by(actor, AuditAction::View, RESOURCE_ACCOUNT, id).meta(meta);
+            let mut tx = self.uow.begin().await?;
+            self.audit.append(tx.as_mut(), event, now).await?;
+            tx.commit().await?;
+        }
+        Ok(account)
+    }
+
+    /// Changes email, username, role, company or active flag. Nobody changes their own role or
+    /// company; only platform admins grant the admin role; company administrators move users
+    /// only within their companies.
+    pub async fn update(
+        &self,
+        actor: &Actor,
+        id: AccountId,
+        changes: AccountChanges,
+        meta: &RequestMeta,
+    ) -> DomainResult<Account> {
+        let before = self.managed(actor, id).await?;
+        let own = id == actor.account_id;
+        let mut after = before.clone();
+        let mut errors = FieldErrors::new();
+        if let Some(email) = changes.email {
+            after.email = validation::normalise_login(&email);
+            validation::check_email(&mut errors, &after.email);
+        }
+        if let Some(username) = changes.username {
+            after.username = validation::normalise_login(&username);
+            validation::check_username(&mut errors, &after.username);
+        }
+        if let Some(role) = changes.role {
+            if own && role != before.role {
+                return Err(DomainError::Forbidden(
+                    "you cannot change your own role".into(),
+                ));
+            }
+            if role == Role::Admin && !actor.is_platform_admin() {
+                return Err(DomainError::Forbidden(
+                    "only a platform administrator may grant the admin role".into(),
+                ));
+            }
+            after.role = role;
+        }
+        if let Some(company_id) = changes.company_id {
+            if own && company_id != before.company_id {
+                return Err(DomainError::Forbidden("you cannot move yourself".into()));
+            }
+            self.check_company_target(actor, company_id, &mut errors)
+                .await?;
+            after.company_id = company_id;
+        }
+        if let Some(is_active) = changes.is_active {
+            if own && !is_active {
+                return Err(DomainError::Forbidden(
+                    "you cannot deactivate yourself".into(),
+                ));
+            }
+            after.is_active = is_active;
+        }
+        errors.into_result()?;
+        self.ensure_unique(&before, &after).await?;
+
+        let diff = Changes::new()
+            .field("email", &before.email, &after.email)
+            .field("username", &before.username, &after.username)
+            .field("role", &before.role.as_str(), &after.role.as_str())
+            .field("company_id", &before.company_id, &after.company_id)
+            .field("is_active", &before.is_active, &after.is_active);
+        if diff.is_empty() {
+            return Ok(before);
+        }
+        self.save(
+            actor,
+            after,
+            AuditAction::Update,
+            diff.into_value(),
+            false,
+            meta,
+        )
+        .await
+    }
+
+    /// Soft delete: the account is deactivated and marked deleted, its sessions end, its
+    /// data stays.
+    pub async fn delete(
+        &self,
+        actor: &Actor,
+        id: AccountId,
+        meta: &RequestMeta,
+    ) -> DomainResult<()> {
+        let before = self.managed(actor, id).await?;
+        if id == actor.account_id {
+            return Err(DomainError::Forbidden("you cannot delete yourself".into()));
+        }
+        if before.deleted_at.is_some() {
+            return Err(DomainError::NotFound("account"));
+        }
+        let now = self.clock.now();
+        let after = Account {
+            is_active: false,
+            deleted_at: Some(now),
+            ..before
+        };
+        self.save(
+            actor,
+            after,
+            AuditAction::Delete,
+            json!({"soft": true}),
+            true,
+            meta,
+        )
+        .await
+        .map(drop)
+    }
+
+    /// Sets a new password and ends every session of the account.
+    pub async fn reset_password(
+        &self,
+        actor: &Actor,
+        id: AccountId,
+        new_password: &str,
+        meta: &RequestMeta,
+    ) -> DomainResult<()> {
+        let before = self.managed(actor, id).await?;
+        let mut errors = FieldErrors::new();
+        validation::check_password_as(
+            &mut errors,
+            "new_password",
+            new_password,
+            self.password_policy.min_length,
+        );
+        errors.into_result()?;
+        let after = Account {
+            password_hash: self.hasher.hash(new_password).await?,
+            ..before
+        };
+        let details = Changes::new().secret("password").into_value();
+        self.save(
+            actor,
+            after,
+            AuditAction::PasswordReset,
+            details,
+            true,
+            meta,
+        )
+        .await
+        .map(drop)
+    }
+
+    /// Blocks (or unblocks) the account; a block ends its sessions at once.
+    pub async fn set_blocked(
+        &self,
+        actor: &Actor,
+        id: AccountId,
+        blocked: bool,
+        meta: &RequestMeta,
+    ) -> DomainResult<Account> {
+        let before = self.managed(actor, id).await?;
+        if id == actor.account_id {
+            return Err(DomainError::Forbidden(
+                "you cannot block or unblock yourself".into(),
+            ));
+        }
+        if before.is_blocked == blocked {
+            return Err(DomainError::conflict(
+                "is_blocked",
+                if blocked {
+                    "the account is already blocked"
+                } else {
+                    "the account is not blocked"
+                },
+            ));
+        }
+        let after = Account {
+            is_blocked: blocked,
+            blocked_by_company: None,
+            ..before.clone()
+        };
+        let (action, details) = if blocked {
+            (AuditAction::Block, json!({"manual": true}))
+        } else {
+            (
+                AuditAction::Unblock,
+                json!({"was_blocked_by_company": before.blocked_by_company}),
+            )
+        };
+        self.save(actor, after, action, details, blocked, meta)
+            .await
+    }
+
+    /// Users change their own username and language.
+    pub async fn update_me(
+        &self,
+        actor: &Actor,
+        username: Option<String>,
+        preferred_language: Option<String>,
+        meta: &RequestMeta,
+    ) -> DomainResult<Account> {
+        let before = self.me(actor).await?;
+        let mut after = before.clone();
+        let mut errors = FieldErrors::new();
+        if let Some(username) = username {
+            after.username = validation::normalise_login(&username);
+            validation::check_username(&mut errors, &after.username);
+        }
+        if let Some(language) = preferred_language {
+            errors.check(
+                LANGUAGES.contains(&language.as_str()),
+                "preferred_language",
+                format!("must be one of {}", LANGUAGES.join(", ")),
+            );
+            after.preferred_language = language;
+        }
+        errors.into_result()?;
+        self.ensure_unique(&before, &after).await?;
+        let diff = Changes::new()
+            .field("username", &before.username, &after.username)
+            .field(
+                "preferred_language",
+                &before.preferred_language,
+                &after.preferred_language,
+            );
+        if diff.is_empty() {
+            return Ok(before);
+        }
+        self.save(
+            actor,
+            after,
+            AuditAction::Update,
+            diff.into_value(),
+            false,
+            meta,
+        )
+        .await
+    }
+
+    /// Users change their own password, proving they know the current one. Every session
+    /// ends, so a stolen session does not survive the change.
+    pub async fn change_password(
+        &self,
+        actor: &Actor,
+        current_password: &str,
+        new_password: &str,
+        meta: &RequestMeta,
+    ) -> DomainResult<()> {
+        let before = self.me(actor).await?;
+        let mut errors = FieldErrors::new();
+        validation::check_password_as(
+            &mut errors,
+            "new_password",
+            new_password,
+            self.password_policy.min_length,
+        );
+        errors.into_result()?;
+        if !self
+            .hasher
+            .verify(current_password, Some(before.password_hash.clone()))
+            .await?
+        {
+            return Err(FieldErrors::single(
+                "current_password",
+                "is not your current password",
+            ));
+        }
+        let after = Account {
+            password_hash: self.hasher.hash(new_password).await?,
+            ..before
+        };
+        let details = Changes::new().secret("password").into_value();
+        self.save(actor, after, AuditAction::Update, details, true, meta)
+            .await
+            .map(drop)
+    }
+
+    /// The account, if the actor may manage it: platform admins any; company administrators
+    /// with `can_manage_users` the members of their companies (and descendants). Others get
+    /// "not found", except for themselves (then "forbidden").
+    async fn managed(&self, actor: &Actor, id: AccountId) -> DomainResult<Account> {
+        let account = self
+            .accounts
+            .find_by_id(id)
+            .await?
+            .ok_or(DomainError::NotFound("account"))?;
+        if actor.is_platform_admin() {
+            return Ok(account);
+        }
+        let lineage = match account.company_id {
+            Some(company) => self.companies.lineage(company).await?,
+            None => Vec::new(),
+        };
+        if actor.may_within(Permission::CanManageUsers, &lineage) && account.role != Role::Admin {
+            return Ok(account);
+        }
+        if id == actor.account_id {
+            return Err(DomainError::Forbidden(
+                "use /auth/me to change your own account".into(),
+            ));
+        }
+        Err(DomainError::NotFound("account"))
+    }
+
+    /// A company the actor may place users in.
+    async fn check_company_target(
+        &self,
+        actor: &Actor,
+        company: Option<CompanyId>,
+        errors: &mut FieldErrors,
+    ) -> DomainResult<()> {
+        let Some(company) = company else {
+            if !actor.is_platform_admin() {
+                errors.add(
+                    "company_id",
+                    "only a platform administrator may remove a company",
+                );
+            }
+            return Ok(());
+        };
+        let lineage = self.companies.lineage(company).await?;
+        if lineage.is_empty() {
+            errors.add("company_id", "no company has this id");
+        } else if !actor.may_within(Permission::CanManageUsers, &lineage) {
+            errors.add("company_id", "you do not manage users of this company");
+        }
+        Ok(())
+    }
+
+    async fn ensure_unique(&self, before: &Account, after: &Account) -> DomainResult<()> {
+        if after.email != before.email
+            && self
+                .accounts
+                .find_by_login(&after.email)
+                .await?
+                .is_some_and(|other| other.id != after.id)
+        {
+            return Err(DomainError::conflict(
+                "email",
+                "an account with this email already exists",
+            ));
+        }
+        if after.username != before.username
+            && self
+                .accounts
+                .find_by_login(&after.username)
+                .await?
+                .is_some_and(|other| other.id != after.id)
+        {
+            return Err(DomainError::conflict(
+                "username",
+                "an account with this username already exists",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Writes the account and its audit entry together; optionally ends its sessions.
+    async fn save(
+        &self,
+        actor: &Actor,
+        mut account: Account,
+        action: AuditAction,
+        details: serde_json::Value,
+        end_sessions: bool,
+        meta: &RequestMeta,
+    ) -> DomainResult<Account> {
+        let now = self.clock.now();
+        account.updated_at = now;
+        let event = AuditEvent::by(actor, action, RESOURCE_ACCOUNT, account.id)
+            .details(details)
+            .meta(meta);
+        let mut tx = self.uow.begin().await?;
+        self.accounts.update(tx.as_mut(), &account).await?;
+        if end_sessions {
+            self.refresh_tokens
+                .revoke_all(tx.as_mut(), account.id, now)
+                .await?;
+        }
+        self.audit.append(tx.as_mut(), event, now).await?;
+        tx.commit().await?;
+        Ok(account)
+    }
+}
