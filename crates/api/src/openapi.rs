@@ -24,7 +24,9 @@ use crate::http::Problem;
         (name = "health", description = "Liveness and readiness"),
         (name = "auth", description = "Login, token refresh, logout, the caller's account"),
         (name = "admin: users", description = "Account management by administrators"),
-        (name = "companies", description = "Companies (tenants)"),
+        (name = "companies", description = "Companies (tenants): hierarchy, block, balance, members"),
+        (name = "company administrators", description = "Who administers a company, with which permissions"),
+        (name = "settings", description = "The caller's own settings"),
         (name = "activity logs", description = "The audit trail of every change, tamper-evident"),
     )
 )]

@@ -1,8 +1,8 @@
 use std::sync::Arc;
 
 use dialix_kernel::{
-    Actor, Clock, CompanyId, DomainError, DomainResult, Page, PageRequest, Permission, RequestMeta,
-    UnitOfWork,
+    AccountId, Actor, Clock, CompanyId, DomainError, DomainResult, Page, PageRequest, Permission,
+    RequestMeta, UnitOfWork,
 };
 use serde_json::json;
 use time::OffsetDateTime;
@@ -107,6 +107,21 @@ impl AuditService {
             .ok_or(DomainError::NotFound("company"))?;
         filter.company_id = Some(company_id);
         Ok(AuditQuery(filter))
+    }
+
+    /// The latest entries by one user. Callers must already have established that the actor
+    /// may see this user (as `AccountService::get` does).
+    pub async fn recent_by_user(
+        &self,
+        user: AccountId,
+        limit: u64,
+    ) -> DomainResult<Vec<AuditEntry>> {
+        let filter = AuditFilter {
+            user_id: Some(user),
+            ..Default::default()
+        };
+        let page = PageRequest { limit, offset: 0 };
+        Ok(self.store.list(&filter, page).await?.items)
     }
 
     pub async fn page(

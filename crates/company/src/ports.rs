@@ -58,6 +58,12 @@ pub trait Ledger: Send + Sync {
         company: CompanyId,
         page: PageRequest,
     ) -> DomainResult<Page<LedgerEntry>>;
+    /// The latest entries a user caused, in any company, newest first.
+    async fn entries_by_owner(
+        &self,
+        owner: AccountId,
+        limit: u64,
+    ) -> DomainResult<Vec<LedgerEntry>>;
 }
 
 /// Company administrators.

@@ -396,6 +396,16 @@ impl CompanyService {
         self.ledger.entries(id, page).await
     }
 
+    /// The latest ledger entries a user caused. Callers must already have established that
+    /// the actor may see this user (as `AccountService::get` does).
+    pub async fn transactions_by_user(
+        &self,
+        user: AccountId,
+        limit: u64,
+    ) -> DomainResult<Vec<LedgerEntry>> {
+        self.ledger.entries_by_owner(user, limit).await
+    }
+
     /// Moves a user from `from` to `to`, recording `left` and `joined` with each company's
     /// balance at that moment. Balances stay with the companies: nothing moves with the user.
     pub async fn transfer_user(

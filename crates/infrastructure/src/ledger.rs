@@ -93,9 +93,7 @@ impl Ledger for SeaOrmLedger {
         let query = ledger_transaction::Entity::find()
             .filter(ledger_transaction::Column::CompanyId.eq(id.as_uuid()));
         let total = query.clone().count(db).await.map_err(internal)?;
-        let rows = query
-            .order_by_desc(ledger_transaction::Column::CreatedAt)
-            .order_by_desc(ledger_transaction::Column::Id)
+        let rows = newest_first(query)
             .limit(page.limit)
             .offset(page.offset)
             .all(db)
@@ -111,6 +109,32 @@ impl Ledger for SeaOrmLedger {
             offset: page.offset,
         })
     }
+
+    async fn entries_by_owner(
+        &self,
+        owner: AccountId,
+        limit: u64,
+    ) -> DomainResult<Vec<LedgerEntry>> {
+        newest_first(
+            ledger_transaction::Entity::find()
+                .filter(ledger_transaction::Column::OwnerId.eq(owner.as_uuid())),
+        )
+        .limit(limit)
+        .all(self.db.connection())
+        .await
+        .map_err(internal)?
+        .into_iter()
+        .map(to_domain)
+        .collect()
+    }
+}
+
+fn newest_first(
+    query: sea_orm::Select<ledger_transaction::Entity>,
+) -> sea_orm::Select<ledger_transaction::Entity> {
+    query
+        .order_by_desc(ledger_transaction::Column::CreatedAt)
+        .order_by_desc(ledger_transaction::Column::Id)
 }
 
 fn to_domain(row: ledger_transaction::Model) -> DomainResult<LedgerEntry> {

@@ -87,3 +87,53 @@ mod tests {
         assert!(field_message("invalid type: integer `5`, expected a string").contains_key("body"));
     }
 }
+
+/// For `Option<Option<T>>` body fields: absent → `None` (leave as is), `null` → `Some(None)`
+/// (clear), a value → `Some(Some(v))`. Use with `#[serde(default)]`.
+pub fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
+/// Parses optional query values into typed ones, collecting a message per bad field.
+#[derive(Default)]
+pub struct QueryValues {
+    pub errors: dialix_kernel::FieldErrors,
+}
+
+impl QueryValues {
+    pub fn boolean(&mut self, field: &str, raw: Option<&str>) -> Option<bool> {
+        match raw?.trim() {
+            "true" | "1" => Some(true),
+            "false" | "0" => Some(false),
+            _ => {
+                self.errors.add(field, "must be true or false");
+                None
+            }
+        }
+    }
+
+    pub fn uuid(&mut self, field: &str, raw: Option<&str>) -> Option<uuid::Uuid> {
+        let parsed = uuid::Uuid::parse_str(raw?.trim());
+        if parsed.is_err() {
+            self.errors.add(field, "must be a UUID");
+        }
+        parsed.ok()
+    }
+
+    /// Paging from `limit` and `offset` (or its alias `skip`).
+    pub fn page(
+        &mut self,
+        limit: Option<&str>,
+        offset: Option<&str>,
+    ) -> dialix_kernel::PageRequest {
+        dialix_kernel::PageRequest::parse(limit, offset, &mut self.errors).unwrap_or_default()
+    }
+
+    pub fn finish(self) -> Result<(), ApiError> {
+        self.errors.into_result().map_err(ApiError::from)
+    }
+}

@@ -6,9 +6,10 @@ mod extract;
 mod fallback;
 mod problem;
 mod request_context;
+pub mod timestamp;
 
 pub use auth::Authenticated;
-pub use extract::{json_config, path_config, query_config};
+pub use extract::{QueryValues, json_config, path_config, present, query_config};
 pub use fallback::{RouteTable, ensure_problem_body, unknown_route};
 pub use problem::{ApiError, PROBLEM_JSON, Problem};
 pub use request_context::{REQUEST_ID_HEADER, request_context, request_meta};

@@ -48,11 +48,11 @@ pub struct AccountResponse {
     is_active: bool,
     is_blocked: bool,
     preferred_language: String,
-    #[serde(with = "time::serde::rfc3339::option")]
+    #[serde(with = "crate::http::timestamp::option")]
     last_activity: Option<OffsetDateTime>,
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::http::timestamp")]
     created_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::http::timestamp")]
     updated_at: OffsetDateTime,
 }
 

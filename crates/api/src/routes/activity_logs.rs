@@ -7,7 +7,6 @@ use dialix_audit::{AuditCursor, AuditEntry, AuditFilterInput, AuditQuery, Verifi
 use dialix_kernel::{CompanyId, FieldErrors, PageRequest};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -98,7 +97,7 @@ pub struct ActivityLogEntry {
     ip_address: Option<String>,
     user_agent: Option<String>,
     request_id: Option<String>,
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::http::timestamp")]
     created_at: OffsetDateTime,
     /// This entry's link in its company's hash chain (SHA-256, hex).
     hash: String,
@@ -348,7 +347,7 @@ fn csv_stream(state: web::Data<AppState>, query: AuditQuery) -> HttpResponse {
 }
 
 fn csv_row(out: &mut String, entry: &AuditEntry) {
-    let created_at = entry.created_at.format(&Rfc3339).unwrap_or_default();
+    let created_at = crate::http::timestamp::format(entry.created_at);
     let fields = [
         entry.id.to_string(),
         created_at,

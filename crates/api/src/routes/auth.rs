@@ -1,6 +1,6 @@
 use std::collections::BTreeMap;
 
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use dialix_account::{LoginInput, TokenPair};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -158,4 +158,83 @@ pub async fn logout(
 #[get("/auth/me")]
 pub async fn me(caller: Authenticated) -> web::Json<AccountResponse> {
     web::Json(caller.account.into())
+}
+
+/// Changes to one's own account.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateMeRequest {
+    username: Option<String>,
+    /// `uz`, `ru` or `en`.
+    preferred_language: Option<String>,
+}
+
+/// Change one's own username or language; audited.
+#[utoipa::path(
+    tag = "auth",
+    security(("bearer" = [])),
+    request_body = UpdateMeRequest,
+    responses(
+        (status = 200, description = "The updated account", body = AccountResponse),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Username taken", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/auth/me")]
+pub async fn update_me(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Authenticated,
+    body: web::Json<UpdateMeRequest>,
+) -> Result<web::Json<AccountResponse>, ApiError> {
+    let body = body.into_inner();
+    let account = state
+        .accounts
+        .update_me(
+            &caller.actor,
+            body.username,
+            body.preferred_language,
+            &request_meta(&req),
+        )
+        .await?;
+    Ok(web::Json(account.into()))
+}
+
+/// The current and the new password.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePasswordRequest {
+    current_password: String,
+    new_password: String,
+}
+
+/// Change one's own password. Every session (refresh token) ends; log in again.
+#[utoipa::path(
+    tag = "auth",
+    security(("bearer" = [])),
+    request_body = ChangePasswordRequest,
+    responses(
+        (status = 204, description = "Changed"),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Wrong current password, or new password too short", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/change-password")]
+pub async fn change_password(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Authenticated,
+    body: web::Json<ChangePasswordRequest>,
+) -> Result<HttpResponse, ApiError> {
+    state
+        .accounts
+        .change_password(
+            &caller.actor,
+            &body.current_password,
+            &body.new_password,
+            &request_meta(&req),
+        )
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
 }

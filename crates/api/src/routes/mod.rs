@@ -4,9 +4,13 @@
 
 mod accounts;
 mod activity_logs;
+mod administrators;
 mod auth;
 mod companies;
 mod health;
+mod pages;
+mod settings;
+mod users;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -17,8 +21,33 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(auth::refresh)
         .service(auth::logout)
         .service(auth::me)
+        .service(auth::update_me)
+        .service(auth::change_password)
+        .service(settings::get_settings)
+        .service(settings::update_settings)
         .service(accounts::create_account)
+        .service(users::list_users)
+        .service(users::get_user)
+        .service(users::update_user)
+        .service(users::delete_user)
+        .service(users::reset_password)
+        .service(users::block_user)
+        .service(users::unblock_user)
         .service(companies::create_company)
+        .service(companies::list_companies)
+        .service(companies::get_company)
+        .service(companies::update_company)
+        .service(companies::block_company)
+        .service(companies::unblock_company)
+        .service(companies::topup)
+        .service(companies::transactions)
+        .service(companies::company_users)
+        .service(companies::transfer_user)
+        .service(administrators::add_administrator)
+        .service(administrators::list_administrators)
+        .service(administrators::get_administrator)
+        .service(administrators::update_administrator)
+        .service(administrators::remove_administrator)
         .service(activity_logs::own_logs)
         .service(activity_logs::verify_logs)
         .service(activity_logs::company_logs)

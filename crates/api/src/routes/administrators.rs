@@ -1,0 +1,228 @@
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use dialix_company::{Administrator, parse_permissions};
+use dialix_kernel::{AccountId, CompanyId, Permission};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::http::{ApiError, Authenticated, Problem, request_meta};
+use crate::state::AppState;
+
+/// A company administrator.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct AdministratorResponse {
+    company_id: Uuid,
+    user_id: Uuid,
+    /// Every permission with whether it is granted: `can_manage_users`, `can_view_records`,
+    /// `can_view_activity_logs`, `can_manage_settings`, `can_topup`.
+    #[schema(value_type = Object, example = json!({"can_manage_users": true, "can_topup": false}))]
+    permissions: BTreeMap<String, bool>,
+    #[serde(with = "crate::http::timestamp")]
+    created_at: OffsetDateTime,
+}
+
+impl From<Administrator> for AdministratorResponse {
+    fn from(admin: Administrator) -> Self {
+        Self {
+            company_id: admin.company_id.as_uuid(),
+            user_id: admin.user_id.as_uuid(),
+            permissions: Permission::ALL
+                .iter()
+                .map(|p| (p.as_str().to_owned(), admin.permissions.contains(p)))
+                .collect(),
+            created_at: admin.created_at,
+        }
+    }
+}
+
+/// A new administrator.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddAdministratorRequest {
+    /// A member of the company or of one of its sub-companies.
+    user_id: Uuid,
+    /// Permission names to `true`/`false`; unknown names are refused.
+    #[schema(value_type = Object, example = json!({"can_manage_users": true, "can_view_activity_logs": true}))]
+    permissions: serde_json::Value,
+}
+
+/// New permissions (they replace the old ones).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateAdministratorRequest {
+    #[schema(value_type = Object, example = json!({"can_topup": true}))]
+    permissions: serde_json::Value,
+}
+
+/// Make a member a company administrator (platform admins). Administrators act, within the
+/// company and its sub-companies only, exactly as their permissions grant.
+#[utoipa::path(
+    tag = "company administrators",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The company")),
+    request_body = AddAdministratorRequest,
+    responses(
+        (status = 201, description = "Granted", body = AdministratorResponse),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a platform admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such company", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already an administrator", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Unknown permission or a user outside the company", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/company/{id}/administrators")]
+pub async fn add_administrator(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Authenticated,
+    path: web::Path<Uuid>,
+    body: web::Json<AddAdministratorRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let permissions = parse_permissions(&body.permissions)?;
+    let admin = state
+        .companies
+        .add_administrator(
+            &caller.actor,
+            CompanyId::from_uuid(path.into_inner()),
+            AccountId::from_uuid(body.user_id),
+            permissions,
+            &request_meta(&req),
+        )
+        .await?;
+    Ok(HttpResponse::Created().json(AdministratorResponse::from(admin)))
+}
+
+/// The company's administrators: platform admins and the company's administrators.
+#[utoipa::path(
+    tag = "company administrators",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The company")),
+    responses(
+        (status = 200, description = "Administrators", body = Vec<AdministratorResponse>),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an administrator of the company", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such company, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/company/{id}/administrators")]
+pub async fn list_administrators(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    path: web::Path<Uuid>,
+) -> Result<web::Json<Vec<AdministratorResponse>>, ApiError> {
+    let admins = state
+        .companies
+        .administrators(&caller.actor, CompanyId::from_uuid(path.into_inner()))
+        .await?;
+    Ok(web::Json(admins.into_iter().map(Into::into).collect()))
+}
+
+/// One administrator of the company.
+#[utoipa::path(
+    tag = "company administrators",
+    security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "The company"),
+        ("user_id" = Uuid, Path, description = "The administrator's account"),
+    ),
+    responses(
+        (status = 200, description = "The administrator", body = AdministratorResponse),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an administrator of the company", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such company or administrator", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/company/{id}/administrators/{user_id}")]
+pub async fn get_administrator(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<web::Json<AdministratorResponse>, ApiError> {
+    let (company, user) = path.into_inner();
+    let admin = state
+        .companies
+        .administrator(
+            &caller.actor,
+            CompanyId::from_uuid(company),
+            AccountId::from_uuid(user),
+        )
+        .await?;
+    Ok(web::Json(admin.into()))
+}
+
+/// Replace an administrator's permissions (platform admins); audited with old and new.
+#[utoipa::path(
+    tag = "company administrators",
+    security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "The company"),
+        ("user_id" = Uuid, Path, description = "The administrator's account"),
+    ),
+    request_body = UpdateAdministratorRequest,
+    responses(
+        (status = 200, description = "Updated", body = AdministratorResponse),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a platform admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such company or administrator", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Unknown permission", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/company/{id}/administrators/{user_id}")]
+pub async fn update_administrator(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Authenticated,
+    path: web::Path<(Uuid, Uuid)>,
+    body: web::Json<UpdateAdministratorRequest>,
+) -> Result<web::Json<AdministratorResponse>, ApiError> {
+    let (company, user) = path.into_inner();
+    let permissions = parse_permissions(&body.permissions)?;
+    let admin = state
+        .companies
+        .update_administrator(
+            &caller.actor,
+            CompanyId::from_uuid(company),
+            AccountId::from_uuid(user),
+            permissions,
+            &request_meta(&req),
+        )
+        .await?;
+    Ok(web::Json(admin.into()))
+}
+
+/// Revoke administration (platform admins); the account itself stays.
+#[utoipa::path(
+    tag = "company administrators",
+    security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "The company"),
+        ("user_id" = Uuid, Path, description = "The administrator's account"),
+    ),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a platform admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such company or administrator", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/company/{id}/administrators/{user_id}")]
+pub async fn remove_administrator(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Authenticated,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, ApiError> {
+    let (company, user) = path.into_inner();
+    state
+        .companies
+        .remove_administrator(
+            &caller.actor,
+            CompanyId::from_uuid(company),
+            AccountId::from_uuid(user),
+            &request_meta(&req),
+        )
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
