@@ -212,6 +212,59 @@ impl TestApp {
         request.send().await.expect("request sent")
     }
 
+    pub async fn patch(&self, path: &str, token: Option<&str>, body: &Value) -> reqwest::Response {
+        let mut request = self.client.patch(self.url(path)).json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("request sent")
+    }
+
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> reqwest::Response {
+        let mut request = self.client.delete(self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("request sent")
+    }
+
+    /// GETs `path` expecting 200 and returns the JSON body.
+    pub async fn get_json(&self, path: &str, token: &str) -> Value {
+        let response = self.get(path, Some(token)).await;
+        assert_eq!(response.status(), 200, "GET {path}");
+        response.json().await.expect("json")
+    }
+
+    /// Creates a user in `company` (password `user-password`); returns its id and a token.
+    pub async fn member(&self, username: &str, company: &Value) -> (String, String) {
+        let email = format!("{username}@dialix.test");
+        let account = self
+            .create_account(json!({
+                "email": email, "username": username, "password": "user-password",
+                "company_id": company["id"]
+            }))
+            .await;
+        let token = self.tokens(&email, "user-password").await.access;
+        (account["id"].as_str().expect("id").to_owned(), token)
+    }
+
+    /// Makes `user_id` an administrator of `company` with `permissions`, through the API.
+    pub async fn grant(&self, company: &Value, user_id: &str, permissions: Value) {
+        let admin = self.admin_token().await;
+        let path = format!(
+            "/company/{}/administrators",
+            company["id"].as_str().expect("id")
+        );
+        let response = self
+            .post(
+                &path,
+                Some(&admin),
+                &json!({"user_id": user_id, "permissions": permissions}),
+            )
+            .await;
+        assert_eq!(response.status(), 201, "granting administration");
+    }
+
     pub async fn login(&self, login: &str, password: &str) -> reqwest::Response {
         self.post(
             "/auth/login",
@@ -299,10 +352,14 @@ impl TestApp {
 
     /// Creates a company through the API as the platform admin; returns its JSON.
     pub async fn create_company(&self, name: &str) -> Value {
+        self.create_company_under(name, None).await
+    }
+
+    /// Creates a company, optionally as a sub-company of `parent`.
+    pub async fn create_company_under(&self, name: &str, parent: Option<&Value>) -> Value {
         let admin = self.admin_token().await;
-        let response = self
-            .post("/company", Some(&admin), &json!({"name": name}))
-            .await;
+        let body = json!({"name": name, "parent_company_id": parent.map(|p| p["id"].clone())});
+        let response = self.post("/company", Some(&admin), &body).await;
         assert_eq!(response.status(), 201, "company creation should succeed");
         response.json().await.expect("json")
     }

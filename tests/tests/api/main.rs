@@ -5,6 +5,7 @@ mod accounts;
 mod activity_logs;
 mod auth;
 mod companies;
+mod company_management;
 mod errors;
 mod health;
 mod openapi;
