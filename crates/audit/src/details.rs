@@ -14,15 +14,15 @@ const SECRET_KEYS: [&str; 8] = [
     "secret",
 ];
 
-/// Replaces the value of every secret key (at any depth) with `"[redacted]"`, and removes NUL
-/// characters, which PostgreSQL cannot store in text or JSON.
+/// Replaces the value of every secret key (at any depth) with `{"changed": true}` — only the
+/// fact survives — and removes NUL characters, which PostgreSQL cannot store in text or JSON.
 pub fn sanitize(value: Value) -> Value {
     match value {
         Value::Object(map) => Value::Object(
             map.into_iter()
                 .map(|(key, value)| {
                     let value = if SECRET_KEYS.contains(&key.to_ascii_lowercase().as_str()) {
-                        Value::String("[redacted]".into())
+                        json!({"changed": true})
                     } else {
                         sanitize(value)
                     };
@@ -86,6 +86,7 @@ mod tests {
         assert!(!text.contains("hunter2") && !text.contains("abc"));
         assert_eq!(cleaned["nested"][0]["note"], "xy");
         assert_eq!(cleaned["email"], "a@b.uz");
+        assert_eq!(cleaned["Password"], json!({"changed": true}));
     }
 
     #[test]

@@ -3,9 +3,12 @@
 
 mod accounts;
 mod activity_logs;
+mod administrators;
 mod auth;
 mod companies;
 mod company_management;
 mod errors;
 mod health;
 mod openapi;
+mod settings;
+mod users;
