@@ -433,3 +433,167 @@ impl AccountService {
         Ok(account)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::sync::Arc;
+
+    use dialix_audit::MockAuditLog;
+    use dialix_kernel::{CompanyGrant, MockClock, MockCompanyTree, noop_unit_of_work};
+    use time::macros::datetime;
+
+    use super::*;
+    use crate::ports::{MockAccountRepository, MockPasswordHasher, MockRefreshTokens};
+    use crate::{AccountPorts, PasswordPolicy};
+
+    fn account(company: Option<CompanyId>) -> Account {
+        let now = datetime!(2026-11-26 12:00 UTC);
+        Account {
+            id: AccountId::generate(),
+            email: "member@acme.uz".into(),
+            username: "member".into(),
+            password_hash: "hash".into(),
+            role: Role::User,
+            company_id: company,
+            is_active: true,
+            is_blocked: false,
+            last_activity: None,
+            preferred_language: "uz".into(),
+            created_at: now,
+            updated_at: now,
+            blocked_by_company: None,
+            deleted_at: None,
+        }
+    }
+
+    fn manager_of(company: CompanyId) -> Actor {
+        Actor {
+            account_id: AccountId::generate(),
+            role: Role::User,
+            company_id: Some(company),
+            grants: vec![CompanyGrant {
+                company_id: company,
+                permissions: BTreeSet::from([Permission::CanManageUsers]),
+            }],
+        }
+    }
+
+    fn service(
+        accounts: MockAccountRepository,
+        refresh_tokens: MockRefreshTokens,
+        audit: MockAuditLog,
+        hasher: MockPasswordHasher,
+    ) -> AccountService {
+        let mut clock = MockClock::new();
+        clock
+            .expect_now()
+            .return_const(datetime!(2026-11-26 12:00 UTC));
+        let mut tree = MockCompanyTree::new();
+        tree.expect_lineage().returning(|id| Ok(vec![id]));
+        AccountService::new(
+            AccountPorts {
+                accounts: Arc::new(accounts),
+                companies: Arc::new(tree),
+                hasher: Arc::new(hasher),
+                refresh_tokens: Arc::new(refresh_tokens),
+                uow: Arc::new(noop_unit_of_work()),
+                audit: Arc::new(audit),
+                clock: Arc::new(clock),
+            },
+            PasswordPolicy::default(),
+        )
+    }
+
+    fn stored(target: Account) -> MockAccountRepository {
+        let mut accounts = MockAccountRepository::new();
+        accounts
+            .expect_find_by_id()
+            .returning(move |_| Ok(Some(target.clone())));
+        accounts
+    }
+
+    #[tokio::test]
+    async fn company_administrators_cannot_grant_the_admin_role() {
+        let company = CompanyId::generate();
+        let target = account(Some(company));
+        let id = target.id;
+        let mut accounts = stored(target);
+        accounts.expect_update().never();
+        let service = service(
+            accounts,
+            MockRefreshTokens::new(),
+            MockAuditLog::new(),
+            MockPasswordHasher::new(),
+        );
+        let changes = AccountChanges {
+            role: Some(Role::Admin),
+            ..Default::default()
+        };
+        let error = service
+            .update(&manager_of(company), id, changes, &RequestMeta::system())
+            .await
+            .unwrap_err();
+        assert!(matches!(error, DomainError::Forbidden(_)));
+    }
+
+    #[tokio::test]
+    async fn accounts_outside_the_managed_companies_are_not_found() {
+        let target = account(Some(CompanyId::generate()));
+        let id = target.id;
+        let service = service(
+            stored(target),
+            MockRefreshTokens::new(),
+            MockAuditLog::new(),
+            MockPasswordHasher::new(),
+        );
+        let error = service
+            .get(
+                &manager_of(CompanyId::generate()),
+                id,
+                &RequestMeta::system(),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(error, DomainError::NotFound("account"));
+    }
+
+    #[tokio::test]
+    async fn a_password_reset_ends_every_session_and_audits_no_secret() {
+        let company = CompanyId::generate();
+        let target = account(Some(company));
+        let id = target.id;
+        let mut accounts = stored(target);
+        accounts
+            .expect_update()
+            .withf(|_, a| a.password_hash == "new-hash")
+            .times(1)
+            .returning(|_, _| Ok(()));
+        let mut refresh_tokens = MockRefreshTokens::new();
+        refresh_tokens
+            .expect_revoke_all()
+            .withf(move |_, account, _| *account == id)
+            .times(1)
+            .returning(|_, _, _| Ok(()));
+        let mut audit = MockAuditLog::new();
+        audit
+            .expect_append()
+            .withf(|_, event, _| {
+                event.action == AuditAction::PasswordReset
+                    && !event.details.to_string().contains("fresh-password")
+            })
+            .times(1)
+            .returning(|_, _, _| Ok(()));
+        let mut hasher = MockPasswordHasher::new();
+        hasher.expect_hash().returning(|_| Ok("new-hash".into()));
+        service(accounts, refresh_tokens, audit, hasher)
+            .reset_password(
+                &manager_of(company),
+                id,
+                "fresh-password",
+                &RequestMeta::system(),
+            )
+            .await
+            .unwrap();
+    }
+}

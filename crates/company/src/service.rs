@@ -749,3 +749,393 @@ fn check_description(errors: &mut FieldErrors, description: Option<&str>) {
         format!("must be at most {DESCRIPTION_MAX} characters, without control characters"),
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use dialix_audit::MockAuditLog;
+    use dialix_kernel::{CompanyGrant, MockClock, MockCompanyTree, Role, noop_unit_of_work};
+    use mockall::predicate::eq;
+    use time::OffsetDateTime;
+    use time::macros::datetime;
+
+    use super::*;
+    use crate::{MockAdministrators, MockCompanyRepository, MockLedger, MockMembership};
+
+    const NOW: OffsetDateTime = datetime!(2026-11-26 12:00 UTC);
+
+    struct Mocks {
+        companies: MockCompanyRepository,
+        ledger: MockLedger,
+        administrators: MockAdministrators,
+        membership: MockMembership,
+        tree: MockCompanyTree,
+        audit: MockAuditLog,
+    }
+
+    impl Mocks {
+        fn new() -> Self {
+            Self {
+                companies: MockCompanyRepository::new(),
+                ledger: MockLedger::new(),
+                administrators: MockAdministrators::new(),
+                membership: MockMembership::new(),
+                tree: MockCompanyTree::new(),
+                audit: MockAuditLog::new(),
+            }
+        }
+
+        /// `company` exists, at the top of the tree.
+        fn with_company(mut self, company: Company) -> Self {
+            let id = company.id;
+            self.companies
+                .expect_find_by_id()
+                .with(eq(id))
+                .returning(move |_| Ok(Some(company.clone())));
+            self.tree
+                .expect_lineage()
+                .with(eq(id))
+                .returning(move |_| Ok(vec![id]));
+            self
+        }
+
+        fn audits(mut self, action: AuditAction, times: usize) -> Self {
+            self.audit
+                .expect_append()
+                .withf(move |_, event, at| event.action == action && *at == NOW)
+                .times(times)
+                .returning(|_, _, _| Ok(()));
+            self
+        }
+
+        fn service(self) -> CompanyService {
+            let mut clock = MockClock::new();
+            clock.expect_now().return_const(NOW);
+            CompanyService::new(CompanyPorts {
+                companies: Arc::new(self.companies),
+                ledger: Arc::new(self.ledger),
+                administrators: Arc::new(self.administrators),
+                membership: Arc::new(self.membership),
+                tree: Arc::new(self.tree),
+                uow: Arc::new(noop_unit_of_work()),
+                audit: Arc::new(self.audit),
+                clock: Arc::new(clock),
+            })
+        }
+    }
+
+    fn company(name: &str) -> Company {
+        Company {
+            id: CompanyId::generate(),
+            name: name.into(),
+            description: None,
+            is_active: true,
+            parent_company_id: None,
+            hierarchy_level: 0,
+            settings: json!({}),
+            balance: 0,
+            created_at: NOW,
+            updated_at: NOW,
+        }
+    }
+
+    fn admin() -> Actor {
+        Actor {
+            account_id: AccountId::generate(),
+            role: Role::Admin,
+            company_id: None,
+            grants: vec![],
+        }
+    }
+
+    fn administrator_of(company: CompanyId, permissions: &[Permission]) -> Actor {
+        Actor {
+            account_id: AccountId::generate(),
+            role: Role::User,
+            company_id: Some(company),
+            grants: vec![CompanyGrant {
+                company_id: company,
+                permissions: permissions.iter().copied().collect(),
+            }],
+        }
+    }
+
+    fn meta() -> RequestMeta {
+        RequestMeta::system()
+    }
+
+    #[tokio::test]
+    async fn a_sub_company_is_one_level_below_its_parent() {
+        let mut parent = company("Parent");
+        parent.hierarchy_level = 1;
+        let parent_id = parent.id;
+        let mut mocks = Mocks::new()
+            .with_company(parent)
+            .audits(AuditAction::Create, 1);
+        mocks
+            .companies
+            .expect_find_by_name_key()
+            .returning(|_| Ok(None));
+        mocks
+            .companies
+            .expect_insert()
+            .times(1)
+            .returning(|_, _| Ok(()));
+        let input = NewCompany {
+            name: "  Child ".into(),
+            description: Some("  ".into()),
+            parent_company_id: Some(parent_id),
+        };
+        let created = mocks
+            .service()
+            .create(&admin(), input, &meta())
+            .await
+            .unwrap();
+        assert_eq!(created.name, "Child");
+        assert_eq!(created.description, None);
+        assert_eq!(created.hierarchy_level, 2);
+    }
+
+    #[tokio::test]
+    async fn names_clash_case_insensitively_and_users_cannot_create() {
+        let mut mocks = Mocks::new();
+        mocks
+            .companies
+            .expect_find_by_name_key()
+            .with(eq("acme"))
+            .returning(|_| Ok(Some(CompanyId::generate())));
+        mocks.companies.expect_insert().never();
+        let service = mocks.service();
+        let input = NewCompany {
+            name: "ACME".into(),
+            description: None,
+            parent_company_id: None,
+        };
+        let error = service
+            .create(&admin(), input.clone(), &meta())
+            .await
+            .unwrap_err();
+        assert!(matches!(error, DomainError::Conflict { field: "name", .. }));
+        let user = administrator_of(CompanyId::generate(), &[Permission::CanManageUsers]);
+        let error = service.create(&user, input, &meta()).await.unwrap_err();
+        assert!(matches!(error, DomainError::Forbidden(_)));
+    }
+
+    #[tokio::test]
+    async fn a_top_up_adds_to_the_balance_and_appends_the_ledger_in_one_go() {
+        let acme = company("Acme");
+        let id = acme.id;
+        let mut mocks = Mocks::new()
+            .with_company(acme)
+            .audits(AuditAction::Topup, 1);
+        mocks.ledger.expect_find_by_key().returning(|_, _| Ok(None));
+        mocks
+            .ledger
+            .expect_add_to_balance()
+            .withf(move |_, company, amount| *company == id && *amount == 250)
+            .returning(|_, _, _| Ok(1250));
+        mocks
+            .ledger
+            .expect_append()
+            .withf(|_, entry| {
+                entry.kind == LedgerKind::Topup
+                    && entry.amount == 250
+                    && entry.balance_after == 1250
+                    && entry.idempotency_key.as_deref() == Some("inv-7")
+            })
+            .times(1)
+            .returning(|_, _| Ok(()));
+        let actor = administrator_of(id, &[Permission::CanTopup]);
+        let topup = mocks
+            .service()
+            .topup(&actor, id, 250, " inv-7 ".into(), &meta())
+            .await
+            .unwrap();
+        assert!(!topup.replayed);
+        assert_eq!(topup.entry.owner_id, Some(actor.account_id));
+    }
+
+    #[tokio::test]
+    async fn a_repeated_idempotency_key_replays_or_conflicts_without_writing() {
+        let acme = company("Acme");
+        let id = acme.id;
+        let earlier = LedgerEntry {
+            id: Uuid::now_v7(),
+            company_id: id,
+            owner_id: None,
+            record_id: None,
+            kind: LedgerKind::Topup,
+            amount: 100,
+            balance_after: 100,
+            idempotency_key: Some("k".into()),
+            created_at: NOW,
+        };
+        let mut mocks = Mocks::new().with_company(acme);
+        mocks
+            .ledger
+            .expect_find_by_key()
+            .returning(move |_, _| Ok(Some(earlier.clone())));
+        mocks.ledger.expect_add_to_balance().never();
+        mocks.audit.expect_append().never();
+        let service = mocks.service();
+        let replay = service
+            .topup(&admin(), id, 100, "k".into(), &meta())
+            .await
+            .unwrap();
+        assert!(replay.replayed);
+        let clash = service.topup(&admin(), id, 999, "k".into(), &meta()).await;
+        assert!(matches!(
+            clash,
+            Err(DomainError::Conflict {
+                field: "idempotency_key",
+                ..
+            })
+        ));
+    }
+
+    #[tokio::test]
+    async fn top_ups_need_the_permission_and_a_positive_amount() {
+        let acme = company("Acme");
+        let id = acme.id;
+        let mut mocks = Mocks::new().with_company(acme);
+        mocks.ledger.expect_find_by_key().never();
+        let service = mocks.service();
+        let clerk = administrator_of(id, &[Permission::CanManageUsers]);
+        let refused = service.topup(&clerk, id, 10, "k".into(), &meta()).await;
+        assert!(matches!(refused, Err(DomainError::Forbidden(_))));
+        for amount in [0, -1, TOPUP_MAX + 1] {
+            let invalid = service
+                .topup(&admin(), id, amount, "k".into(), &meta())
+                .await;
+            assert!(
+                matches!(invalid, Err(DomainError::Validation(_))),
+                "{amount}"
+            );
+        }
+        let stranger = administrator_of(CompanyId::generate(), &[Permission::CanTopup]);
+        let hidden = service.topup(&stranger, id, 10, "k".into(), &meta()).await;
+        assert_eq!(hidden.unwrap_err(), DomainError::NotFound("company"));
+    }
+
+    #[tokio::test]
+    async fn blocking_covers_the_whole_subtree_and_is_audited_with_the_count() {
+        let acme = company("Acme");
+        let id = acme.id;
+        let child = CompanyId::generate();
+        let mut mocks = Mocks::new().with_company(acme);
+        mocks
+            .tree
+            .expect_subtree()
+            .returning(move |_| Ok(vec![id, child]));
+        mocks
+            .companies
+            .expect_block_members()
+            .withf(move |_, companies, by, _| companies == [id, child] && *by == id)
+            .returning(|_, _, _, _| Ok(3));
+        mocks
+            .companies
+            .expect_update()
+            .withf(|_, company| !company.is_active)
+            .times(1)
+            .returning(|_, _| Ok(()));
+        mocks
+            .audit
+            .expect_append()
+            .withf(|_, event, _| {
+                event.action == AuditAction::Block && event.details["blocked_accounts"] == 3
+            })
+            .times(1)
+            .returning(|_, _, _| Ok(()));
+        assert_eq!(mocks.service().block(&admin(), id, &meta()).await, Ok(3));
+    }
+
+    #[tokio::test]
+    async fn a_transfer_needs_the_user_to_be_where_the_caller_says() {
+        let from = company("From");
+        let to = company("To");
+        let (from_id, to_id) = (from.id, to.id);
+        let user = AccountId::generate();
+        let mut mocks = Mocks::new().with_company(from).with_company(to);
+        mocks
+            .membership
+            .expect_company_of()
+            .returning(|_| Ok(Some(Some(CompanyId::generate()))));
+        mocks.membership.expect_move_to().never();
+        let error = mocks
+            .service()
+            .transfer_user(&admin(), to_id, user, from_id, &meta())
+            .await
+            .unwrap_err();
+        let DomainError::Validation(errors) = error else {
+            panic!("expected a validation error");
+        };
+        assert_eq!(
+            errors.iter().next().map(|(f, _)| f),
+            Some("from_company_id")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_transfer_records_left_and_joined_with_each_balance() {
+        let mut from = company("From");
+        from.balance = 700;
+        let to = company("To");
+        let (from_id, to_id) = (from.id, to.id);
+        let user = AccountId::generate();
+        let mut mocks = Mocks::new()
+            .with_company(from)
+            .with_company(to)
+            .audits(AuditAction::Transfer, 1);
+        mocks
+            .membership
+            .expect_company_of()
+            .returning(move |_| Ok(Some(Some(from_id))));
+        mocks
+            .membership
+            .expect_move_to()
+            .withf(move |_, u, c, _| *u == user && *c == to_id)
+            .times(1)
+            .returning(|_, _, _, _| Ok(()));
+        mocks
+            .membership
+            .expect_record()
+            .withf(move |_, change| {
+                (change.action == MembershipAction::Left
+                    && change.company_id == from_id
+                    && change.balance_at_time == 700)
+                    || (change.action == MembershipAction::Joined
+                        && change.company_id == to_id
+                        && change.balance_at_time == 0)
+            })
+            .times(2)
+            .returning(|_, _| Ok(()));
+        let actor = Actor {
+            grants: vec![
+                CompanyGrant {
+                    company_id: from_id,
+                    permissions: BTreeSet::from([Permission::CanManageUsers]),
+                },
+                CompanyGrant {
+                    company_id: to_id,
+                    permissions: BTreeSet::from([Permission::CanManageUsers]),
+                },
+            ],
+            ..administrator_of(from_id, &[])
+        };
+        mocks
+            .service()
+            .transfer_user(&actor, to_id, user, from_id, &meta())
+            .await
+            .unwrap();
+    }
+
+    #[test]
+    fn permissions_parse_strictly() {
+        let parsed = parse_permissions(&json!({"can_topup": true, "can_manage_users": false}));
+        assert_eq!(parsed, Ok(BTreeSet::from([Permission::CanTopup])));
+        assert!(parse_permissions(&json!({"can_fly": true})).is_err());
+        assert!(parse_permissions(&json!({"can_topup": 1})).is_err());
+        assert!(parse_permissions(&json!(["can_topup"])).is_err());
+    }
+}
