@@ -16,28 +16,6 @@ fn actions(page: &Value) -> Vec<String> {
         .collect()
 }
 
-/// Grants `account_id` administration of `company_id` directly in the database (the endpoints
-/// for it arrive with company management).
-async fn make_company_admin(app: &TestApp, account_id: &str, company_id: &str, permissions: Value) {
-    let (id, account, company) = match app.backend {
-        Backend::Postgres => (
-            format!("'{}'", uuid::Uuid::now_v7()),
-            format!("'{account_id}'"),
-            format!("'{company_id}'"),
-        ),
-        Backend::Sqlite => (
-            format!("X'{}'", uuid::Uuid::now_v7().simple()),
-            format!("X'{}'", account_id.replace('-', "")),
-            format!("X'{}'", company_id.replace('-', "")),
-        ),
-    };
-    app.execute_sql(&format!(
-        "INSERT INTO company_administrator (id, company_id, user_id, permissions, created_at) \
-         VALUES ({id}, {company}, {account}, '{permissions}', 0)"
-    ))
-    .await;
-}
-
 #[tokio::test]
 async fn every_change_so_far_is_recorded_with_who_what_and_where() {
     let app = spawn_app().await;
@@ -334,17 +312,15 @@ async fn each_caller_sees_only_what_is_theirs_to_see() {
             "company_id": other["id"]
         }))
         .await;
-    make_company_admin(
-        &app,
+    app.grant(
+        &acme,
         boss["id"].as_str().unwrap(),
-        acme_id,
         json!({"can_view_activity_logs": true}),
     )
     .await;
-    make_company_admin(
-        &app,
+    app.grant(
+        &other,
         outsider["id"].as_str().unwrap(),
-        other["id"].as_str().unwrap(),
         json!({"can_view_activity_logs": true}),
     )
     .await;
