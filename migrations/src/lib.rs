@@ -9,6 +9,7 @@ use sea_orm_migration::prelude::*;
 mod m20261126_000001_accounts_and_companies;
 mod m20261126_000002_activity_log;
 mod m20261126_000003_company_management;
+mod m20261126_000004_records;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_accounts_and_companies::Migration),
             Box::new(m20261126_000002_activity_log::Migration),
             Box::new(m20261126_000003_company_management::Migration),
+            Box::new(m20261126_000004_records::Migration),
         ]
     }
 }

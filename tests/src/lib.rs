@@ -15,6 +15,8 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use serde_json::{Value, json};
 use time::Duration;
 
+pub mod audio;
+
 pub const ADMIN_EMAIL: &str = "admin@dialix.test";
 pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
 pub const JWT_SECRET: &str = "integration-tests-secret-at-least-32-chars";
@@ -121,6 +123,7 @@ pub struct TestApp {
     database_url: String,
     server_database: Database,
     server: actix_web::dev::ServerHandle,
+    audio_dir: PathBuf,
     // Declared last: dropped after the server handle is released.
     _database: TestDatabase,
 }
@@ -146,6 +149,10 @@ pub fn test_config(database_url: String) -> Config {
         log_format: LogFormat::Text,
         audit_retention: None,
         stt_models: vec!["mohirai".into(), "whisper".into()],
+        audio_dir: std::env::temp_dir().join(format!("dialix-test-audio-{}", uuid::Uuid::now_v7())),
+        max_upload_bytes: 2 * 1024 * 1024,
+        prices: dialix_calls::Prices::default(),
+        default_country_code: "998".into(),
     }
 }
 
@@ -161,6 +168,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     let (database, database_url) = TestDatabase::create(backend).await;
     let mut config = test_config(database_url.clone());
     adjust(&mut config);
+    let audio_dir = config.audio_dir.clone();
     let app = Application::build(config).await.expect("the app starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     let server = app.handle();
@@ -173,6 +181,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         database_url,
         server_database,
         server,
+        audio_dir,
         _database: database,
     }
 }
@@ -181,6 +190,7 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         // Stops accepting connections; the runtime ending takes the workers down.
         drop(self.server.stop(false));
+        std::fs::remove_dir_all(&self.audio_dir).ok();
     }
 }
 
@@ -345,6 +355,24 @@ impl TestApp {
             .collect()
     }
 
+    /// How many audio files the server has stored.
+    pub fn stored_audio_files(&self) -> usize {
+        fn count(dir: &std::path::Path) -> usize {
+            std::fs::read_dir(dir)
+                .map(|entries| {
+                    entries
+                        .flatten()
+                        .map(|e| {
+                            let path = e.path();
+                            if path.is_dir() { count(&path) } else { 1 }
+                        })
+                        .sum()
+                })
+                .unwrap_or(0)
+        }
+        count(&self.audio_dir)
+    }
+
     /// The configuration the server was started with (less test adjustments).
     pub fn config(&self) -> Config {
         test_config(self.database_url.clone())
@@ -362,6 +390,22 @@ impl TestApp {
         let response = self.post("/company", Some(&admin), &body).await;
         assert_eq!(response.status(), 201, "company creation should succeed");
         response.json().await.expect("json")
+    }
+
+    /// POSTs a multipart form to `path`.
+    pub async fn multipart(
+        &self,
+        path: &str,
+        token: &str,
+        form: reqwest::multipart::Form,
+    ) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .multipart(form)
+            .send()
+            .await
+            .expect("request sent")
     }
 
     /// Closes the server's connection pool, as if the database went away.

@@ -41,6 +41,14 @@ pub struct Config {
     pub audit_retention: Option<Duration>,
     /// Speech-to-text models users may pick in their settings; the first is the default.
     pub stt_models: Vec<String>,
+    /// Where uploaded audio is kept.
+    pub audio_dir: std::path::PathBuf,
+    /// The largest accepted upload (all files of one request), in bytes.
+    pub max_upload_bytes: usize,
+    /// Prices per minute of audio, in minor units.
+    pub prices: dialix_calls::Prices,
+    /// Prepended to 9-digit national phone numbers.
+    pub default_country_code: String,
 }
 
 /// How log lines are written: JSON for log shippers, text for a terminal.
@@ -159,11 +167,48 @@ impl Config {
                 .transpose()?,
             log_format,
             stt_models: stt_models(get("STT_MODELS"))?,
+            audio_dir: get("DIALIX_AUDIO_DIR")
+                .unwrap_or_else(|| "data/audio".into())
+                .into(),
+            max_upload_bytes: positive(&get, "DIALIX_MAX_UPLOAD_MB", 100usize)?
+                .checked_mul(1024 * 1024)
+                .ok_or_else(|| invalid("DIALIX_MAX_UPLOAD_MB", "is too large"))?,
+            prices: dialix_calls::Prices {
+                stt_per_minute: price(&get, "PRICE_STT_PER_MINUTE", 63_000)?,
+                general_per_minute: price(&get, "PRICE_GENERAL_PER_MINUTE", 21_000)?,
+                checklist_per_minute: price(&get, "PRICE_CHECKLIST_PER_MINUTE", 36_000)?,
+            },
+            default_country_code: country_code(get("DEFAULT_COUNTRY_CODE"))?,
             audit_retention: get("AUDIT_RETENTION_DAYS")
                 .map(|_| positive(&get, "AUDIT_RETENTION_DAYS", 1i64).map(Duration::days))
                 .transpose()?,
         })
     }
+}
+
+/// A price in minor units; zero is allowed (a free step), negative is not.
+fn price(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: i64,
+) -> Result<i64, ConfigError> {
+    let value = parse(get, name, default)?;
+    if value < 0 {
+        return Err(invalid(name, "must not be negative"));
+    }
+    Ok(value)
+}
+
+fn country_code(raw: Option<String>) -> Result<String, ConfigError> {
+    let code = raw.unwrap_or_else(|| "998".into());
+    let code = code.trim().trim_start_matches('+').to_owned();
+    if !(1..=3).contains(&code.len()) || !code.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(invalid(
+            "DEFAULT_COUNTRY_CODE",
+            "must be 1 to 3 digits, e.g. 998",
+        ));
+    }
+    Ok(code)
 }
 
 fn stt_models(raw: Option<String>) -> Result<Vec<String>, ConfigError> {
@@ -263,6 +308,9 @@ mod tests {
             ("HTTP_WORKERS", "0"),
             ("AUDIT_RETENTION_DAYS", "forever"),
             ("STT_MODELS", " , "),
+            ("DIALIX_MAX_UPLOAD_MB", "0"),
+            ("PRICE_STT_PER_MINUTE", "-1"),
+            ("DEFAULT_COUNTRY_CODE", "uz"),
         ] {
             let error = config(&[(name, value)]).unwrap_err();
             assert_eq!(error.name, name, "{error}");

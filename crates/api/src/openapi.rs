@@ -27,6 +27,7 @@ use crate::http::Problem;
         (name = "companies", description = "Companies (tenants): hierarchy, block, balance, members"),
         (name = "company administrators", description = "Who administers a company, with which permissions"),
         (name = "settings", description = "The caller's own settings"),
+        (name = "records", description = "Uploaded calls and their audio"),
         (name = "activity logs", description = "The audit trail of every change, tamper-evident"),
     )
 )]

@@ -7,11 +7,13 @@ use dialix_account::{
     SettingsService,
 };
 use dialix_audit::AuditService;
+use dialix_calls::{RecordPolicy, RecordPorts, RecordService};
 use dialix_company::{CompanyPorts, CompanyService};
 use dialix_infrastructure::{
-    Argon2PasswordHasher, Database, InMemoryLoginAttempts, JwtAccessTokens, SeaOrmAccounts,
-    SeaOrmAdministrators, SeaOrmAuditLog, SeaOrmCompanies, SeaOrmCompanyTree, SeaOrmLedger,
-    SeaOrmMembership, SeaOrmRefreshTokens, SeaOrmResourceAccess, SeaOrmSettings, SeaOrmUnitOfWork,
+    Argon2PasswordHasher, Database, FsAudioStore, InMemoryLoginAttempts, JwtAccessTokens,
+    SeaOrmAccounts, SeaOrmAdministrators, SeaOrmAuditLog, SeaOrmCompanies, SeaOrmCompanyTree,
+    SeaOrmLedger, SeaOrmMembership, SeaOrmRecords, SeaOrmRefreshTokens, SeaOrmResourceAccess,
+    SeaOrmSettings, SeaOrmUnitOfWork, SymphoniaProbe,
 };
 use dialix_kernel::{Clock, CompanyTree, DomainResult, SystemClock, UnitOfWork};
 
@@ -23,8 +25,11 @@ pub struct AppState {
     pub accounts: AccountService,
     pub settings: SettingsService,
     pub companies: CompanyService,
+    pub records: RecordService,
     pub audit: AuditService,
     pub database: Database,
+    /// The largest accepted upload, in bytes.
+    pub max_upload_bytes: usize,
 }
 
 impl AppState {
@@ -85,19 +90,39 @@ impl AppState {
             ledger: Arc::new(SeaOrmLedger::new(database.clone())),
             administrators: Arc::new(SeaOrmAdministrators::new(database.clone())),
             membership: Arc::new(SeaOrmMembership::new(database.clone())),
-            tree,
+            tree: tree.clone(),
             uow: uow.clone(),
-            audit: audit_log,
+            audit: audit_log.clone(),
             clock: clock.clone(),
         });
+        let record_store = Arc::new(SeaOrmRecords::new(database.clone()));
+        let records = RecordService::new(
+            RecordPorts {
+                records: record_store.clone(),
+                audio: Arc::new(FsAudioStore::new(config.audio_dir.clone())),
+                probe: Arc::new(SymphoniaProbe),
+                balances: record_store,
+                tree: tree.clone(),
+                uow: uow.clone(),
+                audit: audit_log.clone(),
+                clock: clock.clone(),
+            },
+            RecordPolicy {
+                prices: config.prices,
+                default_country_code: config.default_country_code.clone(),
+                pbx_offset: time::UtcOffset::from_hms(5, 0, 0).expect("a valid offset"),
+            },
+        );
         let audit = audit_service(&database, uow, clock);
         Ok(Self {
             auth,
             accounts: account_service,
             settings,
             companies,
+            records,
             audit,
             database,
+            max_upload_bytes: config.max_upload_bytes,
         })
     }
 }

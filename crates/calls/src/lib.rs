@@ -1,4 +1,23 @@
-//! Calls: records, transcription, analysis, checklists, operators and per-minute billing (issue 5).
-//!
-//! Only the crate exists so far: its ports, services and adapters arrive with the issue
-//! that builds this part of the product (see `docs/architecture.md`).
+//! Calls (records): upload with duration measured by decoding, storage of the audio,
+//! listing and retrieval scoped to the caller, audio streaming, soft deletion, and prices.
+//! Transcription, analysis, checklists and billing settlement build on this (see the note of
+//! the issue that tracks them).
+
+mod filename;
+mod model;
+mod phone;
+mod ports;
+mod pricing;
+mod service;
+
+pub use filename::{PbxFileName, parse_pbx_file_name};
+pub use model::{CallType, Record, RecordFilter, RecordScope, RecordStatus, UploadFile};
+pub use phone::normalise_phone;
+pub use ports::{AudioProbe, AudioStore, Balances, RecordRepository, Undecodable};
+#[cfg(any(test, feature = "mock"))]
+pub use ports::{MockAudioProbe, MockAudioStore, MockBalances, MockRecordRepository};
+pub use pricing::{CallPrice, Prices};
+pub use service::{AudioHandle, Estimate, EstimatedFile, RecordPolicy, RecordPorts, RecordService};
+
+/// The resource type of records in the activity log.
+pub const RESOURCE_RECORD: &str = "record";

@@ -4,6 +4,8 @@
 
 mod accounts;
 mod administrators;
+mod audio_probe;
+mod audio_store;
 mod audit;
 mod companies;
 mod company_tree;
@@ -11,6 +13,7 @@ mod database;
 mod entities;
 mod ledger;
 mod membership;
+mod records;
 mod refresh_tokens;
 mod resource_access;
 mod security;
@@ -20,12 +23,15 @@ mod transaction;
 
 pub use accounts::SeaOrmAccounts;
 pub use administrators::SeaOrmAdministrators;
+pub use audio_probe::SymphoniaProbe;
+pub use audio_store::FsAudioStore;
 pub use audit::SeaOrmAuditLog;
 pub use companies::SeaOrmCompanies;
 pub use company_tree::SeaOrmCompanyTree;
 pub use database::Database;
 pub use ledger::SeaOrmLedger;
 pub use membership::SeaOrmMembership;
+pub use records::SeaOrmRecords;
 pub use refresh_tokens::SeaOrmRefreshTokens;
 pub use resource_access::SeaOrmResourceAccess;
 pub use sea_orm::DbErr as DatabaseError;

@@ -63,6 +63,10 @@ typed_id!(
     /// Identifies a company (a tenant, possibly a sub-company of another).
     CompanyId
 );
+typed_id!(
+    /// Identifies a record: one uploaded call.
+    RecordId
+);
 
 #[cfg(test)]
 mod tests {

@@ -19,7 +19,7 @@ pub use company_tree::CompanyTree;
 #[cfg(any(test, feature = "mock"))]
 pub use company_tree::MockCompanyTree;
 pub use error::{DomainError, DomainResult, FieldErrors};
-pub use ids::{AccountId, CompanyId};
+pub use ids::{AccountId, CompanyId, RecordId};
 pub use page::{MAX_LIMIT, Page, PageRequest};
 pub use request::RequestMeta;
 #[cfg(any(test, feature = "mock"))]

@@ -10,5 +10,6 @@ mod company_management;
 mod errors;
 mod health;
 mod openapi;
+mod records;
 mod settings;
 mod users;

@@ -117,6 +117,7 @@ impl ApiError {
             413 => ("payload-too-large", "Payload too large"),
             414 => ("uri-too-long", "URI too long"),
             415 => ("unsupported-media-type", "Unsupported media type"),
+            416 => ("range-not-satisfiable", "Range not satisfiable"),
             422 => ("validation-error", "Validation failed"),
             429 => ("rate-limited", "Too many requests"),
             503 => ("service-unavailable", "Service unavailable"),
@@ -128,6 +129,11 @@ impl ApiError {
             .unwrap_or("the request failed")
             .to_lowercase();
         Self::new(status, slug, title).detail(detail)
+    }
+
+    /// The response, for handlers that must add headers to an error.
+    pub fn error_response_owned(&self) -> HttpResponse<BoxBody> {
+        ResponseError::error_response(self)
     }
 
     pub fn problem(&self) -> Problem {

@@ -9,6 +9,7 @@ mod auth;
 mod companies;
 mod health;
 mod pages;
+mod records;
 mod settings;
 mod users;
 
@@ -48,6 +49,12 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(administrators::get_administrator)
         .service(administrators::update_administrator)
         .service(administrators::remove_administrator)
+        .service(records::upload)
+        .service(records::estimate_upload)
+        .service(records::list_records)
+        .service(records::get_record)
+        .service(records::delete_record)
+        .service(records::audio)
         .service(activity_logs::own_logs)
         .service(activity_logs::verify_logs)
         .service(activity_logs::company_logs)

@@ -1,0 +1,129 @@
+use dialix_kernel::{AccountId, CompanyId, RecordId};
+use time::OffsetDateTime;
+
+/// Who called whom.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallType {
+    Inbound,
+    Outbound,
+}
+
+impl CallType {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            CallType::Inbound => "inbound",
+            CallType::Outbound => "outbound",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "inbound" => Some(CallType::Inbound),
+            "outbound" => Some(CallType::Outbound),
+            _ => None,
+        }
+    }
+}
+
+/// Where a record is in its processing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordStatus {
+    /// Stored; not (yet) sent for processing.
+    Uploaded,
+    Queued,
+    Transcribing,
+    Analysing,
+    Done,
+    Failed,
+}
+
+impl RecordStatus {
+    pub const ALL: [RecordStatus; 6] = [
+        RecordStatus::Uploaded,
+        RecordStatus::Queued,
+        RecordStatus::Transcribing,
+        RecordStatus::Analysing,
+        RecordStatus::Done,
+        RecordStatus::Failed,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            RecordStatus::Uploaded => "uploaded",
+            RecordStatus::Queued => "queued",
+            RecordStatus::Transcribing => "transcribing",
+            RecordStatus::Analysing => "analysing",
+            RecordStatus::Done => "done",
+            RecordStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == value)
+    }
+}
+
+/// One uploaded call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    pub id: RecordId,
+    pub owner_id: AccountId,
+    pub company_id: CompanyId,
+    pub operator_code: Option<String>,
+    /// E.164.
+    pub client_phone_number: Option<String>,
+    pub call_type: Option<CallType>,
+    /// When the call started, if the file name said so.
+    pub call_started_at: Option<OffsetDateTime>,
+    /// Measured by decoding the audio.
+    pub duration_ms: u64,
+    pub status: RecordStatus,
+    /// Whether the general analysis was asked for.
+    pub general: bool,
+    pub original_filename: String,
+    pub content_type: String,
+    pub size_bytes: u64,
+    /// Where the audio is; `None` once the audio was removed.
+    pub storage_key: Option<String>,
+    pub error: Option<String>,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+    pub deleted_at: Option<OffsetDateTime>,
+}
+
+/// One file of an upload, with what the uploader said about it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UploadFile {
+    pub file_name: String,
+    pub bytes: Vec<u8>,
+    pub client_phone_number: Option<String>,
+    pub operator_code: Option<String>,
+    pub call_type: Option<String>,
+    pub checklist_id: Option<String>,
+    pub general: Option<bool>,
+}
+
+/// Whose records an actor may list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum RecordScope {
+    /// Everything (platform admins).
+    #[default]
+    All,
+    /// The actor's own uploads, plus every record of these companies.
+    OwnAnd(AccountId, Vec<CompanyId>),
+}
+
+/// Which records a listing returns.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecordFilter {
+    pub scope: RecordScope,
+    pub status: Option<RecordStatus>,
+    pub operator_code: Option<String>,
+    pub call_type: Option<CallType>,
+    /// Part of the E.164 number.
+    pub phone_contains: Option<String>,
+    pub created_from: Option<OffsetDateTime>,
+    pub created_to: Option<OffsetDateTime>,
+    /// Oldest first instead of newest first.
+    pub ascending: bool,
+}

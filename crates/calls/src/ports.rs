@@ -1,0 +1,51 @@
+use async_trait::async_trait;
+use dialix_kernel::{CompanyId, DomainResult, Page, PageRequest, RecordId, Tx};
+use time::OffsetDateTime;
+
+use crate::{Record, RecordFilter};
+
+/// Record storage.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait RecordRepository: Send + Sync {
+    async fn insert(&self, tx: &mut Tx, record: &Record) -> DomainResult<()>;
+    /// An undeleted record.
+    async fn find(&self, id: RecordId) -> DomainResult<Option<Record>>;
+    async fn list(&self, filter: &RecordFilter, page: PageRequest) -> DomainResult<Page<Record>>;
+    /// Soft delete: the row stays with `deleted_at` set and no storage key.
+    async fn mark_deleted(&self, tx: &mut Tx, id: RecordId, at: OffsetDateTime)
+    -> DomainResult<()>;
+}
+
+/// Where audio files live. Keys are chosen by the service, never by a user.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait AudioStore: Send + Sync {
+    async fn put(&self, key: &str, bytes: &[u8]) -> DomainResult<()>;
+    async fn size(&self, key: &str) -> DomainResult<u64>;
+    /// Bytes `start..end` (end exclusive) of the file.
+    async fn read(&self, key: &str, start: u64, end: u64) -> DomainResult<Vec<u8>>;
+    /// Removes the file; a missing file is not an error.
+    async fn delete(&self, key: &str) -> DomainResult<()>;
+}
+
+/// Why an audio file could not be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Undecodable(pub String);
+
+/// Measures audio by decoding it.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait AudioProbe: Send + Sync {
+    /// The playable duration in milliseconds, and the MIME type of the container.
+    async fn probe(&self, bytes: Vec<u8>, file_name: String) -> Result<(u64, String), Undecodable>;
+}
+
+/// The money side of a company, as uploads need it.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait Balances: Send + Sync {
+    /// What the company can spend now, in minor units.
+    async fn available(&self, company: CompanyId) -> DomainResult<i64>;
+}

@@ -1,0 +1,431 @@
+use std::sync::Arc;
+
+use dialix_audit::{AuditAction, AuditEvent, AuditLog};
+use dialix_kernel::{
+    Actor, Clock, CompanyId, CompanyTree, DomainError, DomainResult, FieldErrors, Page,
+    PageRequest, Permission, RecordId, RequestMeta, UnitOfWork,
+};
+use serde_json::json;
+use time::UtcOffset;
+
+use crate::{
+    AudioProbe, AudioStore, Balances, CallPrice, CallType, Prices, RESOURCE_RECORD, Record,
+    RecordFilter, RecordRepository, RecordScope, RecordStatus, Undecodable, UploadFile,
+    normalise_phone, parse_pbx_file_name,
+};
+
+const FILE_NAME_MAX: usize = 255;
+const OPERATOR_CODE_MAX: usize = 32;
+
+/// Deployment settings of the records use cases.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordPolicy {
+    pub prices: Prices,
+    /// Prepended to 9-digit national numbers, e.g. `998`.
+    pub default_country_code: String,
+    /// The zone OnlinePBX file names are written in (Tashkent: +05:00, no daylight saving).
+    pub pbx_offset: UtcOffset,
+}
+
+/// The adapters `RecordService` works through.
+pub struct RecordPorts {
+    pub records: Arc<dyn RecordRepository>,
+    pub audio: Arc<dyn AudioStore>,
+    pub probe: Arc<dyn AudioProbe>,
+    pub balances: Arc<dyn Balances>,
+    pub tree: Arc<dyn CompanyTree>,
+    pub uow: Arc<dyn UnitOfWork>,
+    pub audit: Arc<dyn AuditLog>,
+    pub clock: Arc<dyn Clock>,
+}
+
+/// The price of one file of an upload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EstimatedFile {
+    pub file_name: String,
+    pub duration_ms: u64,
+    pub price: CallPrice,
+}
+
+/// What an upload would cost, and whether the company can pay for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Estimate {
+    pub files: Vec<EstimatedFile>,
+    pub total: i64,
+    pub available: i64,
+    pub enough: bool,
+}
+
+/// A record's audio the actor may read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AudioHandle {
+    pub key: String,
+    pub size: u64,
+    pub content_type: String,
+}
+
+/// A checked file, ready to be stored.
+struct Prepared {
+    record: Record,
+    bytes: Vec<u8>,
+    price: CallPrice,
+    checklist: bool,
+}
+
+/// Uploading, listing, reading and deleting records.
+pub struct RecordService {
+    ports: RecordPorts,
+    policy: RecordPolicy,
+}
+
+impl RecordService {
+    pub fn new(ports: RecordPorts, policy: RecordPolicy) -> Self {
+        Self { ports, policy }
+    }
+
+    /// Prices the files without storing anything.
+    pub async fn estimate(&self, actor: &Actor, files: Vec<UploadFile>) -> DomainResult<Estimate> {
+        let (company, prepared) = self.prepare(actor, files).await?;
+        let files: Vec<EstimatedFile> = prepared
+            .iter()
+            .map(|p| EstimatedFile {
+                file_name: p.record.original_filename.clone(),
+                duration_ms: p.record.duration_ms,
+                price: p.price,
+            })
+            .collect();
+        let total = files.iter().map(|f| f.price.total()).sum();
+        let available = self.ports.balances.available(company).await?;
+        Ok(Estimate {
+            files,
+            total,
+            available,
+            enough: available >= total,
+        })
+    }
+
+    /// Stores every file and its record, or nothing: a file that cannot be decoded fails
+    /// the whole request, naming the file.
+    pub async fn upload(
+        &self,
+        actor: &Actor,
+        files: Vec<UploadFile>,
+        meta: &RequestMeta,
+    ) -> DomainResult<Vec<Record>> {
+        let (_, prepared) = self.prepare(actor, files).await?;
+        let mut stored: Vec<String> = Vec::new();
+        let outcome = self.store(actor, &prepared, &mut stored, meta).await;
+        if outcome.is_err() {
+            // Best effort: the adapter logs a failed removal; the upload fails either way.
+            for key in &stored {
+                self.ports.audio.delete(key).await.ok();
+            }
+        }
+        outcome?;
+        Ok(prepared.into_iter().map(|p| p.record).collect())
+    }
+
+    async fn store(
+        &self,
+        actor: &Actor,
+        prepared: &[Prepared],
+        stored: &mut Vec<String>,
+        meta: &RequestMeta,
+    ) -> DomainResult<()> {
+        for file in prepared {
+            let key = file
+                .record
+                .storage_key
+                .clone()
+                .ok_or_else(|| DomainError::internal("a prepared record has no storage key"))?;
+            self.ports.audio.put(&key, &file.bytes).await?;
+            stored.push(key);
+        }
+        let now = self.ports.clock.now();
+        let mut tx = self.ports.uow.begin().await?;
+        for file in prepared {
+            let record = &file.record;
+            self.ports.records.insert(tx.as_mut(), record).await?;
+            let event = AuditEvent::by(actor, AuditAction::Create, RESOURCE_RECORD, record.id)
+                .details(json!({
+                    "file_name": record.original_filename,
+                    "duration_ms": record.duration_ms,
+                    "size_bytes": record.size_bytes,
+                    "client_phone_number": record.client_phone_number,
+                    "operator_code": record.operator_code,
+                    "estimated_price": file.price.total(),
+                    "checklist": file.checklist,
+                }))
+                .meta(meta);
+            self.ports.audit.append(tx.as_mut(), event, now).await?;
+        }
+        tx.commit().await
+    }
+
+    /// Records the actor may see: platform admins all; administrators with `can_view_records`
+    /// those of their companies; everyone their own uploads.
+    pub async fn list(
+        &self,
+        actor: &Actor,
+        mut filter: RecordFilter,
+        page: PageRequest,
+    ) -> DomainResult<Page<Record>> {
+        filter.scope = if actor.is_platform_admin() {
+            RecordScope::All
+        } else {
+            let roots: Vec<CompanyId> = actor
+                .grants
+                .iter()
+                .filter(|g| g.permissions.contains(&Permission::CanViewRecords))
+                .map(|g| g.company_id)
+                .collect();
+            let companies = if roots.is_empty() {
+                Vec::new()
+            } else {
+                self.ports.tree.subtree(&roots).await?
+            };
+            RecordScope::OwnAnd(actor.account_id, companies)
+        };
+        self.ports.records.list(&filter, page).await
+    }
+
+    /// One record; the read is audited, since a record holds a conversation.
+    pub async fn get(
+        &self,
+        actor: &Actor,
+        id: RecordId,
+        meta: &RequestMeta,
+    ) -> DomainResult<Record> {
+        let record = self.visible(actor, id).await?;
+        let now = self.ports.clock.now();
+        let event = AuditEvent::by(actor, AuditAction::View, RESOURCE_RECORD, id).meta(meta);
+        let mut tx = self.ports.uow.begin().await?;
+        self.ports.audit.append(tx.as_mut(), event, now).await?;
+        tx.commit().await?;
+        Ok(record)
+    }
+
+    /// Where the record's audio is, if the actor may hear it.
+    pub async fn audio(&self, actor: &Actor, id: RecordId) -> DomainResult<AudioHandle> {
+        let record = self.visible(actor, id).await?;
+        let key = record.storage_key.ok_or(DomainError::NotFound("audio"))?;
+        let size = self.ports.audio.size(&key).await?;
+        Ok(AudioHandle {
+            key,
+            size,
+            content_type: record.content_type,
+        })
+    }
+
+    /// Bytes `start..end` of an audio file found through `audio`.
+    pub async fn read_audio(
+        &self,
+        handle: &AudioHandle,
+        start: u64,
+        end: u64,
+    ) -> DomainResult<Vec<u8>> {
+        self.ports.audio.read(&handle.key, start, end).await
+    }
+
+    /// Soft delete: the record stays (with its history), its audio is removed.
+    pub async fn delete(
+        &self,
+        actor: &Actor,
+        id: RecordId,
+        meta: &RequestMeta,
+    ) -> DomainResult<()> {
+        let record = self.visible(actor, id).await?;
+        let now = self.ports.clock.now();
+        let event = AuditEvent::by(actor, AuditAction::Delete, RESOURCE_RECORD, id)
+            .details(json!({"soft": true, "audio_removed": record.storage_key.is_some()}))
+            .meta(meta);
+        let mut tx = self.ports.uow.begin().await?;
+        self.ports
+            .records
+            .mark_deleted(tx.as_mut(), id, now)
+            .await?;
+        self.ports.audit.append(tx.as_mut(), event, now).await?;
+        tx.commit().await?;
+        if let Some(key) = record.storage_key {
+            self.ports.audio.delete(&key).await?;
+        }
+        Ok(())
+    }
+
+    /// The record, if the actor may see it; "not found" otherwise.
+    async fn visible(&self, actor: &Actor, id: RecordId) -> DomainResult<Record> {
+        let record = self
+            .ports
+            .records
+            .find(id)
+            .await?
+            .ok_or(DomainError::NotFound("record"))?;
+        if actor.is_platform_admin() || record.owner_id == actor.account_id {
+            return Ok(record);
+        }
+        let lineage = self.ports.tree.lineage(record.company_id).await?;
+        if actor.may_within(Permission::CanViewRecords, &lineage) {
+            Ok(record)
+        } else {
+            Err(DomainError::NotFound("record"))
+        }
+    }
+
+    /// Checks every file and its fields, measuring the audio; reports all problems at once.
+    async fn prepare(
+        &self,
+        actor: &Actor,
+        files: Vec<UploadFile>,
+    ) -> DomainResult<(CompanyId, Vec<Prepared>)> {
+        let company = actor.company_id.ok_or_else(|| {
+            DomainError::Forbidden(
+                "uploading calls needs an account that belongs to a company".into(),
+            )
+        })?;
+        if files.is_empty() {
+            return Err(FieldErrors::single(
+                "files",
+                "attach at least one audio file",
+            ));
+        }
+        let now = self.ports.clock.now();
+        let mut errors = FieldErrors::new();
+        let mut prepared = Vec::with_capacity(files.len());
+        for (index, file) in files.into_iter().enumerate() {
+            let field = |name: &str| format!("{name}[{index}]");
+            let file_name = clean_file_name(&file.file_name);
+            let pbx = parse_pbx_file_name(&file_name);
+            let phone = match file
+                .client_phone_number
+                .clone()
+                .or_else(|| pbx.as_ref().map(|p| p.client_number.clone()))
+            {
+                Some(raw) => {
+                    let normalised = normalise_phone(&raw, &self.policy.default_country_code);
+                    if normalised.is_none() {
+                        errors.add(&field("client_phone_number"), "is not a phone number");
+                    }
+                    normalised
+                }
+                None => None,
+            };
+            let operator_code = file
+                .operator_code
+                .clone()
+                .map(|c| c.trim().to_owned())
+                .filter(|c| !c.is_empty())
+                .or_else(|| pbx.as_ref().map(|p| p.operator_code.clone()));
+            if let Some(code) = &operator_code {
+                errors.check(
+                    code.chars().count() <= OPERATOR_CODE_MAX
+                        && !code.chars().any(char::is_control),
+                    &field("operator_code"),
+                    format!("must be at most {OPERATOR_CODE_MAX} printable characters"),
+                );
+            }
+            let call_type = match file.call_type.as_deref().map(str::trim) {
+                Some(raw) if !raw.is_empty() => {
+                    let parsed = CallType::parse(raw);
+                    if parsed.is_none() {
+                        errors.add(&field("call_type"), "must be inbound or outbound");
+                    }
+                    parsed
+                }
+                _ => pbx.as_ref().map(|p| p.call_type),
+            };
+            if file.checklist_id.is_some() {
+                errors.add(
+                    &field("checklist_id"),
+                    "checklists are not available yet; upload without one",
+                );
+            }
+            if file.bytes.is_empty() {
+                errors.add(&field("files"), format!("{file_name}: the file is empty"));
+                continue;
+            }
+            let (duration_ms, content_type) = match self
+                .ports
+                .probe
+                .probe(file.bytes.clone(), file_name.clone())
+                .await
+            {
+                Ok((0, _)) => {
+                    errors.add(
+                        &field("files"),
+                        format!("{file_name}: the file holds no audio"),
+                    );
+                    continue;
+                }
+                Ok(measured) => measured,
+                Err(Undecodable(reason)) => {
+                    errors.add(
+                        &field("files"),
+                        format!("{file_name} cannot be decoded as audio: {reason}"),
+                    );
+                    continue;
+                }
+            };
+            let general = file.general.unwrap_or(true);
+            let id = RecordId::generate();
+            let record = Record {
+                id,
+                owner_id: actor.account_id,
+                company_id: company,
+                operator_code,
+                client_phone_number: phone,
+                call_type,
+                call_started_at: pbx
+                    .as_ref()
+                    .map(|p| p.started_at.assume_offset(self.policy.pbx_offset)),
+                duration_ms,
+                status: RecordStatus::Uploaded,
+                general,
+                size_bytes: file.bytes.len() as u64,
+                storage_key: Some(storage_key(id, &content_type)),
+                original_filename: file_name,
+                content_type,
+                error: None,
+                created_at: now,
+                updated_at: now,
+                deleted_at: None,
+            };
+            prepared.push(Prepared {
+                price: self.policy.prices.price(duration_ms, general, false),
+                checklist: false,
+                record,
+                bytes: file.bytes,
+            });
+        }
+        errors.into_result()?;
+        Ok((company, prepared))
+    }
+}
+
+/// Only the last path component, without control characters, at most 255 characters.
+fn clean_file_name(raw: &str) -> String {
+    let base = raw.rsplit(['/', '\\']).next().unwrap_or_default();
+    let cleaned: String = base
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(FILE_NAME_MAX)
+        .collect();
+    if cleaned.trim().is_empty() {
+        "audio".to_owned()
+    } else {
+        cleaned
+    }
+}
+
+/// Chosen from the record id, never from user input: `ab/abcdef…-….mp3`.
+fn storage_key(id: RecordId, content_type: &str) -> String {
+    let extension = match content_type {
+        "audio/mpeg" => "mp3",
+        "audio/wav" => "wav",
+        "audio/ogg" => "ogg",
+        "audio/flac" => "flac",
+        "audio/mp4" => "m4a",
+        _ => "bin",
+    };
+    let id = id.to_string();
+    format!("{}/{id}.{extension}", &id[..2])
+}

@@ -1,0 +1,136 @@
+use std::io::Cursor;
+
+use async_trait::async_trait;
+use dialix_calls::{AudioProbe, Undecodable};
+use symphonia::core::codecs::CodecParameters;
+use symphonia::core::codecs::audio::AudioDecoderOptions;
+use symphonia::core::formats::probe::Hint;
+use symphonia::core::formats::{FormatOptions, TrackType};
+use symphonia::core::io::MediaSourceStream;
+use symphonia::core::meta::MetadataOptions;
+
+/// Decodes the whole file with symphonia (on the blocking pool) and counts its frames: the
+/// duration is what actually plays, and a file that does not decode is refused.
+#[derive(Default)]
+pub struct SymphoniaProbe;
+
+#[async_trait]
+impl AudioProbe for SymphoniaProbe {
+    async fn probe(&self, bytes: Vec<u8>, file_name: String) -> Result<(u64, String), Undecodable> {
+        tokio::task::spawn_blocking(move || measure(bytes, &file_name))
+            .await
+            .map_err(|e| Undecodable(format!("the decoder crashed: {e}")))?
+    }
+}
+
+fn measure(bytes: Vec<u8>, file_name: &str) -> Result<(u64, String), Undecodable> {
+    let mut hint = Hint::new();
+    if let Some((_, extension)) = file_name.rsplit_once('.') {
+        hint.with_extension(&extension.to_ascii_lowercase());
+    }
+    let source = MediaSourceStream::new(Box::new(Cursor::new(bytes)), Default::default());
+    let mut reader = symphonia::default::get_probe()
+        .probe(
+            &hint,
+            source,
+            FormatOptions::default(),
+            MetadataOptions::default(),
+        )
+        .map_err(|e| Undecodable(format!("unrecognised format ({e})")))?;
+    let content_type = content_type(reader.format_info().short_name);
+    let track = reader
+        .default_track(TrackType::Audio)
+        .ok_or_else(|| Undecodable("no audio track".into()))?;
+    let track_id = track.id;
+    let Some(CodecParameters::Audio(params)) = track.codec_params.clone() else {
+        return Err(Undecodable("unknown audio codec".into()));
+    };
+    let sample_rate = params
+        .sample_rate
+        .filter(|rate| *rate > 0)
+        .ok_or_else(|| Undecodable("no sample rate".into()))?;
+    let mut decoder = symphonia::default::get_codecs()
+        .make_audio_decoder(&params, &AudioDecoderOptions::default())
+        .map_err(|e| Undecodable(format!("unsupported codec ({e})")))?;
+
+    let mut frames: u64 = 0;
+    let mut bad_packets = 0u32;
+    loop {
+        let packet = match reader.next_packet() {
+            Ok(Some(packet)) => packet,
+            Ok(None) => break,
+            Err(symphonia::core::errors::Error::IoError(_)) if frames > 0 => break,
+            Err(e) => return Err(Undecodable(format!("unreadable stream ({e})"))),
+        };
+        if packet.track_id != track_id {
+            continue;
+        }
+        match decoder.decode(&packet) {
+            Ok(decoded) => frames += decoded.frames() as u64,
+            // A few corrupt packets are tolerated, as players do; a file of them is not.
+            Err(symphonia::core::errors::Error::DecodeError(_)) => {
+                bad_packets += 1;
+                if bad_packets > 16 && frames == 0 {
+                    return Err(Undecodable("no packet decodes".into()));
+                }
+            }
+            Err(e) => return Err(Undecodable(format!("decoding failed ({e})"))),
+        }
+    }
+    Ok((frames * 1000 / u64::from(sample_rate), content_type))
+}
+
+fn content_type(format: &str) -> String {
+    match format {
+        "wave" | "wav" => "audio/wav",
+        "mp3" | "mpa" => "audio/mpeg",
+        "ogg" => "audio/ogg",
+        "flac" => "audio/flac",
+        "isomp4" => "audio/mp4",
+        _ => "application/octet-stream",
+    }
+    .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A mono 16-bit PCM WAV of `millis` of silence at 8 kHz.
+    fn wav(millis: u32) -> Vec<u8> {
+        let samples = 8 * millis;
+        let data_len = samples * 2;
+        let mut out = Vec::new();
+        out.extend_from_slice(b"RIFF");
+        out.extend_from_slice(&(36 + data_len).to_le_bytes());
+        out.extend_from_slice(b"WAVEfmt ");
+        out.extend_from_slice(&16u32.to_le_bytes());
+        out.extend_from_slice(&1u16.to_le_bytes());
+        out.extend_from_slice(&1u16.to_le_bytes());
+        out.extend_from_slice(&8000u32.to_le_bytes());
+        out.extend_from_slice(&16000u32.to_le_bytes());
+        out.extend_from_slice(&2u16.to_le_bytes());
+        out.extend_from_slice(&16u16.to_le_bytes());
+        out.extend_from_slice(b"data");
+        out.extend_from_slice(&data_len.to_le_bytes());
+        out.resize(out.len() + data_len as usize, 0);
+        out
+    }
+
+    #[tokio::test]
+    async fn a_wav_file_is_measured_by_decoding_it() {
+        let (millis, content_type) = SymphoniaProbe
+            .probe(wav(2500), "call.wav".into())
+            .await
+            .unwrap();
+        assert_eq!((millis, content_type.as_str()), (2500, "audio/wav"));
+    }
+
+    #[tokio::test]
+    async fn garbage_is_undecodable() {
+        let result = SymphoniaProbe
+            .probe(b"definitely not audio".to_vec(), "call.mp3".into())
+            .await;
+        assert!(result.is_err());
+    }
+}

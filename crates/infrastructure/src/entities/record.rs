@@ -1,0 +1,32 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "record")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub owner_id: Uuid,
+    pub company_id: Uuid,
+    pub operator_code: Option<String>,
+    pub client_phone_number: Option<String>,
+    pub call_type: Option<String>,
+    pub call_started_at: Option<TimeUnixTimestampMillis>,
+    pub duration_ms: i64,
+    pub status: String,
+    pub general: bool,
+    pub original_filename: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub storage_key: Option<String>,
+    /// Transcript and analysis (later).
+    pub payload: Option<Json>,
+    pub error: Option<String>,
+    pub created_at: TimeUnixTimestampMillis,
+    pub updated_at: TimeUnixTimestampMillis,
+    pub deleted_at: Option<TimeUnixTimestampMillis>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

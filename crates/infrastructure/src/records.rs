@@ -1,0 +1,192 @@
+use async_trait::async_trait;
+use dialix_calls::{
+    Balances, CallType, Record, RecordFilter, RecordRepository, RecordScope, RecordStatus,
+};
+use dialix_kernel::{
+    AccountId, CompanyId, DomainError, DomainResult, Page, PageRequest, RecordId, Tx,
+};
+use sea_orm::prelude::{Expr, TimeUnixTimestampMillis};
+use sea_orm::sea_query::ExprTrait;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, EntityTrait, Order, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
+use time::OffsetDateTime;
+
+use crate::Database;
+use crate::entities::{company, record};
+use crate::sql::{internal, like_pattern};
+use crate::transaction::db_tx;
+
+/// Records in the `record` table.
+pub struct SeaOrmRecords {
+    db: Database,
+}
+
+impl SeaOrmRecords {
+    pub fn new(db: Database) -> Self {
+        Self { db }
+    }
+}
+
+#[async_trait]
+impl RecordRepository for SeaOrmRecords {
+    async fn insert(&self, tx: &mut Tx, r: &Record) -> DomainResult<()> {
+        let row = record::ActiveModel {
+            id: Set(r.id.as_uuid()),
+            owner_id: Set(r.owner_id.as_uuid()),
+            company_id: Set(r.company_id.as_uuid()),
+            operator_code: Set(r.operator_code.clone()),
+            client_phone_number: Set(r.client_phone_number.clone()),
+            call_type: Set(r.call_type.map(|c| c.as_str().to_owned())),
+            call_started_at: Set(r.call_started_at.map(TimeUnixTimestampMillis)),
+            duration_ms: Set(r.duration_ms as i64),
+            status: Set(r.status.as_str().to_owned()),
+            general: Set(r.general),
+            original_filename: Set(r.original_filename.clone()),
+            content_type: Set(r.content_type.clone()),
+            size_bytes: Set(r.size_bytes as i64),
+            storage_key: Set(r.storage_key.clone()),
+            payload: Set(None),
+            error: Set(r.error.clone()),
+            created_at: Set(TimeUnixTimestampMillis(r.created_at)),
+            updated_at: Set(TimeUnixTimestampMillis(r.updated_at)),
+            deleted_at: Set(None),
+        };
+        record::Entity::insert(row)
+            .exec_without_returning(db_tx(tx)?)
+            .await
+            .map_err(internal)?;
+        Ok(())
+    }
+
+    async fn find(&self, id: RecordId) -> DomainResult<Option<Record>> {
+        record::Entity::find_by_id(id.as_uuid())
+            .filter(record::Column::DeletedAt.is_null())
+            .one(self.db.connection())
+            .await
+            .map_err(internal)?
+            .map(to_domain)
+            .transpose()
+    }
+
+    async fn list(&self, filter: &RecordFilter, page: PageRequest) -> DomainResult<Page<Record>> {
+        let mut query = record::Entity::find().filter(record::Column::DeletedAt.is_null());
+        if let RecordScope::OwnAnd(owner, companies) = &filter.scope {
+            query = query.filter(
+                Condition::any()
+                    .add(record::Column::OwnerId.eq(owner.as_uuid()))
+                    .add(record::Column::CompanyId.is_in(companies.iter().map(|c| c.as_uuid()))),
+            );
+        }
+        if let Some(status) = filter.status {
+            query = query.filter(record::Column::Status.eq(status.as_str()));
+        }
+        if let Some(code) = &filter.operator_code {
+            query = query.filter(record::Column::OperatorCode.eq(code.as_str()));
+        }
+        if let Some(call_type) = filter.call_type {
+            query = query.filter(record::Column::CallType.eq(call_type.as_str()));
+        }
+        if let Some(phone) = &filter.phone_contains {
+            query = query
+                .filter(Expr::col(record::Column::ClientPhoneNumber).like(like_pattern(phone)));
+        }
+        if let Some(from) = filter.created_from {
+            query = query.filter(record::Column::CreatedAt.gte(TimeUnixTimestampMillis(from)));
+        }
+        if let Some(to) = filter.created_to {
+            query = query.filter(record::Column::CreatedAt.lte(TimeUnixTimestampMillis(to)));
+        }
+        let db = self.db.connection();
+        let total = query.clone().count(db).await.map_err(internal)?;
+        let order = if filter.ascending {
+            Order::Asc
+        } else {
+            Order::Desc
+        };
+        let rows = query
+            .order_by(record::Column::CreatedAt, order.clone())
+            .order_by(record::Column::Id, order)
+            .limit(page.limit)
+            .offset(page.offset)
+            .all(db)
+            .await
+            .map_err(internal)?;
+        Ok(Page {
+            items: rows
+                .into_iter()
+                .map(to_domain)
+                .collect::<DomainResult<_>>()?,
+            total,
+            limit: page.limit,
+            offset: page.offset,
+        })
+    }
+
+    async fn mark_deleted(
+        &self,
+        tx: &mut Tx,
+        id: RecordId,
+        at: OffsetDateTime,
+    ) -> DomainResult<()> {
+        record::Entity::update_many()
+            .col_expr(
+                record::Column::DeletedAt,
+                Expr::value(Some(TimeUnixTimestampMillis(at))),
+            )
+            .col_expr(
+                record::Column::UpdatedAt,
+                Expr::value(TimeUnixTimestampMillis(at)),
+            )
+            .col_expr(
+                record::Column::StorageKey,
+                Expr::value(Option::<String>::None),
+            )
+            .filter(record::Column::Id.eq(id.as_uuid()))
+            .exec(db_tx(tx)?)
+            .await
+            .map_err(internal)?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Balances for SeaOrmRecords {
+    async fn available(&self, company_id: CompanyId) -> DomainResult<i64> {
+        let balance: Option<i64> = company::Entity::find_by_id(company_id.as_uuid())
+            .select_only()
+            .column(company::Column::Balance)
+            .into_tuple()
+            .one(self.db.connection())
+            .await
+            .map_err(internal)?;
+        balance.ok_or(DomainError::NotFound("company"))
+    }
+}
+
+fn to_domain(row: record::Model) -> DomainResult<Record> {
+    let status = RecordStatus::parse(&row.status).ok_or_else(|| {
+        DomainError::internal(format!("record {} has status {:?}", row.id, row.status))
+    })?;
+    Ok(Record {
+        id: RecordId::from_uuid(row.id),
+        owner_id: AccountId::from_uuid(row.owner_id),
+        company_id: CompanyId::from_uuid(row.company_id),
+        operator_code: row.operator_code,
+        client_phone_number: row.client_phone_number,
+        call_type: row.call_type.as_deref().and_then(CallType::parse),
+        call_started_at: row.call_started_at.map(|t| t.0),
+        duration_ms: u64::try_from(row.duration_ms).unwrap_or(0),
+        status,
+        general: row.general,
+        original_filename: row.original_filename,
+        content_type: row.content_type,
+        size_bytes: u64::try_from(row.size_bytes).unwrap_or(0),
+        storage_key: row.storage_key,
+        error: row.error,
+        created_at: row.created_at.0,
+        updated_at: row.updated_at.0,
+        deleted_at: row.deleted_at.map(|t| t.0),
+    })
+}
