@@ -3,14 +3,20 @@
 //! Transcription, analysis, checklists and billing settlement build on this (see the note of
 //! the issue that tracks them).
 
+mod analysis;
 mod filename;
+mod metrics;
 mod model;
 mod phone;
 mod ports;
 mod pricing;
 mod service;
+mod transcript;
 
+pub use analysis::{GeneralAnalysis, Sentiment, general_prompt, general_schema, parse_general};
 pub use filename::{PbxFileName, parse_pbx_file_name};
+pub use metrics::{CallMetrics, compute_metrics};
+pub use transcript::{SpeakerRole, Turn, Utterance, as_dialogue, assign_roles, build_turns};
 pub use model::{CallType, Record, RecordFilter, RecordScope, RecordStatus, UploadFile};
 pub use phone::normalise_phone;
 pub use ports::{AudioProbe, AudioStore, Balances, RecordRepository, Undecodable};
