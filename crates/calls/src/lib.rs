@@ -10,6 +10,7 @@ mod model;
 mod phone;
 mod ports;
 mod pricing;
+mod providers;
 mod service;
 mod transcript;
 
@@ -23,6 +24,9 @@ pub use ports::{AudioProbe, AudioStore, Balances, RecordRepository, Undecodable}
 #[cfg(any(test, feature = "mock"))]
 pub use ports::{MockAudioProbe, MockAudioStore, MockBalances, MockRecordRepository};
 pub use pricing::{CallPrice, Prices};
+#[cfg(any(test, feature = "mock"))]
+pub use providers::{MockCallAnalyzer, MockSpeechToText};
+pub use providers::{CallAnalyzer, ProviderError, SpeechToText};
 pub use service::{AudioHandle, Estimate, EstimatedFile, RecordPolicy, RecordPorts, RecordService};
 
 /// The resource type of records in the activity log.

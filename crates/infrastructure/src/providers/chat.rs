@@ -1,0 +1,133 @@
+use async_trait::async_trait;
+use dialix_calls::{CallAnalyzer, ProviderError};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::http::{self, HttpPolicy};
+
+/// Where chat completions are sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChatEndpoint {
+    /// OpenAI or any compatible server; `base_url` ends in `/v1`.
+    OpenAi {
+        base_url: String,
+        api_key: String,
+        model: String,
+    },
+    /// An Azure OpenAI deployment.
+    Azure {
+        endpoint: String,
+        api_key: String,
+        deployment: String,
+        api_version: String,
+    },
+}
+
+/// Chat completions with JSON-schema constrained output.
+pub struct OpenAiChat {
+    client: reqwest::Client,
+    endpoint: ChatEndpoint,
+    policy: HttpPolicy,
+}
+
+impl OpenAiChat {
+    pub fn new(endpoint: ChatEndpoint, policy: HttpPolicy) -> Self {
+        Self {
+            client: http::client(&policy),
+            endpoint,
+            policy,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct Completion {
+    choices: Vec<Choice>,
+}
+
+#[derive(Deserialize)]
+struct Choice {
+    message: Message,
+    #[serde(default)]
+    finish_reason: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Message {
+    #[serde(default)]
+    content: Option<String>,
+}
+
+#[async_trait]
+impl CallAnalyzer for OpenAiChat {
+    async fn complete_json(
+        &self,
+        system: String,
+        user: String,
+        schema_name: String,
+        schema: Value,
+    ) -> Result<String, ProviderError> {
+        let mut body = json!({
+            "messages": [
+                {"role": "system", "content": system},
+                {"role": "user", "content": user}
+            ],
+            "temperature": 0,
+            "stream": false,
+            "response_format": {
+                "type": "json_schema",
+                "json_schema": {"name": schema_name, "schema": schema, "strict": true}
+            }
+        });
+        let what = "chat completion";
+        let response = match &self.endpoint {
+            ChatEndpoint::OpenAi {
+                base_url,
+                api_key,
+                model,
+            } => {
+                body["model"] = json!(model);
+                let url = format!("{}/chat/completions", base_url.trim_end_matches('/'));
+                http::send(&self.policy, what, || {
+                    self.client.post(&url).bearer_auth(api_key).json(&body)
+                })
+                .await?
+            }
+            ChatEndpoint::Azure {
+                endpoint,
+                api_key,
+                deployment,
+                api_version,
+            } => {
+                let url = format!(
+                    "{}/openai/deployments/{deployment}/chat/completions",
+                    endpoint.trim_end_matches('/')
+                );
+                http::send(&self.policy, what, || {
+                    self.client
+                        .post(&url)
+                        .query(&[("api-version", api_version.as_str())])
+                        .header("api-key", api_key)
+                        .json(&body)
+                })
+                .await?
+            }
+        };
+        let completion: Completion = http::json(response, what).await?;
+        let choice = completion
+            .choices
+            .into_iter()
+            .next()
+            .ok_or_else(|| ProviderError::Permanent("chat completion: no choices".into()))?;
+        if choice.finish_reason.as_deref() == Some("length") {
+            return Err(ProviderError::Permanent(
+                "chat completion: the reply was cut off (finish_reason=length)".into(),
+            ));
+        }
+        choice
+            .message
+            .content
+            .filter(|c| !c.trim().is_empty())
+            .ok_or_else(|| ProviderError::Permanent("chat completion: empty reply".into()))
+    }
+}

@@ -1,0 +1,11 @@
+//! HTTP clients of the external services (wire formats in `shared/EXTERNAL_APIS.md`).
+
+mod chat;
+mod http;
+mod mohirai;
+mod openai_stt;
+
+pub use chat::{ChatEndpoint, OpenAiChat};
+pub use http::HttpPolicy;
+pub use mohirai::MohirAiTranscriber;
+pub use openai_stt::OpenAiTranscriber;

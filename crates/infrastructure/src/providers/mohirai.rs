@@ -1,0 +1,177 @@
+use std::time::Duration;
+
+use async_trait::async_trait;
+use dialix_calls::{ProviderError, SpeechToText, Utterance};
+use reqwest::multipart::{Form, Part};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::http::{self, HttpPolicy};
+use super::openai_stt::seconds_to_ms;
+
+/// MohirAI / UzbekVoice: submit with diarization, then poll the task until it finishes.
+pub struct MohirAiTranscriber {
+    client: reqwest::Client,
+    base_url: String,
+    api_key: String,
+    poll_interval: Duration,
+    /// How long a task may run before the job gives up (and retries later).
+    overall_timeout: Duration,
+    policy: HttpPolicy,
+}
+
+impl MohirAiTranscriber {
+    pub fn new(
+        base_url: &str,
+        api_key: String,
+        poll_interval: Duration,
+        overall_timeout: Duration,
+        policy: HttpPolicy,
+    ) -> Self {
+        Self {
+            client: http::client(&policy),
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            api_key,
+            poll_interval,
+            overall_timeout,
+            policy,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct Submitted {
+    id: Value,
+}
+
+#[derive(Deserialize)]
+struct Task {
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    result: Option<TaskResult>,
+    #[serde(default)]
+    error: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct TaskResult {
+    #[serde(default)]
+    text: String,
+    #[serde(default)]
+    offsets: Vec<Offset>,
+}
+
+#[derive(Deserialize)]
+struct Offset {
+    #[serde(default)]
+    speaker: Option<Value>,
+    word: String,
+    start: Value,
+    end: Value,
+}
+
+/// Seconds given as a number or a numeric string.
+fn seconds(value: &Value) -> f64 {
+    match value {
+        Value::Number(n) => n.as_f64().unwrap_or(0.0),
+        Value::String(s) => s.trim().parse().unwrap_or(0.0),
+        _ => 0.0,
+    }
+}
+
+fn label(value: &Value) -> String {
+    value.as_str().map_or_else(|| value.to_string(), str::to_owned)
+}
+
+#[async_trait]
+impl SpeechToText for MohirAiTranscriber {
+    async fn transcribe(
+        &self,
+        audio: Vec<u8>,
+        file_name: String,
+        content_type: String,
+        language: String,
+    ) -> Result<Vec<Utterance>, ProviderError> {
+        let submit_url = format!("{}/api/v1/stt", self.base_url);
+        let response = http::send(&self.policy, "MohirAI submit", || {
+            let part = Part::bytes(audio.clone())
+                .file_name(file_name.clone())
+                .mime_str(&content_type)
+                .unwrap_or_else(|_| Part::bytes(audio.clone()).file_name(file_name.clone()));
+            let form = Form::new()
+                .part("file", part)
+                .text("return_offsets", "true")
+                .text("run_diarization", "true")
+                .text("language", language.clone())
+                .text("blocking", "false");
+            self.client
+                .post(&submit_url)
+                .header(reqwest::header::AUTHORIZATION, &self.api_key)
+                .multipart(form)
+        })
+        .await?;
+        let submitted: Submitted = http::json(response, "MohirAI submit").await?;
+        let task_id = label(&submitted.id);
+
+        let poll_url = format!("{}/api/v1/tasks", self.base_url);
+        let deadline = tokio::time::Instant::now() + self.overall_timeout;
+        loop {
+            let response = http::send(&self.policy, "MohirAI poll", || {
+                self.client
+                    .get(&poll_url)
+                    .query(&[("id", task_id.as_str())])
+                    .header(reqwest::header::AUTHORIZATION, &self.api_key)
+            })
+            .await?;
+            let task: Task = http::json(response, "MohirAI poll").await?;
+            match task.status.as_str() {
+                "SUCCESS" => {
+                    let result = task.result.ok_or_else(|| {
+                        ProviderError::Permanent("MohirAI: SUCCESS without a result".into())
+                    })?;
+                    return Ok(utterances(result));
+                }
+                "FAILED" | "ERROR" => {
+                    return Err(ProviderError::Permanent(format!(
+                        "MohirAI task {task_id} failed: {}",
+                        task.error.map(|e| e.to_string()).unwrap_or_default()
+                    )));
+                }
+                _ => {}
+            }
+            if tokio::time::Instant::now() + self.poll_interval > deadline {
+                return Err(ProviderError::Transient(format!(
+                    "MohirAI task {task_id} did not finish within {} s",
+                    self.overall_timeout.as_secs()
+                )));
+            }
+            tokio::time::sleep(self.poll_interval).await;
+        }
+    }
+}
+
+fn utterances(result: TaskResult) -> Vec<Utterance> {
+    if result.offsets.is_empty() {
+        return if result.text.trim().is_empty() {
+            Vec::new()
+        } else {
+            vec![Utterance {
+                speaker: "0".into(),
+                start_ms: 0,
+                end_ms: 0,
+                text: result.text,
+            }]
+        };
+    }
+    result
+        .offsets
+        .into_iter()
+        .map(|o| Utterance {
+            speaker: o.speaker.as_ref().map_or_else(|| "0".into(), label),
+            start_ms: seconds_to_ms(seconds(&o.start)),
+            end_ms: seconds_to_ms(seconds(&o.end)),
+            text: o.word,
+        })
+        .collect()
+}
