@@ -10,6 +10,7 @@ mod m20261126_000001_accounts_and_companies;
 mod m20261126_000002_activity_log;
 mod m20261126_000003_company_management;
 mod m20261126_000004_records;
+mod m20261126_000005_processing;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000002_activity_log::Migration),
             Box::new(m20261126_000003_company_management::Migration),
             Box::new(m20261126_000004_records::Migration),
+            Box::new(m20261126_000005_processing::Migration),
         ]
     }
 }

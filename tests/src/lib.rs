@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 use time::Duration;
 
 pub mod audio;
+pub mod fakes;
 
 pub const ADMIN_EMAIL: &str = "admin@dialix.test";
 pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
@@ -123,9 +124,12 @@ pub struct TestApp {
     database_url: String,
     server_database: Database,
     server: actix_web::dev::ServerHandle,
+    workers: Vec<tokio::task::AbortHandle>,
     audio_dir: PathBuf,
+    /// Only the first app on a database removes its audio folder.
+    owns_storage: bool,
     // Declared last: dropped after the server handle is released.
-    _database: TestDatabase,
+    database: std::sync::Arc<TestDatabase>,
 }
 
 /// The configuration tests run with; `spawn_app_with` lets a test change it.
@@ -153,6 +157,21 @@ pub fn test_config(database_url: String) -> Config {
         max_upload_bytes: 2 * 1024 * 1024,
         prices: dialix_calls::Prices::default(),
         default_country_code: "998".into(),
+        providers: dialix_api::config::ProviderSettings {
+            chat: None,
+            mohirai: None,
+            whisper: None,
+            http: dialix_infrastructure::HttpPolicy::default(),
+        },
+        processing: dialix_api::config::ProcessingSettings {
+            workers: 0,
+            policy: dialix_calls::ProcessingPolicy {
+                max_attempts: 3,
+                backoff: Duration::milliseconds(100).unsigned_abs(),
+                lease: Duration::seconds(30).unsigned_abs(),
+            },
+            idle_poll: Duration::milliseconds(50).unsigned_abs(),
+        },
     }
 }
 
@@ -166,13 +185,24 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     }
     let backend = Backend::from_env();
     let (database, database_url) = TestDatabase::create(backend).await;
-    let mut config = test_config(database_url.clone());
+    let mut config = test_config(database_url);
     adjust(&mut config);
+    start(config, backend, std::sync::Arc::new(database), true).await
+}
+
+async fn start(
+    config: Config,
+    backend: Backend,
+    database: std::sync::Arc<TestDatabase>,
+    owns_storage: bool,
+) -> TestApp {
     let audio_dir = config.audio_dir.clone();
+    let database_url = config.database_url.clone();
     let app = Application::build(config).await.expect("the app starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     let server = app.handle();
     let server_database = app.database();
+    let workers = app.worker_handles();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
@@ -181,8 +211,10 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         database_url,
         server_database,
         server,
+        workers,
         audio_dir,
-        _database: database,
+        owns_storage,
+        database,
     }
 }
 
@@ -190,7 +222,10 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         // Stops accepting connections; the runtime ending takes the workers down.
         drop(self.server.stop(false));
-        std::fs::remove_dir_all(&self.audio_dir).ok();
+        self.kill_workers();
+        if self.owns_storage {
+            std::fs::remove_dir_all(&self.audio_dir).ok();
+        }
     }
 }
 
@@ -353,6 +388,22 @@ impl TestApp {
                     .expect("a text or integer column")
             })
             .collect()
+    }
+
+    /// Stops this app's processing workers at once, mid-job, as a crash would.
+    pub fn kill_workers(&self) {
+        for worker in &self.workers {
+            worker.abort();
+        }
+    }
+
+    /// Starts a second server on the same database and audio folder (a restart after a
+    /// crash, or another process sharing the work).
+    pub async fn sibling(&self, adjust: impl FnOnce(&mut Config)) -> TestApp {
+        let mut config = test_config(self.database_url.clone());
+        config.audio_dir = self.audio_dir.clone();
+        adjust(&mut config);
+        start(config, self.backend, self.database.clone(), false).await
     }
 
     /// How many audio files the server has stored.

@@ -49,6 +49,42 @@ pub struct Config {
     pub prices: dialix_calls::Prices,
     /// Prepended to 9-digit national phone numbers.
     pub default_country_code: String,
+    pub providers: ProviderSettings,
+    pub processing: ProcessingSettings,
+}
+
+/// The external services, each `None` when not configured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderSettings {
+    pub chat: Option<dialix_infrastructure::ChatEndpoint>,
+    pub mohirai: Option<MohirAiSettings>,
+    /// The OpenAI-compatible transcription server (model name `whisper` in user settings).
+    pub whisper: Option<WhisperSettings>,
+    pub http: dialix_infrastructure::HttpPolicy,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MohirAiSettings {
+    pub base_url: String,
+    pub api_key: String,
+    pub poll_interval: std::time::Duration,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WhisperSettings {
+    pub base_url: String,
+    pub api_key: String,
+    pub model: String,
+}
+
+/// In-process workers and their retry policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProcessingSettings {
+    /// Workers `dialix serve` runs (0: none; run `dialix worker` instead).
+    pub workers: usize,
+    pub policy: dialix_calls::ProcessingPolicy,
+    /// How long an idle worker waits before looking for work again.
+    pub idle_poll: std::time::Duration,
 }
 
 /// How log lines are written: JSON for log shippers, text for a terminal.
@@ -179,11 +215,95 @@ impl Config {
                 checklist_per_minute: price(&get, "PRICE_CHECKLIST_PER_MINUTE", 36_000)?,
             },
             default_country_code: country_code(get("DEFAULT_COUNTRY_CODE"))?,
+            providers: providers(&get)?,
+            processing: ProcessingSettings {
+                workers: parse(&get, "DIALIX_WORKERS", 2usize)?,
+                policy: dialix_calls::ProcessingPolicy {
+                    max_attempts: positive(&get, "PROCESSING_MAX_ATTEMPTS", 5u32)?,
+                    backoff: std::time::Duration::from_millis(positive(
+                        &get,
+                        "PROCESSING_BACKOFF_MS",
+                        5_000u64,
+                    )?),
+                    lease: std::time::Duration::from_secs(positive(
+                        &get,
+                        "PROCESSING_LEASE_SECS",
+                        600u64,
+                    )?),
+                },
+                idle_poll: std::time::Duration::from_millis(500),
+            },
             audit_retention: get("AUDIT_RETENTION_DAYS")
                 .map(|_| positive(&get, "AUDIT_RETENTION_DAYS", 1i64).map(Duration::days))
                 .transpose()?,
         })
     }
+}
+
+/// Which providers are configured: a service counts as configured when its key (or, for
+/// servers that need none, its base URL) is set.
+fn providers(get: &impl Fn(&str) -> Option<String>) -> Result<ProviderSettings, ConfigError> {
+    use dialix_infrastructure::ChatEndpoint;
+    let azure = (
+        get("AZURE_OPENAI_ENDPOINT"),
+        get("AZURE_OPENAI_API_KEY"),
+        get("DEPLOYMENT_NAME"),
+    );
+    let chat = match azure {
+        (Some(endpoint), Some(api_key), Some(deployment)) => Some(ChatEndpoint::Azure {
+            endpoint,
+            api_key,
+            deployment,
+            api_version: get("AZURE_OPENAI_API_VERSION")
+                .unwrap_or_else(|| "2024-08-01-preview".into()),
+        }),
+        (None, None, None) => match (get("OPENAI_BASE_URL"), get("OPENAI_API_KEY")) {
+            (None, None) => None,
+            (base_url, api_key) => Some(ChatEndpoint::OpenAi {
+                base_url: base_url.unwrap_or_else(|| "https://api.openai.com/v1".into()),
+                api_key: api_key.unwrap_or_default(),
+                model: get("OPENAI_MODEL").unwrap_or_else(|| "gpt-4o-mini".into()),
+            }),
+        },
+        _ => {
+            return Err(invalid(
+                "AZURE_OPENAI_ENDPOINT",
+                "Azure needs AZURE_OPENAI_ENDPOINT, AZURE_OPENAI_API_KEY and DEPLOYMENT_NAME together",
+            ));
+        }
+    };
+    let mohirai = get("MOHIRAI_API_KEY").map(|api_key| -> Result<_, ConfigError> {
+        Ok(MohirAiSettings {
+            base_url: get("MOHIRAI_BASE_URL").unwrap_or_else(|| "https://uzbekvoice.ai".into()),
+            api_key,
+            poll_interval: std::time::Duration::from_millis(positive(
+                get,
+                "MOHIRAI_POLL_INTERVAL_MS",
+                5_000u64,
+            )?),
+        })
+    });
+    let whisper = match (get("STT_OPENAI_BASE_URL"), get("STT_OPENAI_API_KEY")) {
+        (None, None) => None,
+        (base_url, api_key) => Some(WhisperSettings {
+            base_url: base_url.unwrap_or_else(|| "https://api.openai.com/v1".into()),
+            api_key: api_key.unwrap_or_default(),
+            model: get("STT_OPENAI_MODEL").unwrap_or_else(|| "whisper-1".into()),
+        }),
+    };
+    Ok(ProviderSettings {
+        chat,
+        mohirai: mohirai.transpose()?,
+        whisper,
+        http: dialix_infrastructure::HttpPolicy {
+            timeout: std::time::Duration::from_secs(positive(
+                get,
+                "PROVIDER_TIMEOUT_SECS",
+                120u64,
+            )?),
+            ..Default::default()
+        },
+    })
 }
 
 /// A price in minor units; zero is allowed (a free step), negative is not.
@@ -311,6 +431,8 @@ mod tests {
             ("DIALIX_MAX_UPLOAD_MB", "0"),
             ("PRICE_STT_PER_MINUTE", "-1"),
             ("DEFAULT_COUNTRY_CODE", "uz"),
+            ("DIALIX_WORKERS", "many"),
+            ("AZURE_OPENAI_ENDPOINT", "https://x.openai.azure.com"),
         ] {
             let error = config(&[(name, value)]).unwrap_err();
             assert_eq!(error.name, name, "{error}");

@@ -4,15 +4,18 @@
 use std::process::ExitCode;
 
 use dialix_api::config::Config;
-use dialix_api::startup::{Application, open_database, purge_audit_log};
+use dialix_api::startup::{Application, open_database, purge_audit_log, run_workers};
 use dialix_api::telemetry;
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 use time::{Date, OffsetDateTime};
 
-const USAGE: &str = "usage: dialix [serve | migrate | audit purge [--before DATE] | help]
+const USAGE: &str = "usage: dialix [serve | worker | migrate | audit purge [--before DATE] | help]
 
-  serve                 run the HTTP server (default); migrations are applied at start-up
+  serve                 run the HTTP server (default) with DIALIX_WORKERS processing workers;
+                        migrations are applied at start-up
+  worker                run processing workers only (DIALIX_WORKERS of them, at least one),
+                        to scale processing out; stop with SIGINT or SIGTERM
   migrate               apply pending database migrations and exit
   audit purge           remove activity-log entries older than DATE (RFC 3339, or YYYY-MM-DD
                         for midnight UTC); without --before, older than AUDIT_RETENTION_DAYS.
@@ -22,6 +25,7 @@ Configuration comes from environment variables and an optional .env file (see .e
 
 enum Command {
     Serve,
+    Worker,
     Migrate,
     AuditPurge { before: Option<OffsetDateTime> },
     Help,
@@ -36,6 +40,7 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
     {
         [] | ["serve"] => Ok(Command::Serve),
         ["migrate"] => Ok(Command::Migrate),
+        ["worker"] => Ok(Command::Worker),
         ["audit", "purge"] => Ok(Command::AuditPurge { before: None }),
         ["audit", "purge", "--before", date] => parse_date(date)
             .map(|before| Command::AuditPurge {
@@ -102,6 +107,7 @@ async fn main() -> ExitCode {
                 })
                 .map_err(|e| e.to_string())
         }
+        Command::Worker => run_workers(config).await.map_err(|e| e.to_string()),
         Command::Serve | Command::Help => match Application::build(config).await {
             Ok(app) => app.run_until_stopped().await.map_err(|e| e.to_string()),
             Err(error) => Err(error.to_string()),
@@ -128,6 +134,7 @@ mod tests {
     fn commands_parse() {
         assert!(matches!(parse_args(&args("")), Ok(Command::Serve)));
         assert!(matches!(parse_args(&args("migrate")), Ok(Command::Migrate)));
+        assert!(matches!(parse_args(&args("worker")), Ok(Command::Worker)));
         assert!(matches!(
             parse_args(&args("audit purge")),
             Ok(Command::AuditPurge { before: None })

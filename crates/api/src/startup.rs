@@ -57,10 +57,12 @@ pub struct Application {
     port: u16,
     server: Server,
     database: Database,
+    workers: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Application {
     pub async fn build(config: Config) -> Result<Self, StartupError> {
+        dialix_infrastructure::install_tls_provider();
         let database = open_database(&config).await?;
         let jwt_secret = match &config.jwt_secret {
             Some(secret) => secret.clone(),
@@ -80,6 +82,11 @@ impl Application {
             tracing::info!(email = %config.admin_email, "created the platform admin account");
         }
 
+        let workers = spawn_workers(
+            &state,
+            config.processing.workers,
+            config.processing.idle_poll,
+        );
         if let Some(retention) = config.audit_retention {
             let state = state.clone();
             tokio::spawn(async move { purge_periodically(state, retention).await });
@@ -127,6 +134,7 @@ impl Application {
             port,
             server: server.run(),
             database,
+            workers,
         })
     }
 
@@ -140,6 +148,19 @@ impl Application {
         self.server.handle()
     }
 
+    /// Stops the in-process workers at once, mid-job if need be, as a crash would; their jobs
+    /// are claimed again when the lease runs out.
+    pub fn abort_workers(&self) {
+        for worker in &self.workers {
+            worker.abort();
+        }
+    }
+
+    /// Handles to stop the in-process workers from outside (tests).
+    pub fn worker_handles(&self) -> Vec<tokio::task::AbortHandle> {
+        self.workers.iter().map(|w| w.abort_handle()).collect()
+    }
+
     /// The pool the server uses (tests close it to see readiness fail).
     pub fn database(&self) -> Database {
         self.database.clone()
@@ -148,6 +169,69 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+/// Starts `count` processing workers on the current runtime.
+pub fn spawn_workers(
+    state: &web::Data<AppState>,
+    count: usize,
+    idle_poll: std::time::Duration,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "dialix".into());
+    (0..count)
+        .map(|n| {
+            let state = state.clone();
+            let name = format!("{host}-{}-{n}", std::process::id());
+            tokio::spawn(async move { work(state, name, idle_poll).await })
+        })
+        .collect()
+}
+
+/// One worker: take the next job, run it, repeat; rest a moment when there is none.
+async fn work(state: web::Data<AppState>, name: String, idle_poll: std::time::Duration) {
+    tracing::info!(worker = %name, "processing worker started");
+    loop {
+        match state.processing.run_once(&name).await {
+            Ok(true) => {}
+            Ok(false) => tokio::time::sleep(idle_poll).await,
+            Err(error) => {
+                tracing::error!(worker = %name, %error, "processing worker hit an error");
+                tokio::time::sleep(idle_poll * 4).await;
+            }
+        }
+    }
+}
+
+/// `dialix worker`: processing workers only, no HTTP, until SIGINT/SIGTERM.
+pub async fn run_workers(config: Config) -> Result<(), StartupError> {
+    let database = open_database(&config).await?;
+    // Workers sign no tokens; the secret only satisfies the shared composition root.
+    let state = web::Data::new(AppState::build(&config, &random_token()?, database).await?);
+    let count = config.processing.workers.max(1);
+    let workers = spawn_workers(&state, count, config.processing.idle_poll);
+    tracing::info!(
+        workers = count,
+        "running processing workers; stop with Ctrl-C"
+    );
+    shutdown_signal().await;
+    for worker in &workers {
+        worker.abort();
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("a SIGTERM handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    tokio::signal::ctrl_c().await.ok();
 }
 
 /// Applies the activity-log retention period now and every six hours.

@@ -7,13 +7,17 @@ use dialix_account::{
     SettingsService,
 };
 use dialix_audit::AuditService;
-use dialix_calls::{RecordPolicy, RecordPorts, RecordService};
+use dialix_calls::{
+    CallAnalyzer, ProcessingPorts, ProcessingService, Providers, RecordPolicy, RecordPorts,
+    RecordService, SpeechToText,
+};
 use dialix_company::{CompanyPorts, CompanyService};
 use dialix_infrastructure::{
     Argon2PasswordHasher, Database, FsAudioStore, InMemoryLoginAttempts, JwtAccessTokens,
-    SeaOrmAccounts, SeaOrmAdministrators, SeaOrmAuditLog, SeaOrmCompanies, SeaOrmCompanyTree,
-    SeaOrmLedger, SeaOrmMembership, SeaOrmRecords, SeaOrmRefreshTokens, SeaOrmResourceAccess,
-    SeaOrmSettings, SeaOrmUnitOfWork, SymphoniaProbe,
+    MohirAiTranscriber, OpenAiChat, OpenAiTranscriber, SeaOrmAccounts, SeaOrmAdministrators,
+    SeaOrmAuditLog, SeaOrmBilling, SeaOrmCompanies, SeaOrmCompanyTree, SeaOrmJobQueue,
+    SeaOrmLedger, SeaOrmMembership, SeaOrmProcessingContext, SeaOrmRecords, SeaOrmRefreshTokens,
+    SeaOrmResourceAccess, SeaOrmSettings, SeaOrmUnitOfWork, SymphoniaProbe,
 };
 use dialix_kernel::{Clock, CompanyTree, DomainResult, SystemClock, UnitOfWork};
 
@@ -26,6 +30,7 @@ pub struct AppState {
     pub settings: SettingsService,
     pub companies: CompanyService,
     pub records: RecordService,
+    pub processing: ProcessingService,
     pub audit: AuditService,
     pub database: Database,
     /// The largest accepted upload, in bytes.
@@ -96,12 +101,22 @@ impl AppState {
             clock: clock.clone(),
         });
         let record_store = Arc::new(SeaOrmRecords::new(database.clone()));
+        let audio = Arc::new(FsAudioStore::new(config.audio_dir.clone()));
+        let billing = Arc::new(SeaOrmBilling::new(database.clone()));
+        let jobs = Arc::new(SeaOrmJobQueue::new(database.clone()));
+        let context = Arc::new(SeaOrmProcessingContext::new(
+            database.clone(),
+            config.stt_models.first().cloned().unwrap_or_default(),
+        ));
+        let providers = providers(config);
         let records = RecordService::new(
             RecordPorts {
                 records: record_store.clone(),
-                audio: Arc::new(FsAudioStore::new(config.audio_dir.clone())),
+                audio: audio.clone(),
                 probe: Arc::new(SymphoniaProbe),
-                balances: record_store,
+                billing: billing.clone(),
+                jobs: jobs.clone(),
+                context: context.clone(),
                 tree: tree.clone(),
                 uow: uow.clone(),
                 audit: audit_log.clone(),
@@ -112,6 +127,21 @@ impl AppState {
                 default_country_code: config.default_country_code.clone(),
                 pbx_offset: time::UtcOffset::from_hms(5, 0, 0).expect("a valid offset"),
             },
+            providers.clone(),
+        );
+        let processing = ProcessingService::new(
+            ProcessingPorts {
+                records: record_store,
+                jobs,
+                billing,
+                audio,
+                context,
+                uow: uow.clone(),
+                clock: clock.clone(),
+            },
+            providers,
+            config.processing.policy,
+            config.prices,
         );
         let audit = audit_service(&database, uow, clock);
         Ok(Self {
@@ -120,11 +150,70 @@ impl AppState {
             settings,
             companies,
             records,
+            processing,
             audit,
             database,
             max_upload_bytes: config.max_upload_bytes,
         })
     }
+}
+
+/// The provider adapters the configuration enables, with the setting that enables each
+/// missing one (for the 503 and `uploaded` status when it is absent).
+fn providers(config: &Config) -> Providers {
+    let settings = &config.providers;
+    let mut providers = Providers {
+        missing_analyzer_setting: "analysis is not configured: set OPENAI_API_KEY (or \
+            OPENAI_BASE_URL for a local server), or the AZURE_OPENAI_* settings"
+            .into(),
+        ..Default::default()
+    };
+    if let Some(chat) = &settings.chat {
+        providers.analyzer =
+            Some(Arc::new(OpenAiChat::new(chat.clone(), settings.http)) as Arc<dyn CallAnalyzer>);
+    }
+    match &settings.mohirai {
+        Some(m) => {
+            let stt = MohirAiTranscriber::new(
+                &m.base_url,
+                m.api_key.clone(),
+                m.poll_interval,
+                settings.http.timeout * 10,
+                settings.http,
+            );
+            providers
+                .speech_to_text
+                .insert("mohirai".into(), Arc::new(stt) as Arc<dyn SpeechToText>);
+        }
+        None => {
+            providers.missing_stt_setting.insert(
+                "mohirai".into(),
+                "MohirAI speech-to-text is not configured: set MOHIRAI_API_KEY".into(),
+            );
+        }
+    }
+    match &settings.whisper {
+        Some(w) => {
+            let stt = OpenAiTranscriber::new(
+                &w.base_url,
+                w.api_key.clone(),
+                w.model.clone(),
+                settings.http,
+            );
+            providers
+                .speech_to_text
+                .insert("whisper".into(), Arc::new(stt) as Arc<dyn SpeechToText>);
+        }
+        None => {
+            providers.missing_stt_setting.insert(
+                "whisper".into(),
+                "OpenAI-compatible speech-to-text is not configured: set STT_OPENAI_BASE_URL \
+                 or STT_OPENAI_API_KEY"
+                    .into(),
+            );
+        }
+    }
+    providers
 }
 
 /// The activity-log service alone (the `dialix audit` command needs nothing else).

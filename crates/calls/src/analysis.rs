@@ -97,7 +97,10 @@ pub fn parse_general(reply: &str, purposes: &[String]) -> Result<GeneralAnalysis
         }
     }
     if analysis.call_purpose != "other" && !purposes.contains(&analysis.call_purpose) {
-        return Err(format!("call_purpose {:?} is not configured", analysis.call_purpose));
+        return Err(format!(
+            "call_purpose {:?} is not configured",
+            analysis.call_purpose
+        ));
     }
     Ok(analysis)
 }

@@ -10,6 +10,7 @@ mod model;
 mod phone;
 mod ports;
 mod pricing;
+mod processing;
 mod providers;
 mod service;
 mod transcript;
@@ -17,17 +18,25 @@ mod transcript;
 pub use analysis::{GeneralAnalysis, Sentiment, general_prompt, general_schema, parse_general};
 pub use filename::{PbxFileName, parse_pbx_file_name};
 pub use metrics::{CallMetrics, compute_metrics};
-pub use transcript::{SpeakerRole, Turn, Utterance, as_dialogue, assign_roles, build_turns};
-pub use model::{CallType, Record, RecordFilter, RecordScope, RecordStatus, UploadFile};
+pub use model::{
+    CallType, Record, RecordFilter, RecordPayload, RecordScope, RecordStatus, UploadFile,
+};
 pub use phone::normalise_phone;
-pub use ports::{AudioProbe, AudioStore, Balances, RecordRepository, Undecodable};
+pub use ports::{AudioProbe, AudioStore, RecordRepository, Undecodable};
 #[cfg(any(test, feature = "mock"))]
-pub use ports::{MockAudioProbe, MockAudioStore, MockBalances, MockRecordRepository};
+pub use ports::{MockAudioProbe, MockAudioStore, MockRecordRepository};
 pub use pricing::{CallPrice, Prices};
+pub use processing::{
+    BalanceView, Billing, Charge, Job, JobQueue, ProcessingContext, ProcessingPolicy,
+    ProcessingPorts, ProcessingService, Providers,
+};
+#[cfg(any(test, feature = "mock"))]
+pub use processing::{MockBilling, MockJobQueue, MockProcessingContext};
+pub use providers::{CallAnalyzer, ProviderError, SpeechToText};
 #[cfg(any(test, feature = "mock"))]
 pub use providers::{MockCallAnalyzer, MockSpeechToText};
-pub use providers::{CallAnalyzer, ProviderError, SpeechToText};
 pub use service::{AudioHandle, Estimate, EstimatedFile, RecordPolicy, RecordPorts, RecordService};
+pub use transcript::{SpeakerRole, Turn, Utterance, as_dialogue, assign_roles, build_turns};
 
 /// The resource type of records in the activity log.
 pub const RESOURCE_RECORD: &str = "record";

@@ -82,7 +82,13 @@ mod tests {
     fn timing_talk_and_interruptions() {
         let turns = vec![
             turn("1", SpeakerRole::Customer, 0, 1_000, "allo"),
-            turn("0", SpeakerRole::Operator, 1_500, 7_500, "assalomu alaykum bu dialix kompaniyasi"),
+            turn(
+                "0",
+                SpeakerRole::Operator,
+                1_500,
+                7_500,
+                "assalomu alaykum bu dialix kompaniyasi",
+            ),
             turn("1", SpeakerRole::Customer, 7_000, 9_000, "ha eshitaman"),
             turn("0", SpeakerRole::Operator, 13_000, 16_000, "rahmat"),
         ];

@@ -1,5 +1,8 @@
 use dialix_kernel::{AccountId, CompanyId, RecordId};
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
+
+use crate::{CallMetrics, GeneralAnalysis, Turn};
 
 /// Who called whom.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,7 +67,7 @@ impl RecordStatus {
 }
 
 /// One uploaded call.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Record {
     pub id: RecordId,
     pub owner_id: AccountId,
@@ -86,9 +89,26 @@ pub struct Record {
     /// Where the audio is; `None` once the audio was removed.
     pub storage_key: Option<String>,
     pub error: Option<String>,
+    /// What is still reserved on the company balance for this record's unfinished steps.
+    pub reserved_amount: i64,
+    pub payload: RecordPayload,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
     pub deleted_at: Option<OffsetDateTime>,
+}
+
+/// What processing produced so far; a retried job continues from here.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RecordPayload {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transcript: Option<Vec<Turn>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<CallMetrics>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub general: Option<GeneralAnalysis>,
+    /// A model reply that failed the schema, kept for debugging.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rejected_reply: Option<String>,
 }
 
 /// One file of an upload, with what the uploader said about it.

@@ -1,5 +1,5 @@
 use async_trait::async_trait;
-use dialix_kernel::{CompanyId, DomainResult, Page, PageRequest, RecordId, Tx};
+use dialix_kernel::{DomainResult, Page, PageRequest, RecordId, Tx};
 use time::OffsetDateTime;
 
 use crate::{Record, RecordFilter};
@@ -12,6 +12,8 @@ pub trait RecordRepository: Send + Sync {
     /// An undeleted record.
     async fn find(&self, id: RecordId) -> DomainResult<Option<Record>>;
     async fn list(&self, filter: &RecordFilter, page: PageRequest) -> DomainResult<Page<Record>>;
+    /// Writes the processing state: status, payload, error, reservation.
+    async fn update(&self, tx: &mut Tx, record: &Record) -> DomainResult<()>;
     /// Soft delete: the row stays with `deleted_at` set and no storage key.
     async fn mark_deleted(&self, tx: &mut Tx, id: RecordId, at: OffsetDateTime)
     -> DomainResult<()>;
@@ -40,12 +42,4 @@ pub struct Undecodable(pub String);
 pub trait AudioProbe: Send + Sync {
     /// The playable duration in milliseconds, and the MIME type of the container.
     async fn probe(&self, bytes: Vec<u8>, file_name: String) -> Result<(u64, String), Undecodable>;
-}
-
-/// The money side of a company, as uploads need it.
-#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
-#[async_trait]
-pub trait Balances: Send + Sync {
-    /// What the company can spend now, in minor units.
-    async fn available(&self, company: CompanyId) -> DomainResult<i64>;
 }

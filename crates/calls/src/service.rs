@@ -9,9 +9,9 @@ use serde_json::json;
 use time::UtcOffset;
 
 use crate::{
-    AudioProbe, AudioStore, Balances, CallPrice, CallType, Prices, RESOURCE_RECORD, Record,
-    RecordFilter, RecordRepository, RecordScope, RecordStatus, Undecodable, UploadFile,
-    normalise_phone, parse_pbx_file_name,
+    AudioProbe, AudioStore, BalanceView, Billing, CallPrice, CallType, JobQueue, Prices,
+    ProcessingContext, Providers, RESOURCE_RECORD, Record, RecordFilter, RecordRepository,
+    RecordScope, RecordStatus, Undecodable, UploadFile, normalise_phone, parse_pbx_file_name,
 };
 
 const FILE_NAME_MAX: usize = 255;
@@ -32,7 +32,9 @@ pub struct RecordPorts {
     pub records: Arc<dyn RecordRepository>,
     pub audio: Arc<dyn AudioStore>,
     pub probe: Arc<dyn AudioProbe>,
-    pub balances: Arc<dyn Balances>,
+    pub billing: Arc<dyn Billing>,
+    pub jobs: Arc<dyn JobQueue>,
+    pub context: Arc<dyn ProcessingContext>,
     pub tree: Arc<dyn CompanyTree>,
     pub uow: Arc<dyn UnitOfWork>,
     pub audit: Arc<dyn AuditLog>,
@@ -76,11 +78,23 @@ struct Prepared {
 pub struct RecordService {
     ports: RecordPorts,
     policy: RecordPolicy,
+    providers: Providers,
 }
 
 impl RecordService {
-    pub fn new(ports: RecordPorts, policy: RecordPolicy) -> Self {
-        Self { ports, policy }
+    pub fn new(ports: RecordPorts, policy: RecordPolicy, providers: Providers) -> Self {
+        Self {
+            ports,
+            policy,
+            providers,
+        }
+    }
+
+    /// The caller's company balance, what is reserved for calls in progress, and what is
+    /// available.
+    pub async fn balance(&self, actor: &Actor) -> DomainResult<(CompanyId, BalanceView)> {
+        let company = actor.company_id.ok_or(DomainError::NotFound("company"))?;
+        Ok((company, self.ports.billing.balance(company).await?))
     }
 
     /// Prices the files without storing anything.
@@ -95,7 +109,7 @@ impl RecordService {
             })
             .collect();
         let total = files.iter().map(|f| f.price.total()).sum();
-        let available = self.ports.balances.available(company).await?;
+        let available = self.ports.billing.balance(company).await?.available();
         Ok(Estimate {
             files,
             total,
@@ -105,14 +119,28 @@ impl RecordService {
     }
 
     /// Stores every file and its record, or nothing: a file that cannot be decoded fails
-    /// the whole request, naming the file.
+    /// the whole request, naming the file. When the providers the uploader's settings need
+    /// are configured, each record is queued for processing and its estimated price reserved
+    /// on the company balance (402 if the balance does not cover it, and nothing is kept);
+    /// otherwise it stays `uploaded`.
     pub async fn upload(
         &self,
         actor: &Actor,
         files: Vec<UploadFile>,
         meta: &RequestMeta,
     ) -> DomainResult<Vec<Record>> {
-        let (_, prepared) = self.prepare(actor, files).await?;
+        let (_, mut prepared) = self.prepare(actor, files).await?;
+        let model = self.ports.context.stt_model(actor.account_id).await?;
+        for file in &mut prepared {
+            if self
+                .providers
+                .missing(&model, file.record.general)
+                .is_none()
+            {
+                file.record.status = RecordStatus::Queued;
+                file.record.reserved_amount = file.price.total();
+            }
+        }
         let mut stored: Vec<String> = Vec::new();
         let outcome = self.store(actor, &prepared, &mut stored, meta).await;
         if outcome.is_err() {
@@ -146,6 +174,27 @@ impl RecordService {
         for file in prepared {
             let record = &file.record;
             self.ports.records.insert(tx.as_mut(), record).await?;
+            if record.status == RecordStatus::Queued {
+                if !self
+                    .ports
+                    .billing
+                    .reserve(tx.as_mut(), record.company_id, record.reserved_amount)
+                    .await?
+                {
+                    // Read the balance only after the transaction is gone: on SQLite it
+                    // holds the only connection.
+                    drop(tx);
+                    let available = self.ports.billing.balance(record.company_id).await;
+                    return Err(DomainError::PaymentRequired(format!(
+                        "the company balance does not cover processing {}: it needs {} minor \
+                         units, {} are available",
+                        record.original_filename,
+                        record.reserved_amount,
+                        available.map(|b| b.available()).unwrap_or_default()
+                    )));
+                }
+                self.ports.jobs.enqueue(tx.as_mut(), record.id, now).await?;
+            }
             let event = AuditEvent::by(actor, AuditAction::Create, RESOURCE_RECORD, record.id)
                 .details(json!({
                     "file_name": record.original_filename,
@@ -385,6 +434,8 @@ impl RecordService {
                 original_filename: file_name,
                 content_type,
                 error: None,
+                reserved_amount: 0,
+                payload: Default::default(),
                 created_at: now,
                 updated_at: now,
                 deleted_at: None,

@@ -41,6 +41,7 @@ impl CompanyRepository for SeaOrmCompanies {
             hierarchy_level: Set(company.hierarchy_level),
             settings: Set(company.settings.clone()),
             balance: Set(company.balance),
+            reserved: Set(0),
             created_at: Set(TimeUnixTimestampMillis(company.created_at)),
             updated_at: Set(TimeUnixTimestampMillis(company.updated_at)),
             deleted_at: Set(None),

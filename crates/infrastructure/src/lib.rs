@@ -7,12 +7,15 @@ mod administrators;
 mod audio_probe;
 mod audio_store;
 mod audit;
+mod billing;
 mod companies;
 mod company_tree;
 mod database;
 mod entities;
+mod jobs;
 mod ledger;
 mod membership;
+mod processing_context;
 mod providers;
 mod records;
 mod refresh_tokens;
@@ -27,12 +30,18 @@ pub use administrators::SeaOrmAdministrators;
 pub use audio_probe::SymphoniaProbe;
 pub use audio_store::FsAudioStore;
 pub use audit::SeaOrmAuditLog;
+pub use billing::SeaOrmBilling;
 pub use companies::SeaOrmCompanies;
 pub use company_tree::SeaOrmCompanyTree;
 pub use database::Database;
+pub use jobs::SeaOrmJobQueue;
 pub use ledger::SeaOrmLedger;
 pub use membership::SeaOrmMembership;
-pub use providers::{ChatEndpoint, HttpPolicy, MohirAiTranscriber, OpenAiChat, OpenAiTranscriber};
+pub use processing_context::SeaOrmProcessingContext;
+pub use providers::{
+    ChatEndpoint, HttpPolicy, MohirAiTranscriber, OpenAiChat, OpenAiTranscriber,
+    install_tls_provider,
+};
 pub use records::SeaOrmRecords;
 pub use refresh_tokens::SeaOrmRefreshTokens;
 pub use resource_access::SeaOrmResourceAccess;

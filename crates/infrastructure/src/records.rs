@@ -1,7 +1,5 @@
 use async_trait::async_trait;
-use dialix_calls::{
-    Balances, CallType, Record, RecordFilter, RecordRepository, RecordScope, RecordStatus,
-};
+use dialix_calls::{CallType, Record, RecordFilter, RecordRepository, RecordScope, RecordStatus};
 use dialix_kernel::{
     AccountId, CompanyId, DomainError, DomainResult, Page, PageRequest, RecordId, Tx,
 };
@@ -14,7 +12,7 @@ use sea_orm::{
 use time::OffsetDateTime;
 
 use crate::Database;
-use crate::entities::{company, record};
+use crate::entities::record;
 use crate::sql::{internal, like_pattern};
 use crate::transaction::db_tx;
 
@@ -47,8 +45,9 @@ impl RecordRepository for SeaOrmRecords {
             content_type: Set(r.content_type.clone()),
             size_bytes: Set(r.size_bytes as i64),
             storage_key: Set(r.storage_key.clone()),
-            payload: Set(None),
+            payload: Set(Some(payload_json(r)?)),
             error: Set(r.error.clone()),
+            reserved_amount: Set(r.reserved_amount),
             created_at: Set(TimeUnixTimestampMillis(r.created_at)),
             updated_at: Set(TimeUnixTimestampMillis(r.updated_at)),
             deleted_at: Set(None),
@@ -124,6 +123,26 @@ impl RecordRepository for SeaOrmRecords {
         })
     }
 
+    async fn update(&self, tx: &mut Tx, r: &Record) -> DomainResult<()> {
+        record::Entity::update_many()
+            .col_expr(record::Column::Status, Expr::value(r.status.as_str()))
+            .col_expr(record::Column::Payload, Expr::value(Some(payload_json(r)?)))
+            .col_expr(record::Column::Error, Expr::value(r.error.clone()))
+            .col_expr(
+                record::Column::ReservedAmount,
+                Expr::value(r.reserved_amount),
+            )
+            .col_expr(
+                record::Column::UpdatedAt,
+                Expr::value(TimeUnixTimestampMillis(r.updated_at)),
+            )
+            .filter(record::Column::Id.eq(r.id.as_uuid()))
+            .exec(db_tx(tx)?)
+            .await
+            .map_err(internal)?;
+        Ok(())
+    }
+
     async fn mark_deleted(
         &self,
         tx: &mut Tx,
@@ -151,20 +170,6 @@ impl RecordRepository for SeaOrmRecords {
     }
 }
 
-#[async_trait]
-impl Balances for SeaOrmRecords {
-    async fn available(&self, company_id: CompanyId) -> DomainResult<i64> {
-        let balance: Option<i64> = company::Entity::find_by_id(company_id.as_uuid())
-            .select_only()
-            .column(company::Column::Balance)
-            .into_tuple()
-            .one(self.db.connection())
-            .await
-            .map_err(internal)?;
-        balance.ok_or(DomainError::NotFound("company"))
-    }
-}
-
 fn to_domain(row: record::Model) -> DomainResult<Record> {
     let status = RecordStatus::parse(&row.status).ok_or_else(|| {
         DomainError::internal(format!("record {} has status {:?}", row.id, row.status))
@@ -185,8 +190,20 @@ fn to_domain(row: record::Model) -> DomainResult<Record> {
         size_bytes: u64::try_from(row.size_bytes).unwrap_or(0),
         storage_key: row.storage_key,
         error: row.error,
+        reserved_amount: row.reserved_amount,
+        payload: row
+            .payload
+            .map(serde_json::from_value)
+            .transpose()
+            .map_err(|e| DomainError::internal(format!("record payload: {e}")))?
+            .unwrap_or_default(),
         created_at: row.created_at.0,
         updated_at: row.updated_at.0,
         deleted_at: row.deleted_at.map(|t| t.0),
     })
+}
+
+fn payload_json(record: &Record) -> DomainResult<serde_json::Value> {
+    serde_json::to_value(&record.payload)
+        .map_err(|e| DomainError::internal(format!("record payload: {e}")))
 }

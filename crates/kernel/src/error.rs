@@ -23,6 +23,12 @@ pub enum DomainError {
     /// Authenticated, but this actor may not do this.
     #[error("{0}")]
     Forbidden(String),
+    /// The company's balance does not cover the work asked for.
+    #[error("{0}")]
+    PaymentRequired(String),
+    /// A provider the work needs is not configured; the message names the setting.
+    #[error("{0}")]
+    Unavailable(String),
     /// Too many attempts; the caller may retry after this many seconds.
     #[error("too many attempts, retry in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },

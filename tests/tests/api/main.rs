@@ -10,6 +10,7 @@ mod company_management;
 mod errors;
 mod health;
 mod openapi;
+mod processing;
 mod records;
 mod settings;
 mod users;

@@ -42,6 +42,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/records/{id}"),
     ("delete", "/records/{id}"),
     ("get", "/records/{id}/audio"),
+    ("get", "/balance"),
     ("get", "/activity-logs"),
     ("get", "/activity-logs/{resource_type}/{resource_id}"),
     ("get", "/admin/company/{company_id}/activity-logs"),

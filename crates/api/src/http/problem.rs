@@ -107,6 +107,7 @@ impl ApiError {
         let (slug, title) = match status.as_u16() {
             400 => ("bad-request", "Bad request"),
             401 => ("unauthenticated", "Authentication required"),
+            402 => ("insufficient-balance", "Insufficient balance"),
             403 => ("forbidden", "Forbidden"),
             404 => ("not-found", "Not found"),
             405 => ("method-not-allowed", "Method not allowed"),
@@ -193,6 +194,13 @@ impl From<DomainError> for ApiError {
             DomainError::Forbidden(detail) => {
                 Self::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden").detail(detail)
             }
+            DomainError::PaymentRequired(detail) => Self::new(
+                StatusCode::PAYMENT_REQUIRED,
+                "insufficient-balance",
+                "Insufficient balance",
+            )
+            .detail(detail),
+            DomainError::Unavailable(detail) => Self::unavailable(detail),
             DomainError::RateLimited { retry_after_secs } => Self {
                 retry_after_secs: Some(retry_after_secs),
                 ..Self::new(

@@ -55,6 +55,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(records::get_record)
         .service(records::delete_record)
         .service(records::audio)
+        .service(records::balance)
         .service(activity_logs::own_logs)
         .service(activity_logs::verify_logs)
         .service(activity_logs::company_logs)

@@ -55,6 +55,16 @@ pub struct RecordResponse {
     size_bytes: u64,
     /// Why processing failed, when it did.
     error: Option<String>,
+    /// Speaker turns `{speaker, role (operator|customer), start_ms, end_ms, text}`, once
+    /// transcribed.
+    #[schema(value_type = Option<Vec<Object>>)]
+    transcript: Option<serde_json::Value>,
+    /// Timing metrics computed from the turns.
+    #[schema(value_type = Option<Object>)]
+    metrics: Option<serde_json::Value>,
+    /// The general analysis (sentiments with reasons, summary, purpose, flags, key words).
+    #[schema(value_type = Option<Object>)]
+    analysis: Option<serde_json::Value>,
     /// Where to stream the audio from.
     audio_url: String,
     #[serde(with = "crate::http::timestamp")]
@@ -81,6 +91,18 @@ impl From<Record> for RecordResponse {
             content_type: record.content_type,
             size_bytes: record.size_bytes,
             error: record.error,
+            transcript: record
+                .payload
+                .transcript
+                .and_then(|t| serde_json::to_value(t).ok()),
+            metrics: record
+                .payload
+                .metrics
+                .and_then(|m| serde_json::to_value(m).ok()),
+            analysis: record
+                .payload
+                .general
+                .and_then(|g| serde_json::to_value(g).ok()),
             created_at: record.created_at,
             updated_at: record.updated_at,
         }
@@ -203,7 +225,9 @@ fn multipart_error(error: actix_multipart::MultipartError) -> ApiError {
 }
 
 /// Upload calls. Every file is decoded to measure it; if one cannot be decoded the request
-/// fails with 422 naming it, and nothing of the request is kept. Records start as `uploaded`.
+/// fails with 422 naming it, and nothing of the request is kept. When the providers are
+/// configured each record is `queued` and its estimated price reserved on the company balance
+/// (402 when it does not cover it, and nothing is kept); otherwise records stay `uploaded`.
 #[utoipa::path(
     tag = "records",
     security(("bearer" = [])),
@@ -214,6 +238,7 @@ fn multipart_error(error: actix_multipart::MultipartError) -> ApiError {
         (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The account belongs to no company", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Over DIALIX_MAX_UPLOAD_MB", body = Problem, content_type = "application/problem+json"),
+        (status = 402, description = "The balance does not cover processing", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not multipart/form-data", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "An undecodable or empty file, or invalid fields", body = Problem, content_type = "application/problem+json"),
     )
@@ -622,4 +647,40 @@ mod tests {
         assert_eq!(parse_range("bytes=0-1,5-9", 1000), RangeRequest::Ignored);
         assert_eq!(parse_range("items=0-1", 1000), RangeRequest::Ignored);
     }
+}
+
+/// The caller's company balance.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct BalanceResponse {
+    company_id: Uuid,
+    /// Minor units.
+    balance: i64,
+    /// Held for calls being processed.
+    reserved: i64,
+    /// `balance - reserved`: what new uploads can use.
+    available: i64,
+}
+
+/// The caller's company balance, what calls in progress hold, and what is available.
+#[utoipa::path(
+    tag = "records",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The balance", body = BalanceResponse),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The account belongs to no company", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/balance")]
+pub async fn balance(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+) -> Result<web::Json<BalanceResponse>, ApiError> {
+    let (company, view) = state.records.balance(&caller.actor).await?;
+    Ok(web::Json(BalanceResponse {
+        company_id: company.as_uuid(),
+        balance: view.balance,
+        reserved: view.reserved,
+        available: view.available(),
+    }))
 }

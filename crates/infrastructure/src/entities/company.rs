@@ -14,6 +14,8 @@ pub struct Model {
     pub hierarchy_level: i32,
     pub settings: Json,
     pub balance: i64,
+    /// Reserved for calls being processed; `balance - reserved` is available.
+    pub reserved: i64,
     pub created_at: TimeUnixTimestampMillis,
     pub updated_at: TimeUnixTimestampMillis,
     pub deleted_at: Option<TimeUnixTimestampMillis>,

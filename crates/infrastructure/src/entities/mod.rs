@@ -7,6 +7,7 @@ pub(crate) mod audit_chain;
 pub(crate) mod company;
 pub(crate) mod company_administrator;
 pub(crate) mod ledger_transaction;
+pub(crate) mod processing_job;
 pub(crate) mod record;
 pub(crate) mod refresh_token;
 pub(crate) mod user_company_history;

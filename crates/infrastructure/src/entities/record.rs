@@ -21,6 +21,7 @@ pub struct Model {
     /// Transcript and analysis (later).
     pub payload: Option<Json>,
     pub error: Option<String>,
+    pub reserved_amount: i64,
     pub created_at: TimeUnixTimestampMillis,
     pub updated_at: TimeUnixTimestampMillis,
     pub deleted_at: Option<TimeUnixTimestampMillis>,

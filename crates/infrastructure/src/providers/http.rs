@@ -29,12 +29,18 @@ impl Default for HttpPolicy {
     }
 }
 
-/// A client with the ring TLS provider (already linked through sqlx).
-pub(crate) fn client(policy: &HttpPolicy) -> reqwest::Client {
-    // Installing twice is harmless: the second call reports the first provider.
+/// Makes ring (already linked through sqlx) the process's TLS provider, which every HTTP
+/// client of this process then uses. Call it before creating any client; calling it again is
+/// harmless.
+pub fn install_tls_provider() {
     rustls::crypto::ring::default_provider()
         .install_default()
         .ok();
+}
+
+/// A client with the ring TLS provider.
+pub(crate) fn client(policy: &HttpPolicy) -> reqwest::Client {
+    install_tls_provider();
     reqwest::Client::builder()
         .timeout(policy.timeout)
         .connect_timeout(Duration::from_secs(10))
@@ -60,8 +66,7 @@ pub(crate) async fn send(
                 let retry_after = retry_after(&response);
                 let body = response.text().await.unwrap_or_default();
                 last_error = format!("{what}: HTTP {status}: {}", excerpt(&body));
-                let transient =
-                    status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error();
+                let transient = status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error();
                 if !transient {
                     return Err(ProviderError::Permanent(last_error));
                 }
@@ -116,6 +121,9 @@ pub(crate) async fn json<T: serde::de::DeserializeOwned>(
         .await
         .map_err(|e| ProviderError::Transient(format!("{what}: reading the reply: {e}")))?;
     serde_json::from_str(&text).map_err(|e| {
-        ProviderError::Permanent(format!("{what}: unexpected reply ({e}): {}", excerpt(&text)))
+        ProviderError::Permanent(format!(
+            "{what}: unexpected reply ({e}): {}",
+            excerpt(&text)
+        ))
     })
 }

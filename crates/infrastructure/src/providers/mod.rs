@@ -6,6 +6,6 @@ mod mohirai;
 mod openai_stt;
 
 pub use chat::{ChatEndpoint, OpenAiChat};
-pub use http::HttpPolicy;
+pub use http::{HttpPolicy, install_tls_provider};
 pub use mohirai::MohirAiTranscriber;
 pub use openai_stt::OpenAiTranscriber;

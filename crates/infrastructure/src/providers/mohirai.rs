@@ -81,7 +81,9 @@ fn seconds(value: &Value) -> f64 {
 }
 
 fn label(value: &Value) -> String {
-    value.as_str().map_or_else(|| value.to_string(), str::to_owned)
+    value
+        .as_str()
+        .map_or_else(|| value.to_string(), str::to_owned)
 }
 
 #[async_trait]

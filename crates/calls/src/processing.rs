@@ -1,0 +1,424 @@
+//! The processing pipeline: a durable job per record, claimed by workers, that transcribes,
+//! analyses and settles each step's price, or fails and releases what was reserved.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use dialix_kernel::{
+    AccountId, Clock, CompanyId, DomainError, DomainResult, RecordId, Tx, UnitOfWork,
+};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::{
+    AudioStore, CallAnalyzer, ProviderError, Record, RecordRepository, RecordStatus, SpeechToText,
+    as_dialogue, build_turns, compute_metrics, general_prompt, general_schema, parse_general,
+};
+
+/// A claimed job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Job {
+    pub id: Uuid,
+    pub record_id: RecordId,
+    /// Including this claim.
+    pub attempts: u32,
+}
+
+/// The durable queue. Claims are exclusive for a lease: a job whose worker died is claimed
+/// again when the lease has run out.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait JobQueue: Send + Sync {
+    async fn enqueue(&self, tx: &mut Tx, record: RecordId, at: OffsetDateTime) -> DomainResult<()>;
+    async fn claim(
+        &self,
+        worker: &str,
+        now: OffsetDateTime,
+        lease: Duration,
+    ) -> DomainResult<Option<Job>>;
+    /// Completes the record's job.
+    async fn finish(&self, tx: &mut Tx, record: RecordId, at: OffsetDateTime) -> DomainResult<()>;
+    async fn retry_later(&self, job: Uuid, at: OffsetDateTime, error: &str) -> DomainResult<()>;
+    async fn give_up(
+        &self,
+        tx: &mut Tx,
+        job: Uuid,
+        error: &str,
+        at: OffsetDateTime,
+    ) -> DomainResult<()>;
+}
+
+/// One step's price, charged once per record and step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Charge {
+    pub company: CompanyId,
+    pub owner: AccountId,
+    pub record: RecordId,
+    /// `stt`, `general` or `checklist`: with the record, the idempotency key.
+    pub step: &'static str,
+    pub amount: i64,
+}
+
+/// A company's money as processing sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BalanceView {
+    pub balance: i64,
+    pub reserved: i64,
+}
+
+impl BalanceView {
+    pub fn available(&self) -> i64 {
+        self.balance - self.reserved
+    }
+}
+
+/// Reservations and charges on company balances; every change is one conditional statement,
+/// so racing uploads can never take the balance below zero.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait Billing: Send + Sync {
+    /// Reserves `amount` if that much is available; `false` (and nothing changed) otherwise.
+    async fn reserve(&self, tx: &mut Tx, company: CompanyId, amount: i64) -> DomainResult<bool>;
+    /// Moves `charge.amount` from reserved to spent with a `charge` ledger entry; a step
+    /// already charged is left alone.
+    async fn settle(&self, tx: &mut Tx, charge: &Charge, at: OffsetDateTime) -> DomainResult<()>;
+    async fn release(&self, tx: &mut Tx, company: CompanyId, amount: i64) -> DomainResult<()>;
+    async fn balance(&self, company: CompanyId) -> DomainResult<BalanceView>;
+}
+
+/// What processing needs to know about the people and companies involved.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait ProcessingContext: Send + Sync {
+    /// The owner's `preferred_stt_model` (the default model when they have no settings).
+    async fn stt_model(&self, owner: AccountId) -> DomainResult<String>;
+    /// The company's language for analyses (`uz`, `ru`, `en`).
+    async fn language(&self, company: CompanyId) -> DomainResult<String>;
+    /// The company's configured call purposes.
+    async fn call_purposes(&self, company: CompanyId) -> DomainResult<Vec<String>>;
+}
+
+/// The configured providers.
+#[derive(Clone, Default)]
+pub struct Providers {
+    /// Speech-to-text adapters by model name (`mohirai`, `whisper`, …).
+    pub speech_to_text: HashMap<String, Arc<dyn SpeechToText>>,
+    pub analyzer: Option<Arc<dyn CallAnalyzer>>,
+    /// For error messages: the setting that enables each missing piece.
+    pub missing_stt_setting: HashMap<String, String>,
+    pub missing_analyzer_setting: String,
+}
+
+impl Providers {
+    /// Why a record of `model`, with or without the general analysis, cannot be processed.
+    pub fn missing(&self, model: &str, general: bool) -> Option<String> {
+        if !self.speech_to_text.contains_key(model) {
+            return Some(
+                self.missing_stt_setting
+                    .get(model)
+                    .cloned()
+                    .unwrap_or_else(|| format!("no speech-to-text provider for model {model:?}")),
+            );
+        }
+        if general && self.analyzer.is_none() {
+            return Some(self.missing_analyzer_setting.clone());
+        }
+        None
+    }
+}
+
+/// Retry and lease settings of the workers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProcessingPolicy {
+    /// Claims per job before the record fails.
+    pub max_attempts: u32,
+    /// Waited before the second attempt, doubled for each further one.
+    pub backoff: Duration,
+    /// How long a claim is exclusive.
+    pub lease: Duration,
+}
+
+/// Everything a worker works through.
+pub struct ProcessingPorts {
+    pub records: Arc<dyn RecordRepository>,
+    pub jobs: Arc<dyn JobQueue>,
+    pub billing: Arc<dyn Billing>,
+    pub audio: Arc<dyn AudioStore>,
+    pub context: Arc<dyn ProcessingContext>,
+    pub uow: Arc<dyn UnitOfWork>,
+    pub clock: Arc<dyn Clock>,
+}
+
+/// Runs jobs.
+pub struct ProcessingService {
+    ports: ProcessingPorts,
+    providers: Providers,
+    policy: ProcessingPolicy,
+    prices: crate::Prices,
+}
+
+/// How a step ended when it did not succeed.
+enum StepError {
+    Retry(String),
+    Fail(String),
+    Internal(DomainError),
+}
+
+impl From<DomainError> for StepError {
+    fn from(error: DomainError) -> Self {
+        StepError::Internal(error)
+    }
+}
+
+impl From<ProviderError> for StepError {
+    fn from(error: ProviderError) -> Self {
+        match error {
+            ProviderError::Transient(message) => StepError::Retry(message),
+            ProviderError::Permanent(message) => StepError::Fail(message),
+        }
+    }
+}
+
+impl ProcessingService {
+    pub fn new(
+        ports: ProcessingPorts,
+        providers: Providers,
+        policy: ProcessingPolicy,
+        prices: crate::Prices,
+    ) -> Self {
+        Self {
+            ports,
+            providers,
+            policy,
+            prices,
+        }
+    }
+
+    /// Claims and runs one job; `false` when there was nothing to do.
+    pub async fn run_once(&self, worker: &str) -> DomainResult<bool> {
+        let now = self.ports.clock.now();
+        let Some(job) = self
+            .ports
+            .jobs
+            .claim(worker, now, self.policy.lease)
+            .await?
+        else {
+            return Ok(false);
+        };
+        let Some(record) = self.ports.records.find(job.record_id).await? else {
+            // Deleted meanwhile: nothing to process, nothing left reserved for it.
+            let mut tx = self.ports.uow.begin().await?;
+            self.ports
+                .jobs
+                .finish(tx.as_mut(), job.record_id, now)
+                .await?;
+            tx.commit().await?;
+            return Ok(true);
+        };
+        tracing::info!(record = %record.id, attempt = job.attempts, worker, "processing");
+        match self.process(record.clone()).await {
+            Ok(()) => {}
+            Err(StepError::Retry(reason)) if job.attempts < self.policy.max_attempts => {
+                let wait =
+                    self.policy.backoff * 2u32.saturating_pow(job.attempts.saturating_sub(1));
+                let at = self.ports.clock.now() + wait;
+                tracing::warn!(record = %record.id, %reason, retry_in_ms = wait.as_millis() as u64, "will retry");
+                self.ports.jobs.retry_later(job.id, at, &reason).await?;
+            }
+            Err(StepError::Retry(reason) | StepError::Fail(reason)) => {
+                tracing::warn!(record = %record.id, %reason, "processing failed");
+                self.fail(&job, reason).await?;
+            }
+            Err(StepError::Internal(error)) => {
+                // Our own trouble (database): leave the job to be claimed again after its lease.
+                tracing::error!(record = %record.id, %error, "processing interrupted");
+                return Err(error);
+            }
+        }
+        Ok(true)
+    }
+
+    async fn process(&self, mut record: Record) -> Result<(), StepError> {
+        let price = self.prices.price(record.duration_ms, record.general, false);
+        if record.payload.transcript.is_none() {
+            self.set_status(&mut record, RecordStatus::Transcribing)
+                .await?;
+            let model = self.ports.context.stt_model(record.owner_id).await?;
+            let stt = self
+                .providers
+                .speech_to_text
+                .get(&model)
+                .cloned()
+                .ok_or_else(|| {
+                    StepError::Fail(format!("no speech-to-text provider for {model:?}"))
+                })?;
+            let key = record
+                .storage_key
+                .clone()
+                .ok_or_else(|| StepError::Fail("the audio was removed".into()))?;
+            let size = self.ports.audio.size(&key).await?;
+            let audio = self.ports.audio.read(&key, 0, size).await?;
+            let language = self.ports.context.language(record.company_id).await?;
+            let utterances = stt
+                .transcribe(
+                    audio,
+                    record.original_filename.clone(),
+                    record.content_type.clone(),
+                    language,
+                )
+                .await?;
+            let turns = build_turns(&utterances, record.call_type);
+            record.payload.metrics = Some(compute_metrics(&turns));
+            record.payload.transcript = Some(turns);
+            self.save_step(&mut record, "stt", price.stt, None).await?;
+        }
+        if record.general && record.payload.general.is_none() {
+            self.set_status(&mut record, RecordStatus::Analysing)
+                .await?;
+            let analyzer =
+                self.providers.analyzer.clone().ok_or_else(|| {
+                    StepError::Fail(self.providers.missing_analyzer_setting.clone())
+                })?;
+            let language = self.ports.context.language(record.company_id).await?;
+            let purposes = self.ports.context.call_purposes(record.company_id).await?;
+            let dialogue = as_dialogue(record.payload.transcript.as_deref().unwrap_or_default());
+            let (system, user) = general_prompt(&dialogue, &language, &purposes);
+            let schema = general_schema(&purposes);
+            let mut rejected = None;
+            // A reply that does not fit the schema gets one more chance, then the job fails.
+            for _ in 0..2 {
+                let reply = analyzer
+                    .complete_json(
+                        system.clone(),
+                        user.clone(),
+                        "call_analysis".into(),
+                        schema.clone(),
+                    )
+                    .await?;
+                match parse_general(&reply, &purposes) {
+                    Ok(analysis) => {
+                        record.payload.general = Some(analysis);
+                        rejected = None;
+                        break;
+                    }
+                    Err(problem) => rejected = Some((problem, reply)),
+                }
+            }
+            if let Some((problem, reply)) = rejected {
+                record.payload.rejected_reply = Some(reply);
+                self.save(&record).await?;
+                return Err(StepError::Fail(format!(
+                    "the model's analysis did not fit the schema twice: {problem}"
+                )));
+            }
+            self.save_step(
+                &mut record,
+                "general",
+                price.general,
+                Some(RecordStatus::Done),
+            )
+            .await?;
+        } else {
+            self.finish(&mut record).await?;
+        }
+        Ok(())
+    }
+
+    /// Stores the step's output and charges it, together.
+    async fn save_step(
+        &self,
+        record: &mut Record,
+        step: &'static str,
+        amount: i64,
+        then: Option<RecordStatus>,
+    ) -> DomainResult<()> {
+        let now = self.ports.clock.now();
+        let charged = amount.min(record.reserved_amount);
+        record.reserved_amount -= charged;
+        if let Some(status) = then {
+            record.status = status;
+        }
+        record.updated_at = now;
+        let mut tx = self.ports.uow.begin().await?;
+        self.ports.records.update(tx.as_mut(), record).await?;
+        self.ports
+            .billing
+            .settle(
+                tx.as_mut(),
+                &Charge {
+                    company: record.company_id,
+                    owner: record.owner_id,
+                    record: record.id,
+                    step,
+                    amount: charged,
+                },
+                now,
+            )
+            .await?;
+        if record.status == RecordStatus::Done {
+            self.close(tx.as_mut(), record).await?;
+        }
+        tx.commit().await
+    }
+
+    /// Marks a record whose steps are all done as done.
+    async fn finish(&self, record: &mut Record) -> DomainResult<()> {
+        record.status = RecordStatus::Done;
+        record.updated_at = self.ports.clock.now();
+        let mut tx = self.ports.uow.begin().await?;
+        self.ports.records.update(tx.as_mut(), record).await?;
+        self.close(tx.as_mut(), record).await?;
+        tx.commit().await
+    }
+
+    /// Releases what is still reserved and completes the job.
+    async fn close(&self, tx: &mut Tx, record: &mut Record) -> DomainResult<()> {
+        if record.reserved_amount > 0 {
+            self.ports
+                .billing
+                .release(tx, record.company_id, record.reserved_amount)
+                .await?;
+            record.reserved_amount = 0;
+            self.ports.records.update(tx, record).await?;
+        }
+        let now = self.ports.clock.now();
+        self.ports.jobs.finish(tx, record.id, now).await
+    }
+
+    async fn fail(&self, job: &Job, reason: String) -> DomainResult<()> {
+        let Some(mut record) = self.ports.records.find(job.record_id).await? else {
+            return Ok(());
+        };
+        let now = self.ports.clock.now();
+        let mut tx = self.ports.uow.begin().await?;
+        if record.reserved_amount > 0 {
+            self.ports
+                .billing
+                .release(tx.as_mut(), record.company_id, record.reserved_amount)
+                .await?;
+            record.reserved_amount = 0;
+        }
+        record.status = RecordStatus::Failed;
+        record.error = Some(reason.clone());
+        record.updated_at = now;
+        self.ports.records.update(tx.as_mut(), &record).await?;
+        self.ports
+            .jobs
+            .give_up(tx.as_mut(), job.id, &reason, now)
+            .await?;
+        tx.commit().await
+    }
+
+    async fn set_status(&self, record: &mut Record, status: RecordStatus) -> DomainResult<()> {
+        record.status = status;
+        self.save(record).await
+    }
+
+    async fn save(&self, record: &Record) -> DomainResult<()> {
+        let mut tx = self.ports.uow.begin().await?;
+        self.ports.records.update(tx.as_mut(), record).await?;
+        tx.commit().await
+    }
+}

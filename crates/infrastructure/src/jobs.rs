@@ -1,0 +1,196 @@
+use std::time::Duration;
+
+use async_trait::async_trait;
+use dialix_calls::{Job, JobQueue};
+use dialix_kernel::{DomainError, DomainResult, RecordId, Tx};
+use sea_orm::prelude::{Expr, TimeUnixTimestampMillis};
+use sea_orm::sea_query::ExprTrait;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter,
+    Statement, TransactionTrait,
+};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::Database;
+use crate::entities::processing_job;
+use crate::sql::internal;
+use crate::transaction::db_tx;
+
+/// The durable queue in `processing_job`. On PostgreSQL a claim takes the next ready job with
+/// `FOR UPDATE SKIP LOCKED`, so any number of workers in any number of processes share the
+/// work; on SQLite the single connection serialises claims.
+pub struct SeaOrmJobQueue {
+    db: Database,
+}
+
+impl SeaOrmJobQueue {
+    pub fn new(db: Database) -> Self {
+        Self { db }
+    }
+}
+
+fn millis(at: OffsetDateTime) -> i64 {
+    (at.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+#[async_trait]
+impl JobQueue for SeaOrmJobQueue {
+    async fn enqueue(&self, tx: &mut Tx, record: RecordId, at: OffsetDateTime) -> DomainResult<()> {
+        processing_job::Entity::insert(processing_job::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            record_id: Set(record.as_uuid()),
+            status: Set("pending".into()),
+            attempts: Set(0),
+            available_at: Set(TimeUnixTimestampMillis(at)),
+            locked_by: Set(None),
+            locked_until: Set(None),
+            last_error: Set(None),
+            created_at: Set(TimeUnixTimestampMillis(at)),
+            updated_at: Set(TimeUnixTimestampMillis(at)),
+        })
+        .exec_without_returning(db_tx(tx)?)
+        .await
+        .map_err(internal)?;
+        Ok(())
+    }
+
+    async fn claim(
+        &self,
+        worker: &str,
+        now: OffsetDateTime,
+        lease: Duration,
+    ) -> DomainResult<Option<Job>> {
+        let connection = self.db.connection();
+        let backend = connection.get_database_backend();
+        let now_ms = millis(now);
+        let until_ms = now_ms + lease.as_millis() as i64;
+        let lock = if backend == DatabaseBackend::Postgres {
+            " FOR UPDATE SKIP LOCKED"
+        } else {
+            ""
+        };
+        let placeholder = |n: usize| {
+            if backend == DatabaseBackend::Postgres {
+                format!("${n}")
+            } else {
+                "?".to_owned()
+            }
+        };
+        let select = format!(
+            "SELECT id FROM processing_job WHERE status = 'pending' AND available_at <= {} \
+             AND (locked_until IS NULL OR locked_until < {}) \
+             ORDER BY available_at LIMIT 1{lock}",
+            placeholder(1),
+            placeholder(2)
+        );
+        let txn = connection.begin().await.map_err(internal)?;
+        let row = txn
+            .query_one_raw(Statement::from_sql_and_values(
+                backend,
+                select,
+                [now_ms.into(), now_ms.into()],
+            ))
+            .await
+            .map_err(internal)?;
+        let Some(row) = row else {
+            txn.commit().await.map_err(internal)?;
+            return Ok(None);
+        };
+        let id: Uuid = row
+            .try_get_by_index(0)
+            .map_err(|e| DomainError::internal(format!("job id: {e}")))?;
+        processing_job::Entity::update_many()
+            .col_expr(
+                processing_job::Column::LockedBy,
+                Expr::value(Some(worker.to_owned())),
+            )
+            .col_expr(
+                processing_job::Column::LockedUntil,
+                Expr::value(Some(until_ms)),
+            )
+            .col_expr(
+                processing_job::Column::Attempts,
+                Expr::col(processing_job::Column::Attempts).add(1),
+            )
+            .col_expr(processing_job::Column::UpdatedAt, Expr::value(now_ms))
+            .filter(processing_job::Column::Id.eq(id))
+            .exec(&txn)
+            .await
+            .map_err(internal)?;
+        let job = processing_job::Entity::find_by_id(id)
+            .one(&txn)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| DomainError::internal("a claimed job vanished"))?;
+        txn.commit().await.map_err(internal)?;
+        Ok(Some(Job {
+            id: job.id,
+            record_id: RecordId::from_uuid(job.record_id),
+            attempts: u32::try_from(job.attempts).unwrap_or(u32::MAX),
+        }))
+    }
+
+    async fn finish(&self, tx: &mut Tx, record: RecordId, at: OffsetDateTime) -> DomainResult<()> {
+        processing_job::Entity::update_many()
+            .col_expr(processing_job::Column::Status, Expr::value("done"))
+            .col_expr(
+                processing_job::Column::LockedUntil,
+                Expr::value(Option::<i64>::None),
+            )
+            .col_expr(processing_job::Column::UpdatedAt, Expr::value(millis(at)))
+            .filter(processing_job::Column::RecordId.eq(record.as_uuid()))
+            .exec(db_tx(tx)?)
+            .await
+            .map_err(internal)?;
+        Ok(())
+    }
+
+    async fn retry_later(&self, job: Uuid, at: OffsetDateTime, error: &str) -> DomainResult<()> {
+        processing_job::Entity::update_many()
+            .col_expr(processing_job::Column::AvailableAt, Expr::value(millis(at)))
+            .col_expr(
+                processing_job::Column::LockedBy,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(
+                processing_job::Column::LockedUntil,
+                Expr::value(Option::<i64>::None),
+            )
+            .col_expr(
+                processing_job::Column::LastError,
+                Expr::value(Some(error.to_owned())),
+            )
+            .col_expr(processing_job::Column::UpdatedAt, Expr::value(millis(at)))
+            .filter(processing_job::Column::Id.eq(job))
+            .exec(self.db.connection())
+            .await
+            .map_err(internal)?;
+        Ok(())
+    }
+
+    async fn give_up(
+        &self,
+        tx: &mut Tx,
+        job: Uuid,
+        error: &str,
+        at: OffsetDateTime,
+    ) -> DomainResult<()> {
+        processing_job::Entity::update_many()
+            .col_expr(processing_job::Column::Status, Expr::value("dead"))
+            .col_expr(
+                processing_job::Column::LockedUntil,
+                Expr::value(Option::<i64>::None),
+            )
+            .col_expr(
+                processing_job::Column::LastError,
+                Expr::value(Some(error.to_owned())),
+            )
+            .col_expr(processing_job::Column::UpdatedAt, Expr::value(millis(at)))
+            .filter(processing_job::Column::Id.eq(job))
+            .exec(db_tx(tx)?)
+            .await
+            .map_err(internal)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,219 @@
+//! Local fake providers speaking the real wire formats (shared/EXTERNAL_APIS.md): an
+//! OpenAI-compatible server (chat completions and audio transcriptions) and MohirAI.
+//! Tests script their replies: slow, rate limited with `Retry-After`, failing, or off-schema.
+
+use std::collections::VecDeque;
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use serde_json::{Value, json};
+
+/// How the fake answers one call.
+#[derive(Debug, Clone)]
+pub enum Reply {
+    /// The normal, valid answer.
+    Ok,
+    /// The normal answer after a delay.
+    Slow(Duration),
+    /// An error status, with `Retry-After` seconds when given.
+    Status(u16, Option<u64>),
+    /// A chat reply whose content is not the JSON the schema asks for.
+    OffSchema,
+}
+
+#[derive(Default)]
+struct Script {
+    chat: VecDeque<Reply>,
+    transcription: VecDeque<Reply>,
+    chat_calls: usize,
+    transcription_calls: usize,
+    mohirai_polls: usize,
+}
+
+/// A running fake; scripted replies are used in order, then `Reply::Ok` forever.
+#[derive(Clone)]
+pub struct FakeProviders {
+    pub base_url: String,
+    script: Arc<Mutex<Script>>,
+}
+
+impl FakeProviders {
+    pub async fn start() -> Self {
+        let script = Arc::new(Mutex::new(Script::default()));
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
+        let port = listener.local_addr().expect("an address").port();
+        let data = web::Data::new(script.clone());
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .app_data(web::PayloadConfig::new(64 * 1024 * 1024))
+                .route("/v1/chat/completions", web::post().to(chat))
+                .route("/v1/audio/transcriptions", web::post().to(transcription))
+                .route("/api/v1/stt", web::post().to(mohirai_submit))
+                .route("/api/v1/tasks", web::get().to(mohirai_task))
+        })
+        .workers(1)
+        .listen(listener)
+        .expect("the fake listens")
+        .run();
+        tokio::spawn(server);
+        Self {
+            base_url: format!("http://127.0.0.1:{port}"),
+            script,
+        }
+    }
+
+    pub fn script_chat(&self, replies: impl IntoIterator<Item = Reply>) {
+        self.script.lock().unwrap().chat.extend(replies);
+    }
+
+    pub fn script_transcription(&self, replies: impl IntoIterator<Item = Reply>) {
+        self.script.lock().unwrap().transcription.extend(replies);
+    }
+
+    pub fn chat_calls(&self) -> usize {
+        self.script.lock().unwrap().chat_calls
+    }
+
+    pub fn transcription_calls(&self) -> usize {
+        self.script.lock().unwrap().transcription_calls
+    }
+}
+
+type Shared = web::Data<Arc<Mutex<Script>>>;
+
+/// Applies a scripted reply: `Some(response)` to answer with it now, `None` to answer
+/// normally.
+async fn scripted(reply: Reply) -> Option<HttpResponse> {
+    match reply {
+        Reply::Ok | Reply::OffSchema => None,
+        Reply::Slow(delay) => {
+            tokio::time::sleep(delay).await;
+            None
+        }
+        Reply::Status(status, retry_after) => {
+            let mut response = HttpResponse::build(
+                actix_web::http::StatusCode::from_u16(status).expect("a status"),
+            );
+            if let Some(seconds) = retry_after {
+                response.insert_header(("Retry-After", seconds.to_string()));
+            }
+            Some(response.json(json!({"error": {"message": "scripted failure", "type": "server_error", "code": null}})))
+        }
+    }
+}
+
+/// The valid general analysis the fake model returns.
+pub fn analysis() -> Value {
+    json!({
+        "sentiment_conversation": {"value": "positive", "reason": "polite and resolved"},
+        "sentiment_client": {"value": "neutral", "reason": "asked about prices"},
+        "sentiment_operator": {"value": "positive", "reason": "helpful"},
+        "summary": "The customer asked about tariffs; the operator explained them.",
+        "call_purpose": "other",
+        "is_conversation_over": true,
+        "is_customer_satisfied": true,
+        "key_words": ["tarif", "narx"]
+    })
+}
+
+async fn chat(script: Shared, req: HttpRequest, body: web::Json<Value>) -> HttpResponse {
+    let reply = {
+        let mut script = script.lock().unwrap();
+        script.chat_calls += 1;
+        script.chat.pop_front().unwrap_or(Reply::Ok)
+    };
+    let authorised = req
+        .headers()
+        .get("authorization")
+        .is_some_and(|v| v.to_str().unwrap_or_default().starts_with("Bearer "));
+    let schema_given = body["response_format"]["type"] == "json_schema"
+        && body["response_format"]["json_schema"]["strict"] == true;
+    if !authorised || !schema_given || body["messages"].as_array().map_or(0, Vec::len) != 2 {
+        return HttpResponse::BadRequest().json(
+            json!({"error": {"message": "malformed request", "type": "invalid_request_error"}}),
+        );
+    }
+    let off_schema = matches!(reply, Reply::OffSchema);
+    if let Some(response) = scripted(reply).await {
+        return response;
+    }
+    let content = if off_schema {
+        json!({"summary": 42, "mood": "great"}).to_string()
+    } else {
+        analysis().to_string()
+    };
+    HttpResponse::Ok().json(json!({
+        "id": "chatcmpl-fake",
+        "object": "chat.completion",
+        "model": body["model"],
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 100, "completion_tokens": 50, "total_tokens": 150}
+    }))
+}
+
+async fn transcription(script: Shared, body: web::Bytes) -> HttpResponse {
+    let reply = {
+        let mut script = script.lock().unwrap();
+        script.transcription_calls += 1;
+        script.transcription.pop_front().unwrap_or(Reply::Ok)
+    };
+    let text = String::from_utf8_lossy(&body);
+    if !text.contains("verbose_json") || !text.contains("name=\"file\"") {
+        return HttpResponse::BadRequest().json(json!({"error": {"message": "no file"}}));
+    }
+    if let Some(response) = scripted(reply).await {
+        return response;
+    }
+    HttpResponse::Ok().json(json!({
+        "task": "transcribe",
+        "language": "uz",
+        "duration": 2.5,
+        "text": "Assalomu alaykum. Tariflar haqida bilmoqchi edim. Albatta, aytib beraman.",
+        "segments": [
+            {"id": 0, "start": 0.0, "end": 0.8, "text": "Assalomu alaykum.", "speaker": "A"},
+            {"id": 1, "start": 1.0, "end": 1.6, "text": "Tariflar haqida bilmoqchi edim.", "speaker": "B"},
+            {"id": 2, "start": 1.7, "end": 2.5, "text": "Albatta, aytib beraman.", "speaker": "A"}
+        ]
+    }))
+}
+
+async fn mohirai_submit(req: HttpRequest, body: web::Bytes) -> HttpResponse {
+    let key = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let text = String::from_utf8_lossy(&body);
+    if key.is_empty() || key.starts_with("Bearer ") || !text.contains("run_diarization") {
+        return HttpResponse::Unauthorized().json(json!({"detail": "bad key or form"}));
+    }
+    HttpResponse::Ok().json(json!({"id": "task-42", "status": "PENDING"}))
+}
+
+async fn mohirai_task(script: Shared, query: web::Query<Value>) -> HttpResponse {
+    if query["id"] != "task-42" {
+        return HttpResponse::NotFound().json(json!({"detail": "no such task"}));
+    }
+    let polls = {
+        let mut script = script.lock().unwrap();
+        script.mohirai_polls += 1;
+        script.mohirai_polls
+    };
+    if polls < 2 {
+        return HttpResponse::Ok().json(json!({"id": "task-42", "status": "PROCESSING"}));
+    }
+    HttpResponse::Ok().json(json!({
+        "id": "task-42",
+        "status": "SUCCESS",
+        "result": {
+            "text": "Allo salom",
+            "offsets": [
+                {"speaker": "1", "word": "Allo", "start": 0.1, "end": 0.4},
+                {"speaker": "0", "word": "salom", "start": "0.9", "end": "1.3"}
+            ]
+        }
+    }))
+}

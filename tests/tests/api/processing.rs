@@ -1,0 +1,316 @@
+use std::time::Duration;
+
+use dialix_api::config::{Config, MohirAiSettings, WhisperSettings};
+use dialix_infrastructure::{ChatEndpoint, HttpPolicy};
+use dialix_tests::audio::{files, wav};
+use dialix_tests::fakes::{FakeProviders, Reply};
+use dialix_tests::{TestApp, problem, spawn_app_with};
+use futures_util::future::join_all;
+use serde_json::{Value, json};
+
+/// STT 63000*3/60 + general 21000*3/60 for a 2.5 s call (billed as 3 s).
+const STT_PRICE: i64 = 3150;
+const GENERAL_PRICE: i64 = 1050;
+
+fn use_fakes(config: &mut Config, fakes: &FakeProviders) {
+    config.stt_models = vec!["whisper".into(), "mohirai".into()];
+    config.providers.chat = Some(ChatEndpoint::OpenAi {
+        base_url: format!("{}/v1", fakes.base_url),
+        api_key: "test-key".into(),
+        model: "gpt-test".into(),
+    });
+    config.providers.whisper = Some(WhisperSettings {
+        base_url: fakes.base_url.clone(),
+        api_key: "stt-key".into(),
+        model: "whisper-test".into(),
+    });
+    config.providers.mohirai = Some(MohirAiSettings {
+        base_url: fakes.base_url.clone(),
+        api_key: "mohirai-key".into(),
+        poll_interval: Duration::from_millis(50),
+    });
+    config.providers.http = HttpPolicy {
+        timeout: Duration::from_secs(10),
+        attempts: 2,
+        backoff: Duration::from_millis(50),
+        max_retry_after: Duration::from_secs(2),
+    };
+    config.processing.workers = 1;
+}
+
+/// An app wired to fresh fakes, a company with `balance` and a member's token.
+async fn setup(balance: i64) -> (TestApp, FakeProviders, Value, String) {
+    let fakes = FakeProviders::start().await;
+    let app = spawn_app_with(|config| use_fakes(config, &fakes)).await;
+    let company = app.create_company("Calls LLC").await;
+    if balance > 0 {
+        let admin = app.admin_token().await;
+        let topup = app
+            .post(
+                &format!("/company/{}/topup", company["id"].as_str().unwrap()),
+                Some(&admin),
+                &json!({"amount": balance, "idempotency_key": "seed"}),
+            )
+            .await;
+        assert_eq!(topup.status(), 201);
+    }
+    let (_, token) = app.member("agent", &company).await;
+    (app, fakes, company, token)
+}
+
+async fn upload_one(app: &TestApp, token: &str) -> Value {
+    let response = app
+        .multipart("/records", token, files(vec![("call.wav", wav(2500))]))
+        .await;
+    assert_eq!(response.status(), 201);
+    response.json::<Vec<Value>>().await.unwrap().remove(0)
+}
+
+/// Polls the record until it reaches `status` (or fails the test after 20 s).
+async fn wait_for(app: &TestApp, token: &str, id: &str, status: &str) -> Value {
+    for _ in 0..400 {
+        let record = app.get_json(&format!("/records/{id}"), token).await;
+        if record["status"] == status {
+            return record;
+        }
+        assert!(
+            !(record["status"] == "failed" && status != "failed"),
+            "the record failed: {record}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("record {id} never reached {status}");
+}
+
+async fn charges(app: &TestApp, company: &Value, token: &str) -> Vec<i64> {
+    let admin = app.admin_token().await;
+    let _ = token;
+    let ledger = app
+        .get_json(
+            &format!(
+                "/company/{}/transactions?limit=200",
+                company["id"].as_str().unwrap()
+            ),
+            &admin,
+        )
+        .await;
+    ledger["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "charge")
+        .map(|e| e["amount"].as_i64().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn an_upload_is_transcribed_analysed_and_charged_once() {
+    let (app, fakes, company, token) = setup(100_000).await;
+    let record = upload_one(&app, &token).await;
+    assert_eq!(record["status"], "queued");
+    let id = record["id"].as_str().unwrap();
+
+    let done = wait_for(&app, &token, id, "done").await;
+    let transcript = done["transcript"].as_array().unwrap();
+    assert_eq!(transcript.len(), 3);
+    assert_eq!(
+        transcript[0]["role"], "operator",
+        "inbound rule: the first speaker answers"
+    );
+    assert_eq!(transcript[1]["role"], "customer");
+    assert_eq!(transcript[1]["start_ms"], 1000);
+    assert_eq!(done["metrics"]["operator_answer_delay_ms"], 0);
+    assert_eq!(done["metrics"]["customer_talk_ms"], 600);
+    assert_eq!(done["analysis"]["sentiment_client"]["value"], "neutral");
+    assert!(
+        done["analysis"]["summary"]
+            .as_str()
+            .unwrap()
+            .contains("tariffs")
+    );
+
+    let mut charged = charges(&app, &company, &token).await;
+    charged.sort();
+    assert_eq!(charged, [-STT_PRICE, -GENERAL_PRICE]);
+    let balance = app.get_json("/balance", &token).await;
+    assert_eq!(balance["balance"], 100_000 - STT_PRICE - GENERAL_PRICE);
+    assert_eq!(balance["reserved"], 0);
+    assert_eq!((fakes.transcription_calls(), fakes.chat_calls()), (1, 1));
+}
+
+#[tokio::test]
+async fn the_mohirai_adapter_submits_and_polls() {
+    let (app, _fakes, _, token) = setup(100_000).await;
+    let changed = app
+        .patch(
+            "/settings",
+            Some(&token),
+            &json!({"preferred_stt_model": "mohirai"}),
+        )
+        .await;
+    assert_eq!(changed.status(), 200);
+    let record = upload_one(&app, &token).await;
+    let done = wait_for(&app, &token, record["id"].as_str().unwrap(), "done").await;
+    let turns: Vec<&str> = done["transcript"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(turns, ["Allo", "salom"]);
+    assert_eq!(
+        done["transcript"][1]["start_ms"], 900,
+        "numeric strings are seconds too"
+    );
+}
+
+#[tokio::test]
+async fn a_short_balance_refuses_the_upload_and_keeps_nothing() {
+    let (app, fakes, _, token) = setup(STT_PRICE).await;
+    let response = app
+        .multipart("/records", &token, files(vec![("call.wav", wav(2500))]))
+        .await;
+    let body = problem(response, 402).await;
+    assert_eq!(body["type"], "/problems/insufficient-balance");
+    assert_eq!(app.stored_audio_files(), 0);
+    assert_eq!(app.get_json("/records", &token).await["total"], 0);
+    let balance = app.get_json("/balance", &token).await;
+    assert_eq!(
+        (balance["balance"].as_i64(), balance["reserved"].as_i64()),
+        (Some(STT_PRICE), Some(0))
+    );
+    assert_eq!(fakes.transcription_calls(), 0);
+}
+
+#[tokio::test]
+async fn racing_uploads_never_overdraw_the_balance() {
+    let per_call = STT_PRICE + GENERAL_PRICE;
+    let (app, _fakes, _, token) = setup(per_call * 2).await;
+    let uploads = (0..5).map(|_| {
+        let (app, token) = (&app, &token);
+        async move {
+            app.multipart("/records", token, files(vec![("call.wav", wav(2500))]))
+                .await
+                .status()
+                .as_u16()
+        }
+    });
+    let mut statuses = join_all(uploads).await;
+    statuses.sort();
+    assert_eq!(statuses, [201, 201, 402, 402, 402]);
+    let balance = app.get_json("/balance", &token).await;
+    assert!(balance["available"].as_i64().unwrap() >= 0, "{balance}");
+
+    let records = app.get_json("/records", &token).await;
+    for record in records["items"].as_array().unwrap() {
+        wait_for(&app, &token, record["id"].as_str().unwrap(), "done").await;
+    }
+    let balance = app.get_json("/balance", &token).await;
+    assert_eq!(
+        (balance["balance"].as_i64(), balance["reserved"].as_i64()),
+        (Some(0), Some(0))
+    );
+}
+
+#[tokio::test]
+async fn a_failing_step_releases_its_reservation() {
+    let (app, fakes, company, token) = setup(100_000).await;
+    fakes.script_chat((0..10).map(|_| Reply::Status(500, None)));
+    let record = upload_one(&app, &token).await;
+    let failed = wait_for(&app, &token, record["id"].as_str().unwrap(), "failed").await;
+    assert!(
+        failed["error"].as_str().unwrap().contains("500"),
+        "{failed}"
+    );
+    assert!(failed["transcript"].is_array(), "the finished step is kept");
+    assert_eq!(charges(&app, &company, &token).await, [-STT_PRICE]);
+    let balance = app.get_json("/balance", &token).await;
+    assert_eq!(balance["balance"], 100_000 - STT_PRICE);
+    assert_eq!(balance["reserved"], 0);
+    // Three job attempts of two HTTP tries each.
+    assert_eq!(fakes.chat_calls(), 6);
+}
+
+#[tokio::test]
+async fn a_retried_job_continues_and_never_charges_twice() {
+    let (app, fakes, company, token) = setup(100_000).await;
+    // Rate limited (honouring Retry-After), then a server error: the first attempt gives up,
+    // the job is retried later and the transcription is not repeated.
+    fakes.script_chat([Reply::Status(429, Some(1)), Reply::Status(503, None)]);
+    let record = upload_one(&app, &token).await;
+    wait_for(&app, &token, record["id"].as_str().unwrap(), "done").await;
+    let mut charged = charges(&app, &company, &token).await;
+    charged.sort();
+    assert_eq!(charged, [-STT_PRICE, -GENERAL_PRICE]);
+    assert_eq!(fakes.transcription_calls(), 1);
+    assert_eq!(fakes.chat_calls(), 3);
+}
+
+#[tokio::test]
+async fn an_off_schema_reply_is_retried_once_then_fails_without_a_half_result() {
+    let (app, fakes, company, token) = setup(100_000).await;
+    fakes.script_chat([Reply::OffSchema, Reply::OffSchema]);
+    let record = upload_one(&app, &token).await;
+    let failed = wait_for(&app, &token, record["id"].as_str().unwrap(), "failed").await;
+    assert!(
+        failed["error"].as_str().unwrap().contains("schema"),
+        "{failed}"
+    );
+    assert_eq!(failed["analysis"], Value::Null);
+    assert_eq!(fakes.chat_calls(), 2);
+    assert_eq!(charges(&app, &company, &token).await, [-STT_PRICE]);
+    assert_eq!(app.get_json("/balance", &token).await["reserved"], 0);
+}
+
+#[tokio::test]
+async fn a_job_whose_worker_died_is_finished_once_by_another() {
+    let fakes = FakeProviders::start().await;
+    fakes.script_transcription([Reply::Slow(Duration::from_millis(1500))]);
+    let first = spawn_app_with(|config| {
+        use_fakes(config, &fakes);
+        config.processing.policy.lease = Duration::from_secs(1);
+    })
+    .await;
+    let company = first.create_company("Crashy").await;
+    let admin = first.admin_token().await;
+    first
+        .post(
+            &format!("/company/{}/topup", company["id"].as_str().unwrap()),
+            Some(&admin),
+            &json!({"amount": 100_000, "idempotency_key": "seed"}),
+        )
+        .await;
+    let (_, token) = first.member("agent", &company).await;
+    let record = upload_one(&first, &token).await;
+    let id = record["id"].as_str().unwrap();
+    wait_for(&first, &token, id, "transcribing").await;
+    while fakes.transcription_calls() == 0 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    first.kill_workers();
+
+    let second = first
+        .sibling(|config| {
+            use_fakes(config, &fakes);
+            config.processing.policy.lease = Duration::from_secs(1);
+        })
+        .await;
+    let token = second
+        .tokens("agent@dialix.test", "user-password")
+        .await
+        .access;
+    wait_for(&second, &token, id, "done").await;
+    let mut charged = charges(&second, &company, &token).await;
+    charged.sort();
+    assert_eq!(
+        charged,
+        [-STT_PRICE, -GENERAL_PRICE],
+        "charged exactly once"
+    );
+    assert_eq!(
+        fakes.transcription_calls(),
+        2,
+        "the dead worker's call was repeated"
+    );
+    assert_eq!(second.get_json("/balance", &token).await["reserved"], 0);
+}
