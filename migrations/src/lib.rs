@@ -11,6 +11,7 @@ mod m20261126_000002_activity_log;
 mod m20261126_000003_company_management;
 mod m20261126_000004_records;
 mod m20261126_000005_processing;
+mod m20261126_000006_record_search;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000003_company_management::Migration),
             Box::new(m20261126_000004_records::Migration),
             Box::new(m20261126_000005_processing::Migration),
+            Box::new(m20261126_000006_record_search::Migration),
         ]
     }
 }

@@ -91,6 +91,8 @@ pub struct Record {
     pub error: Option<String>,
     /// What is still reserved on the company balance for this record's unfinished steps.
     pub reserved_amount: i64,
+    /// 1 for the first processing, +1 per reprocess: each round's charges are keyed apart.
+    pub processing_round: u32,
     pub payload: RecordPayload,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
@@ -142,6 +144,10 @@ pub struct RecordFilter {
     pub call_type: Option<CallType>,
     /// Part of the E.164 number.
     pub phone_contains: Option<String>,
+    /// The conversation's sentiment in the general analysis.
+    pub sentiment: Option<String>,
+    /// Words anywhere in the transcript (case-insensitive).
+    pub transcript_contains: Option<String>,
     pub created_from: Option<OffsetDateTime>,
     pub created_to: Option<OffsetDateTime>,
     /// Oldest first instead of newest first.

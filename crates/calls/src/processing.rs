@@ -31,6 +31,7 @@ pub struct Job {
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait JobQueue: Send + Sync {
+    /// Queues the record's processing; a record processed before is queued afresh.
     async fn enqueue(&self, tx: &mut Tx, record: RecordId, at: OffsetDateTime) -> DomainResult<()>;
     async fn claim(
         &self,
@@ -50,13 +51,14 @@ pub trait JobQueue: Send + Sync {
     ) -> DomainResult<()>;
 }
 
-/// One step's price, charged once per record and step.
+/// One step's price, charged once per record, processing round and step.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Charge {
     pub company: CompanyId,
     pub owner: AccountId,
     pub record: RecordId,
-    /// `stt`, `general` or `checklist`: with the record, the idempotency key.
+    pub round: u32,
+    /// `stt`, `general` or `checklist`: with the record and round, the idempotency key.
     pub step: &'static str,
     pub amount: i64,
 }
@@ -351,6 +353,7 @@ impl ProcessingService {
                     company: record.company_id,
                     owner: record.owner_id,
                     record: record.id,
+                    round: record.processing_round,
                     step,
                     amount: charged,
                 },

@@ -301,6 +301,116 @@ impl RecordService {
         Ok(())
     }
 
+    /// Runs the record's processing again (after a failure, or with the general analysis
+    /// switched on or off): its price is reserved anew and each step charged again.
+    pub async fn reprocess(
+        &self,
+        actor: &Actor,
+        id: RecordId,
+        general: Option<bool>,
+        meta: &RequestMeta,
+    ) -> DomainResult<Record> {
+        let mut record = self.visible(actor, id).await?;
+        if !matches!(
+            record.status,
+            RecordStatus::Uploaded | RecordStatus::Done | RecordStatus::Failed
+        ) {
+            return Err(DomainError::conflict(
+                "status",
+                "the record is being processed; wait until it is done or failed",
+            ));
+        }
+        if record.storage_key.is_none() {
+            return Err(DomainError::conflict(
+                "audio",
+                "the record's audio was removed",
+            ));
+        }
+        let general = general.unwrap_or(record.general);
+        let model = self.ports.context.stt_model(record.owner_id).await?;
+        if let Some(missing) = self.providers.missing(&model, general) {
+            return Err(DomainError::Unavailable(missing));
+        }
+        let price = self.policy.prices.price(record.duration_ms, general, false);
+        if record.status != RecordStatus::Uploaded {
+            record.processing_round += 1;
+        }
+        record.general = general;
+        record.payload = Default::default();
+        record.status = RecordStatus::Queued;
+        record.error = None;
+        record.reserved_amount = price.total();
+        let now = self.ports.clock.now();
+        record.updated_at = now;
+        let event = AuditEvent::by(actor, AuditAction::Update, RESOURCE_RECORD, id)
+            .details(
+                json!({"reprocess": true, "general": general, "round": record.processing_round}),
+            )
+            .meta(meta);
+        let mut tx = self.ports.uow.begin().await?;
+        if !self
+            .ports
+            .billing
+            .reserve(tx.as_mut(), record.company_id, record.reserved_amount)
+            .await?
+        {
+            drop(tx);
+            return Err(DomainError::PaymentRequired(format!(
+                "the company balance does not cover processing this record ({} minor units)",
+                record.reserved_amount
+            )));
+        }
+        self.ports.records.update(tx.as_mut(), &record).await?;
+        self.ports.jobs.enqueue(tx.as_mut(), id, now).await?;
+        self.ports.audit.append(tx.as_mut(), event, now).await?;
+        tx.commit().await?;
+        Ok(record)
+    }
+
+    /// Corrects which speaker is the operator; roles and metrics are recomputed.
+    pub async fn set_operator_speaker(
+        &self,
+        actor: &Actor,
+        id: RecordId,
+        speaker: &str,
+        meta: &RequestMeta,
+    ) -> DomainResult<Record> {
+        let mut record = self.visible(actor, id).await?;
+        let Some(turns) = record.payload.transcript.take() else {
+            return Err(DomainError::conflict(
+                "operator_speaker",
+                "the record has no transcript yet",
+            ));
+        };
+        let before = turns
+            .iter()
+            .find(|t| t.role == crate::SpeakerRole::Operator)
+            .map(|t| t.speaker.clone());
+        if !turns.iter().any(|t| t.speaker == speaker) {
+            let labels: Vec<&str> = turns.iter().map(|t| t.speaker.as_str()).collect();
+            return Err(FieldErrors::single(
+                "operator_speaker",
+                format!(
+                    "must be one of the transcript's speakers: {}",
+                    labels.join(", ")
+                ),
+            ));
+        }
+        let turns = crate::assign_roles(turns, speaker);
+        record.payload.metrics = Some(crate::compute_metrics(&turns));
+        record.payload.transcript = Some(turns);
+        let now = self.ports.clock.now();
+        record.updated_at = now;
+        let event = AuditEvent::by(actor, AuditAction::Update, RESOURCE_RECORD, id)
+            .details(json!({"changes": {"operator_speaker": {"old_value": before, "new_value": speaker}}}))
+            .meta(meta);
+        let mut tx = self.ports.uow.begin().await?;
+        self.ports.records.update(tx.as_mut(), &record).await?;
+        self.ports.audit.append(tx.as_mut(), event, now).await?;
+        tx.commit().await?;
+        Ok(record)
+    }
+
     /// The record, if the actor may see it; "not found" otherwise.
     async fn visible(&self, actor: &Actor, id: RecordId) -> DomainResult<Record> {
         let record = self
@@ -435,6 +545,7 @@ impl RecordService {
                 content_type,
                 error: None,
                 reserved_amount: 0,
+                processing_round: 1,
                 payload: Default::default(),
                 created_at: now,
                 updated_at: now,

@@ -49,7 +49,7 @@ impl Billing for SeaOrmBilling {
 
     async fn settle(&self, tx: &mut Tx, charge: &Charge, at: OffsetDateTime) -> DomainResult<()> {
         let txn = db_tx(tx)?;
-        let key = format!("record:{}:{}", charge.record, charge.step);
+        let key = format!("record:{}:{}:{}", charge.record, charge.round, charge.step);
         let already = ledger_transaction::Entity::find()
             .filter(ledger_transaction::Column::CompanyId.eq(charge.company.as_uuid()))
             .filter(ledger_transaction::Column::IdempotencyKey.eq(key.as_str()))

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use dialix_calls::{Job, JobQueue};
 use dialix_kernel::{DomainError, DomainResult, RecordId, Tx};
 use sea_orm::prelude::{Expr, TimeUnixTimestampMillis};
-use sea_orm::sea_query::ExprTrait;
+use sea_orm::sea_query::{ExprTrait, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter,
     Statement, TransactionTrait,
@@ -49,6 +49,19 @@ impl JobQueue for SeaOrmJobQueue {
             created_at: Set(TimeUnixTimestampMillis(at)),
             updated_at: Set(TimeUnixTimestampMillis(at)),
         })
+        .on_conflict(
+            OnConflict::column(processing_job::Column::RecordId)
+                .update_columns([
+                    processing_job::Column::Status,
+                    processing_job::Column::Attempts,
+                    processing_job::Column::AvailableAt,
+                    processing_job::Column::LockedBy,
+                    processing_job::Column::LockedUntil,
+                    processing_job::Column::LastError,
+                    processing_job::Column::UpdatedAt,
+                ])
+                .to_owned(),
+        )
         .exec_without_returning(db_tx(tx)?)
         .await
         .map_err(internal)?;

@@ -48,6 +48,9 @@ impl RecordRepository for SeaOrmRecords {
             payload: Set(Some(payload_json(r)?)),
             error: Set(r.error.clone()),
             reserved_amount: Set(r.reserved_amount),
+            sentiment: Set(sentiment(r)),
+            transcript_text: Set(transcript_text(r)),
+            processing_round: Set(round(r)),
             created_at: Set(TimeUnixTimestampMillis(r.created_at)),
             updated_at: Set(TimeUnixTimestampMillis(r.updated_at)),
             deleted_at: Set(None),
@@ -91,6 +94,15 @@ impl RecordRepository for SeaOrmRecords {
             query = query
                 .filter(Expr::col(record::Column::ClientPhoneNumber).like(like_pattern(phone)));
         }
+        if let Some(sentiment) = &filter.sentiment {
+            query = query.filter(record::Column::Sentiment.eq(sentiment.as_str()));
+        }
+        if let Some(words) = &filter.transcript_contains {
+            query = query.filter(
+                Expr::col(record::Column::TranscriptText)
+                    .like(like_pattern(&words.trim().to_lowercase())),
+            );
+        }
         if let Some(from) = filter.created_from {
             query = query.filter(record::Column::CreatedAt.gte(TimeUnixTimestampMillis(from)));
         }
@@ -132,6 +144,17 @@ impl RecordRepository for SeaOrmRecords {
                 record::Column::ReservedAmount,
                 Expr::value(r.reserved_amount),
             )
+            .col_expr(record::Column::Sentiment, Expr::value(sentiment(r)))
+            .col_expr(
+                record::Column::TranscriptText,
+                Expr::value(transcript_text(r)),
+            )
+            .col_expr(record::Column::ProcessingRound, Expr::value(round(r)))
+            .col_expr(
+                record::Column::StorageKey,
+                Expr::value(r.storage_key.clone()),
+            )
+            .col_expr(record::Column::General, Expr::value(r.general))
             .col_expr(
                 record::Column::UpdatedAt,
                 Expr::value(TimeUnixTimestampMillis(r.updated_at)),
@@ -191,6 +214,7 @@ fn to_domain(row: record::Model) -> DomainResult<Record> {
         storage_key: row.storage_key,
         error: row.error,
         reserved_amount: row.reserved_amount,
+        processing_round: u32::try_from(row.processing_round).unwrap_or(1),
         payload: row
             .payload
             .map(serde_json::from_value)
@@ -206,4 +230,27 @@ fn to_domain(row: record::Model) -> DomainResult<Record> {
 fn payload_json(record: &Record) -> DomainResult<serde_json::Value> {
     serde_json::to_value(&record.payload)
         .map_err(|e| DomainError::internal(format!("record payload: {e}")))
+}
+
+fn sentiment(record: &Record) -> Option<String> {
+    record
+        .payload
+        .general
+        .as_ref()
+        .map(|g| g.sentiment_conversation.value.clone())
+}
+
+/// Lower-cased, so the LIKE filter is case-insensitive on both databases.
+fn transcript_text(record: &Record) -> Option<String> {
+    record.payload.transcript.as_ref().map(|turns| {
+        turns
+            .iter()
+            .map(|t| t.text.to_lowercase())
+            .collect::<Vec<_>>()
+            .join("\n")
+    })
+}
+
+fn round(record: &Record) -> i32 {
+    i32::try_from(record.processing_round).unwrap_or(i32::MAX)
 }

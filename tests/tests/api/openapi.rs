@@ -43,6 +43,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("delete", "/records/{id}"),
     ("get", "/records/{id}/audio"),
     ("get", "/balance"),
+    ("post", "/records/{id}/reprocess"),
+    ("patch", "/records/{id}"),
     ("get", "/activity-logs"),
     ("get", "/activity-logs/{resource_type}/{resource_id}"),
     ("get", "/admin/company/{company_id}/activity-logs"),

@@ -314,3 +314,95 @@ async fn a_job_whose_worker_died_is_finished_once_by_another() {
     );
     assert_eq!(second.get_json("/balance", &token).await["reserved"], 0);
 }
+
+#[tokio::test]
+async fn a_processed_call_can_be_searched_corrected_and_reprocessed() {
+    let (app, fakes, company, token) = setup(100_000).await;
+    let record = upload_one(&app, &token).await;
+    let id = record["id"].as_str().unwrap();
+    wait_for(&app, &token, id, "done").await;
+
+    assert_eq!(
+        app.get_json("/records?sentiment=positive", &token).await["total"],
+        1
+    );
+    assert_eq!(
+        app.get_json("/records?sentiment=negative", &token).await["total"],
+        0
+    );
+    assert_eq!(
+        app.get_json("/records?transcript_contains=TARIFLAR", &token)
+            .await["total"],
+        1
+    );
+    assert_eq!(
+        app.get_json("/records?transcript_contains=zzz", &token)
+            .await["total"],
+        0
+    );
+    problem(app.get("/records?sentiment=happy", Some(&token)).await, 422).await;
+
+    let path = format!("/records/{id}");
+    let corrected = app
+        .patch(&path, Some(&token), &json!({"operator_speaker": "B"}))
+        .await;
+    assert_eq!(corrected.status(), 200);
+    let corrected: Value = corrected.json().await.unwrap();
+    assert_eq!(corrected["transcript"][0]["role"], "customer");
+    assert_eq!(corrected["transcript"][1]["role"], "operator");
+    assert_eq!(corrected["metrics"]["operator_talk_ms"], 600);
+    let wrong = problem(
+        app.patch(&path, Some(&token), &json!({"operator_speaker": "Z"}))
+            .await,
+        422,
+    )
+    .await;
+    assert!(wrong["errors"]["operator_speaker"].is_string());
+
+    let again = app
+        .post(
+            &format!("{path}/reprocess"),
+            Some(&token),
+            &json!({"general": false}),
+        )
+        .await;
+    assert_eq!(again.status(), 202);
+    let done = wait_for(&app, &token, id, "done").await;
+    assert_eq!(done["general"], false);
+    assert_eq!(done["analysis"], Value::Null);
+    let mut charged = charges(&app, &company, &token).await;
+    charged.sort();
+    assert_eq!(
+        charged,
+        [-STT_PRICE, -STT_PRICE, -GENERAL_PRICE],
+        "a second round is charged"
+    );
+    assert_eq!(fakes.transcription_calls(), 2);
+    assert_eq!(app.get_json("/balance", &token).await["reserved"], 0);
+}
+
+#[tokio::test]
+async fn without_providers_uploads_stay_uploaded_and_reprocessing_names_the_missing_setting() {
+    let app = dialix_tests::spawn_app().await;
+    let company = app.create_company("Offline").await;
+    let (_, token) = app.member("offline", &company).await;
+    let record = upload_one(&app, &token).await;
+    assert_eq!(record["status"], "uploaded");
+    let path = format!("/records/{}", record["id"].as_str().unwrap());
+    let body = problem(
+        app.post(&format!("{path}/reprocess"), Some(&token), &json!({}))
+            .await,
+        503,
+    )
+    .await;
+    assert!(
+        body["detail"].as_str().unwrap().contains("MOHIRAI_API_KEY"),
+        "{body}"
+    );
+    problem(
+        app.patch(&path, Some(&token), &json!({"operator_speaker": "0"}))
+            .await,
+        409,
+    )
+    .await;
+}

@@ -56,6 +56,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(records::delete_record)
         .service(records::audio)
         .service(records::balance)
+        .service(records::reprocess)
+        .service(records::update_record)
         .service(activity_logs::own_logs)
         .service(activity_logs::verify_logs)
         .service(activity_logs::company_logs)

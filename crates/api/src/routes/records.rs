@@ -3,7 +3,7 @@ use std::collections::BTreeMap;
 use actix_multipart::Multipart;
 use actix_web::http::{StatusCode, header};
 use actix_web::web::Bytes;
-use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use dialix_calls::{
     AudioHandle, CallPrice, CallType, Estimate, Record, RecordFilter, RecordStatus, UploadFile,
 };
@@ -353,6 +353,10 @@ pub struct RecordListQuery {
     call_type: Option<String>,
     /// Part of the client's number.
     phone: Option<String>,
+    /// The conversation sentiment: `positive`, `neutral` or `negative`.
+    sentiment: Option<String>,
+    /// Words anywhere in the transcript (case-insensitive).
+    transcript_contains: Option<String>,
     /// Uploaded at or after (RFC 3339).
     start_date: Option<String>,
     /// Uploaded at or before (RFC 3339).
@@ -403,6 +407,15 @@ pub async fn list_records(
         }
         call_type
     });
+    let sentiment = query.sentiment.as_deref().map(str::trim).and_then(|raw| {
+        let known = ["positive", "neutral", "negative"].contains(&raw);
+        if !known {
+            values
+                .errors
+                .add("sentiment", "must be positive, neutral or negative");
+        }
+        known.then(|| raw.to_owned())
+    });
     let mut date = |field: &str, raw: &Option<String>| {
         raw.as_deref().and_then(|raw| {
             let parsed = OffsetDateTime::parse(raw.trim(), &Rfc3339).ok();
@@ -431,6 +444,11 @@ pub async fn list_records(
         operator_code: query.operator_code.clone().filter(|c| !c.trim().is_empty()),
         call_type,
         phone_contains: query.phone.clone().filter(|p| !p.trim().is_empty()),
+        sentiment,
+        transcript_contains: query
+            .transcript_contains
+            .clone()
+            .filter(|t| !t.trim().is_empty()),
         created_from,
         created_to,
         ascending,
@@ -683,4 +701,102 @@ pub async fn balance(
         reserved: view.reserved,
         available: view.available(),
     }))
+}
+
+/// What to run again.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReprocessRequest {
+    /// Run the general analysis (default: as before).
+    general: Option<bool>,
+    /// Not available yet: giving one is refused with 422.
+    checklist_id: Option<Uuid>,
+}
+
+/// Process a record again (after a failure, or to switch the general analysis on or off).
+/// Its price is reserved anew (402 if the balance does not cover it) and charged again as
+/// each step finishes. 503 names the missing setting when a needed provider is not
+/// configured.
+#[utoipa::path(
+    tag = "records",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The record")),
+    request_body = ReprocessRequest,
+    responses(
+        (status = 202, description = "Queued", body = RecordResponse),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 402, description = "The balance does not cover processing", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such record, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Still being processed, or the audio was removed", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "A provider is not configured", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/records/{id}/reprocess")]
+pub async fn reprocess(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Authenticated,
+    path: web::Path<Uuid>,
+    body: web::Json<ReprocessRequest>,
+) -> Result<HttpResponse, ApiError> {
+    if body.checklist_id.is_some() {
+        return Err(ApiError::validation(BTreeMap::from([(
+            "checklist_id".to_owned(),
+            "checklists are not available yet".to_owned(),
+        )])));
+    }
+    let record = state
+        .records
+        .reprocess(
+            &caller.actor,
+            RecordId::from_uuid(path.into_inner()),
+            body.general,
+            &request_meta(&req),
+        )
+        .await?;
+    Ok(HttpResponse::Accepted().json(RecordResponse::from(record)))
+}
+
+/// Corrections to a record.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateRecordRequest {
+    /// The transcript's speaker label that is the operator (`"0"`, `"1"`, …); roles and
+    /// metrics are recomputed.
+    operator_speaker: String,
+}
+
+/// Correct which speaker is the operator; the change is audited.
+#[utoipa::path(
+    tag = "records",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The record")),
+    request_body = UpdateRecordRequest,
+    responses(
+        (status = 200, description = "The corrected record", body = RecordResponse),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such record, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "No transcript yet", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not a speaker of the transcript", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/records/{id}")]
+pub async fn update_record(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Authenticated,
+    path: web::Path<Uuid>,
+    body: web::Json<UpdateRecordRequest>,
+) -> Result<web::Json<RecordResponse>, ApiError> {
+    let record = state
+        .records
+        .set_operator_speaker(
+            &caller.actor,
+            RecordId::from_uuid(path.into_inner()),
+            body.operator_speaker.trim(),
+            &request_meta(&req),
+        )
+        .await?;
+    Ok(web::Json(record.into()))
 }

@@ -22,6 +22,11 @@ pub struct Model {
     pub payload: Option<Json>,
     pub error: Option<String>,
     pub reserved_amount: i64,
+    /// The conversation sentiment, promoted from the analysis for filtering.
+    pub sentiment: Option<String>,
+    /// The transcript as plain text, for `transcript_contains`.
+    pub transcript_text: Option<String>,
+    pub processing_round: i32,
     pub created_at: TimeUnixTimestampMillis,
     pub updated_at: TimeUnixTimestampMillis,
     pub deleted_at: Option<TimeUnixTimestampMillis>,
