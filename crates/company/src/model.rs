@@ -58,6 +58,10 @@ pub struct CompanyStats {
     pub total_topped_up: i64,
     /// Sum of all charges net of refunds, minor units.
     pub total_spent: i64,
+    /// Calls whose processing is done.
+    pub records_processed: u64,
+    /// Their audio, in milliseconds.
+    pub audio_ms_processed: i64,
 }
 
 /// Which companies a listing returns.

@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::Database;
-use crate::entities::{account, company, ledger_transaction};
+use crate::entities::{account, company, ledger_transaction, record};
 use crate::sql::{conflict_on_unique, internal, like_pattern};
 use crate::transaction::db_tx;
 
@@ -162,6 +162,23 @@ impl CompanyRepository for SeaOrmCompanies {
             .count(db)
             .await
             .map_err(internal)?;
+        let processed = || {
+            record::Entity::find()
+                .filter(record::Column::CompanyId.eq(id.as_uuid()))
+                .filter(record::Column::Status.eq("done"))
+                .filter(record::Column::DeletedAt.is_null())
+        };
+        let records_processed = processed().count(db).await.map_err(internal)?;
+        let audio_ms_processed: Option<i64> = processed()
+            .select_only()
+            .column_as(
+                Expr::cust("CAST(COALESCE(SUM(duration_ms), 0) AS BIGINT)"),
+                "total",
+            )
+            .into_tuple()
+            .one(db)
+            .await
+            .map_err(internal)?;
         let total_topped_up = ledger_sum(db, id, &["topup"]).await?;
         let total_spent = -ledger_sum(db, id, &["charge", "refund"]).await?;
         Ok(CompanyStats {
@@ -171,6 +188,8 @@ impl CompanyRepository for SeaOrmCompanies {
             sub_companies,
             total_topped_up,
             total_spent,
+            records_processed,
+            audio_ms_processed: audio_ms_processed.unwrap_or(0),
         })
     }
 

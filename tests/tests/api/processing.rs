@@ -136,6 +136,18 @@ async fn an_upload_is_transcribed_analysed_and_charged_once() {
     assert_eq!(balance["balance"], 100_000 - STT_PRICE - GENERAL_PRICE);
     assert_eq!(balance["reserved"], 0);
     assert_eq!((fakes.transcription_calls(), fakes.chat_calls()), (1, 1));
+
+    let admin = app.admin_token().await;
+    let stats = app
+        .get_json(
+            &format!("/company/{}", company["id"].as_str().unwrap()),
+            &admin,
+        )
+        .await["statistics"]
+        .clone();
+    assert_eq!(stats["records_processed"], 1);
+    assert_eq!(stats["minutes_processed"], 0.04, "2.5 s");
+    assert_eq!(stats["total_spent"], STT_PRICE + GENERAL_PRICE);
 }
 
 #[tokio::test]

@@ -165,6 +165,10 @@ pub struct CompanyStatistics {
     total_topped_up: i64,
     /// All charges net of refunds, minor units.
     total_spent: i64,
+    /// Calls whose processing is done.
+    records_processed: u64,
+    /// Minutes of audio of those calls.
+    minutes_processed: f64,
 }
 
 /// A company with its figures.
@@ -189,6 +193,8 @@ fn details(company: Company, stats: CompanyStats) -> CompanyDetails {
             balance: company.balance,
             total_topped_up: stats.total_topped_up,
             total_spent: stats.total_spent,
+            records_processed: stats.records_processed,
+            minutes_processed: (stats.audio_ms_processed as f64 / 60_000.0 * 100.0).round() / 100.0,
         },
         company: company.into(),
     }
