@@ -426,7 +426,9 @@ impl TestApp {
 
     /// The configuration the server was started with (less test adjustments).
     pub fn config(&self) -> Config {
-        test_config(self.database_url.clone())
+        let mut config = test_config(self.database_url.clone());
+        config.audio_dir = self.audio_dir.clone();
+        config
     }
 
     /// Creates a company through the API as the platform admin; returns its JSON.

@@ -4,13 +4,16 @@
 use std::process::ExitCode;
 
 use dialix_api::config::Config;
-use dialix_api::startup::{Application, open_database, purge_audit_log, run_workers};
+use dialix_api::startup::{
+    Application, open_database, purge_audit_log, run_retention, run_workers,
+};
 use dialix_api::telemetry;
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 use time::{Date, OffsetDateTime};
 
-const USAGE: &str = "usage: dialix [serve | worker | migrate | audit purge [--before DATE] | help]
+const USAGE: &str = "usage: dialix [serve | worker | migrate | audit purge [--before DATE]
+              | retention run [--dry-run] | help]
 
   serve                 run the HTTP server (default) with DIALIX_WORKERS processing workers;
                         migrations are applied at start-up
@@ -20,6 +23,9 @@ const USAGE: &str = "usage: dialix [serve | worker | migrate | audit purge [--be
   audit purge           remove activity-log entries older than DATE (RFC 3339, or YYYY-MM-DD
                         for midnight UTC); without --before, older than AUDIT_RETENTION_DAYS.
                         One summary entry records the purge; the hash chains stay verifiable.
+  retention run         delete the audio and transcripts of calls older than their owner's
+                        auto_delete_records_after_days (records, results and charges stay);
+                        --dry-run lists them without deleting. Serve also does this every 6 h.
 
 Configuration comes from environment variables and an optional .env file (see .env.example).";
 
@@ -28,6 +34,7 @@ enum Command {
     Worker,
     Migrate,
     AuditPurge { before: Option<OffsetDateTime> },
+    Retention { dry_run: bool },
     Help,
 }
 
@@ -41,6 +48,8 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
         [] | ["serve"] => Ok(Command::Serve),
         ["migrate"] => Ok(Command::Migrate),
         ["worker"] => Ok(Command::Worker),
+        ["retention", "run"] => Ok(Command::Retention { dry_run: false }),
+        ["retention", "run", "--dry-run"] => Ok(Command::Retention { dry_run: true }),
         ["audit", "purge"] => Ok(Command::AuditPurge { before: None }),
         ["audit", "purge", "--before", date] => parse_date(date)
             .map(|before| Command::AuditPurge {
@@ -108,6 +117,29 @@ async fn main() -> ExitCode {
                 .map_err(|e| e.to_string())
         }
         Command::Worker => run_workers(config).await.map_err(|e| e.to_string()),
+        Command::Retention { dry_run } => run_retention(&config, dry_run)
+            .await
+            .map(|report| {
+                for record in &report.records {
+                    println!(
+                        "{} {} {} (uploaded {})",
+                        if dry_run { "would delete" } else { "deleted" },
+                        record.id,
+                        record.original_filename,
+                        record.created_at
+                    );
+                }
+                println!(
+                    "{} records {}",
+                    report.records.len(),
+                    if dry_run {
+                        "expired (dry run: nothing deleted)"
+                    } else {
+                        "cleaned"
+                    }
+                );
+            })
+            .map_err(|e| e.to_string()),
         Command::Serve | Command::Help => match Application::build(config).await {
             Ok(app) => app.run_until_stopped().await.map_err(|e| e.to_string()),
             Err(error) => Err(error.to_string()),
@@ -135,6 +167,10 @@ mod tests {
         assert!(matches!(parse_args(&args("")), Ok(Command::Serve)));
         assert!(matches!(parse_args(&args("migrate")), Ok(Command::Migrate)));
         assert!(matches!(parse_args(&args("worker")), Ok(Command::Worker)));
+        assert!(matches!(
+            parse_args(&args("retention run --dry-run")),
+            Ok(Command::Retention { dry_run: true })
+        ));
         assert!(matches!(
             parse_args(&args("audit purge")),
             Ok(Command::AuditPurge { before: None })

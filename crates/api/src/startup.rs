@@ -87,6 +87,10 @@ impl Application {
             config.processing.workers,
             config.processing.idle_poll,
         );
+        {
+            let state = state.clone();
+            tokio::spawn(async move { apply_record_retention(state).await });
+        }
         if let Some(retention) = config.audit_retention {
             let state = state.clone();
             tokio::spawn(async move { purge_periodically(state, retention).await });
@@ -232,6 +236,32 @@ async fn shutdown_signal() {
     }
     #[cfg(not(unix))]
     tokio::signal::ctrl_c().await.ok();
+}
+
+/// Deletes expired audio and transcripts now and every six hours.
+async fn apply_record_retention(state: web::Data<AppState>) {
+    let mut ticker = tokio::time::interval(std::time::Duration::from_secs(6 * 3600));
+    loop {
+        ticker.tick().await;
+        match state.retention.run(false).await {
+            Ok(report) => {
+                tracing::info!(records = report.records.len(), "record retention applied")
+            }
+            Err(error) => tracing::error!(%error, "record retention failed"),
+        }
+    }
+}
+
+/// `dialix retention run [--dry-run]`: applies record retention once.
+pub async fn run_retention(
+    config: &Config,
+    dry_run: bool,
+) -> Result<dialix_calls::RetentionReport, StartupError> {
+    let database = open_database(config).await?;
+    let state = AppState::build(config, &random_token()?, database.clone()).await?;
+    let report = state.retention.run(dry_run).await?;
+    database.close().await?;
+    Ok(report)
 }
 
 /// Applies the activity-log retention period now and every six hours.

@@ -9,7 +9,7 @@ use dialix_account::{
 use dialix_audit::AuditService;
 use dialix_calls::{
     CallAnalyzer, ProcessingPorts, ProcessingService, Providers, RecordPolicy, RecordPorts,
-    RecordService, SpeechToText,
+    RecordService, RetentionService, SpeechToText,
 };
 use dialix_company::{CompanyPorts, CompanyService};
 use dialix_infrastructure::{
@@ -17,7 +17,7 @@ use dialix_infrastructure::{
     MohirAiTranscriber, OpenAiChat, OpenAiTranscriber, SeaOrmAccounts, SeaOrmAdministrators,
     SeaOrmAuditLog, SeaOrmBilling, SeaOrmCompanies, SeaOrmCompanyTree, SeaOrmJobQueue,
     SeaOrmLedger, SeaOrmMembership, SeaOrmProcessingContext, SeaOrmRecords, SeaOrmRefreshTokens,
-    SeaOrmResourceAccess, SeaOrmSettings, SeaOrmUnitOfWork, SymphoniaProbe,
+    SeaOrmResourceAccess, SeaOrmRetention, SeaOrmSettings, SeaOrmUnitOfWork, SymphoniaProbe,
 };
 use dialix_kernel::{Clock, CompanyTree, DomainResult, SystemClock, UnitOfWork};
 
@@ -31,6 +31,7 @@ pub struct AppState {
     pub companies: CompanyService,
     pub records: RecordService,
     pub processing: ProcessingService,
+    pub retention: RetentionService,
     pub audit: AuditService,
     pub database: Database,
     /// The largest accepted upload, in bytes.
@@ -129,6 +130,14 @@ impl AppState {
             },
             providers.clone(),
         );
+        let retention = RetentionService {
+            candidates: Arc::new(SeaOrmRetention::new(database.clone())),
+            records: record_store.clone(),
+            audio: audio.clone(),
+            uow: uow.clone(),
+            audit: audit_log.clone(),
+            clock: clock.clone(),
+        };
         let processing = ProcessingService::new(
             ProcessingPorts {
                 records: record_store,
@@ -151,6 +160,7 @@ impl AppState {
             companies,
             records,
             processing,
+            retention,
             audit,
             database,
             max_upload_bytes: config.max_upload_bytes,

@@ -12,6 +12,7 @@ mod ports;
 mod pricing;
 mod processing;
 mod providers;
+mod retention;
 mod service;
 mod transcript;
 
@@ -35,6 +36,9 @@ pub use processing::{MockBilling, MockJobQueue, MockProcessingContext};
 pub use providers::{CallAnalyzer, ProviderError, SpeechToText};
 #[cfg(any(test, feature = "mock"))]
 pub use providers::{MockCallAnalyzer, MockSpeechToText};
+#[cfg(any(test, feature = "mock"))]
+pub use retention::MockRetentionCandidates;
+pub use retention::{RetentionCandidates, RetentionReport, RetentionService};
 pub use service::{AudioHandle, Estimate, EstimatedFile, RecordPolicy, RecordPorts, RecordService};
 pub use transcript::{SpeakerRole, Turn, Utterance, as_dialogue, assign_roles, build_turns};
 

@@ -20,6 +20,7 @@ mod providers;
 mod records;
 mod refresh_tokens;
 mod resource_access;
+mod retention;
 mod security;
 mod settings;
 mod sql;
@@ -45,6 +46,7 @@ pub use providers::{
 pub use records::SeaOrmRecords;
 pub use refresh_tokens::SeaOrmRefreshTokens;
 pub use resource_access::SeaOrmResourceAccess;
+pub use retention::SeaOrmRetention;
 pub use sea_orm::DbErr as DatabaseError;
 pub use security::{Argon2PasswordHasher, InMemoryLoginAttempts, JwtAccessTokens, random_token};
 pub use settings::SeaOrmSettings;

@@ -341,3 +341,96 @@ async fn an_estimate_prices_the_files_and_stores_nothing() {
     assert_eq!(app.stored_audio_files(), 0);
     assert_eq!(app.get_json("/records", &token).await["total"], 0);
 }
+
+#[tokio::test]
+async fn retention_deletes_old_audio_per_owner_setting_and_keeps_the_record() {
+    let app = spawn_app().await;
+    let acme = app.create_company("Acme").await;
+    let (_, default_owner) = app.member("defaults", &acme).await;
+    let (_, keeper) = app.member("keeper", &acme).await;
+    let (_, brief) = app.member("brief", &acme).await;
+    app.patch(
+        "/settings",
+        Some(&keeper),
+        &json!({"auto_delete_records_after_days": null}),
+    )
+    .await;
+    app.patch(
+        "/settings",
+        Some(&brief),
+        &json!({"auto_delete_records_after_days": 30}),
+    )
+    .await;
+    let old = upload(&app, &default_owner, files(vec![("old.wav", wav(500))]))
+        .await
+        .remove(0);
+    upload(&app, &default_owner, files(vec![("new.wav", wav(500))])).await;
+    upload(&app, &keeper, files(vec![("kept.wav", wav(500))])).await;
+    let short = upload(&app, &brief, files(vec![("short.wav", wav(500))]))
+        .await
+        .remove(0);
+    let day_ms = 86_400_000i64;
+    app.execute_sql(&format!(
+        "UPDATE record SET created_at = created_at - {} WHERE original_filename IN ('old.wav', 'kept.wav')",
+        100 * day_ms
+    ))
+    .await;
+    app.execute_sql(&format!(
+        "UPDATE record SET created_at = created_at - {} WHERE original_filename = 'short.wav'",
+        40 * day_ms
+    ))
+    .await;
+    assert_eq!(app.stored_audio_files(), 4);
+
+    let dry = dialix_api::startup::run_retention(&app.config(), true)
+        .await
+        .unwrap();
+    let mut names: Vec<&str> = dry
+        .records
+        .iter()
+        .map(|r| r.original_filename.as_str())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["old.wav", "short.wav"]);
+    assert_eq!(app.stored_audio_files(), 4, "a dry run deletes nothing");
+
+    let run = dialix_api::startup::run_retention(&app.config(), false)
+        .await
+        .unwrap();
+    assert_eq!(run.records.len(), 2);
+    assert_eq!(app.stored_audio_files(), 2);
+    let kept = app
+        .get_json(
+            &format!("/records/{}", old["id"].as_str().unwrap()),
+            &default_owner,
+        )
+        .await;
+    assert_eq!(
+        kept["original_filename"], "old.wav",
+        "the record itself stays"
+    );
+    problem(
+        app.get(
+            &format!("/records/{}/audio", old["id"].as_str().unwrap()),
+            Some(&default_owner),
+        )
+        .await,
+        404,
+    )
+    .await;
+    let admin = app.admin_token().await;
+    let trail = app
+        .get_json(
+            &format!(
+                "/activity-logs/record/{}?action=DELETE",
+                short["id"].as_str().unwrap()
+            ),
+            &admin,
+        )
+        .await;
+    assert_eq!(trail["items"][0]["details"]["retention"], true);
+    let again = dialix_api::startup::run_retention(&app.config(), true)
+        .await
+        .unwrap();
+    assert!(again.records.is_empty(), "nothing is left to delete");
+}

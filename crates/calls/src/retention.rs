@@ -1,0 +1,94 @@
+//! Retention: the audio and transcript of calls older than their owner's
+//! `auto_delete_records_after_days` are deleted; the record, its results and its ledger
+//! entries stay.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use dialix_audit::{AuditAction, AuditEvent, AuditLog};
+use dialix_kernel::{Clock, DomainResult, RequestMeta, UnitOfWork};
+use serde_json::json;
+use time::OffsetDateTime;
+
+use crate::{AudioStore, RESOURCE_RECORD, Record, RecordRepository};
+
+/// Records to clean up at the moment of a run.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait RetentionCandidates: Send + Sync {
+    /// Records, not being processed, that still hold audio or a transcript and are older
+    /// than their owner's retention (90 days for owners without settings; never when the
+    /// owner chose none), at most `limit`.
+    async fn expired(&self, now: OffsetDateTime, limit: u64) -> DomainResult<Vec<Record>>;
+}
+
+/// What a retention run found (and, unless it was a dry run, deleted).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RetentionReport {
+    pub records: Vec<Record>,
+    pub dry_run: bool,
+}
+
+/// Applies retention in batches.
+pub struct RetentionService {
+    pub candidates: Arc<dyn RetentionCandidates>,
+    pub records: Arc<dyn RecordRepository>,
+    pub audio: Arc<dyn AudioStore>,
+    pub uow: Arc<dyn UnitOfWork>,
+    pub audit: Arc<dyn AuditLog>,
+    pub clock: Arc<dyn Clock>,
+}
+
+const BATCH: u64 = 500;
+
+impl RetentionService {
+    pub async fn run(&self, dry_run: bool) -> DomainResult<RetentionReport> {
+        let now = self.clock.now();
+        let mut report = RetentionReport {
+            dry_run,
+            ..Default::default()
+        };
+        loop {
+            let batch = self.candidates.expired(now, BATCH).await?;
+            let done = (batch.len() as u64) < BATCH;
+            if dry_run {
+                report.records.extend(batch);
+                return Ok(report);
+            }
+            for record in batch {
+                self.clean(record.clone(), now).await?;
+                report.records.push(record);
+            }
+            if done {
+                return Ok(report);
+            }
+        }
+    }
+
+    async fn clean(&self, mut record: Record, now: OffsetDateTime) -> DomainResult<()> {
+        let key = record.storage_key.take();
+        let had_transcript = record.payload.transcript.take().is_some();
+        record.updated_at = now;
+        let event = AuditEvent {
+            resource_id: Some(record.id.to_string()),
+            company_id: Some(record.company_id),
+            ..AuditEvent::system(AuditAction::Delete, RESOURCE_RECORD)
+        }
+        .details(json!({
+            "retention": true,
+            "audio_removed": key.is_some(),
+            "transcript_removed": had_transcript,
+            "created_at": record.created_at.unix_timestamp(),
+        }))
+        .meta(&RequestMeta::system());
+        let mut tx = self.uow.begin().await?;
+        self.records.update(tx.as_mut(), &record).await?;
+        self.audit.append(tx.as_mut(), event, now).await?;
+        tx.commit().await?;
+        if let Some(key) = key {
+            self.audio.delete(&key).await?;
+        }
+        tracing::info!(record = %record.id, "retention: audio and transcript deleted");
+        Ok(())
+    }
+}
