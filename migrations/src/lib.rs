@@ -12,6 +12,7 @@ mod m20261126_000003_company_management;
 mod m20261126_000004_records;
 mod m20261126_000005_processing;
 mod m20261126_000006_record_search;
+mod m20261126_000007_operators_checklists;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000004_records::Migration),
             Box::new(m20261126_000005_processing::Migration),
             Box::new(m20261126_000006_record_search::Migration),
+            Box::new(m20261126_000007_operators_checklists::Migration),
         ]
     }
 }

@@ -28,6 +28,8 @@ use crate::http::Problem;
         (name = "company administrators", description = "Who administers a company, with which permissions"),
         (name = "settings", description = "The caller's own settings"),
         (name = "records", description = "Uploaded calls and their audio"),
+        (name = "operators", description = "Call-center operators of a company"),
+        (name = "checklists", description = "Versioned quality checklists"),
         (name = "activity logs", description = "The audit trail of every change, tamper-evident"),
     )
 )]

@@ -8,16 +8,17 @@ use dialix_account::{
 };
 use dialix_audit::AuditService;
 use dialix_calls::{
-    CallAnalyzer, ProcessingPorts, ProcessingService, Providers, RecordPolicy, RecordPorts,
-    RecordService, RetentionService, SpeechToText,
+    CallAnalyzer, CatalogService, ProcessingPorts, ProcessingService, Providers, RecordPolicy,
+    RecordPorts, RecordService, RetentionService, SpeechToText,
 };
 use dialix_company::{CompanyPorts, CompanyService};
 use dialix_infrastructure::{
     Argon2PasswordHasher, Database, FsAudioStore, InMemoryLoginAttempts, JwtAccessTokens,
     MohirAiTranscriber, OpenAiChat, OpenAiTranscriber, SeaOrmAccounts, SeaOrmAdministrators,
-    SeaOrmAuditLog, SeaOrmBilling, SeaOrmCompanies, SeaOrmCompanyTree, SeaOrmJobQueue,
-    SeaOrmLedger, SeaOrmMembership, SeaOrmProcessingContext, SeaOrmRecords, SeaOrmRefreshTokens,
-    SeaOrmResourceAccess, SeaOrmRetention, SeaOrmSettings, SeaOrmUnitOfWork, SymphoniaProbe,
+    SeaOrmAuditLog, SeaOrmBilling, SeaOrmCatalog, SeaOrmCompanies, SeaOrmCompanyTree,
+    SeaOrmJobQueue, SeaOrmLedger, SeaOrmMembership, SeaOrmProcessingContext, SeaOrmRecords,
+    SeaOrmRefreshTokens, SeaOrmResourceAccess, SeaOrmRetention, SeaOrmSettings, SeaOrmUnitOfWork,
+    SymphoniaProbe,
 };
 use dialix_kernel::{Clock, CompanyTree, DomainResult, SystemClock, UnitOfWork};
 
@@ -32,6 +33,7 @@ pub struct AppState {
     pub records: RecordService,
     pub processing: ProcessingService,
     pub retention: RetentionService,
+    pub catalog: CatalogService,
     pub audit: AuditService,
     pub database: Database,
     /// The largest accepted upload, in bytes.
@@ -130,6 +132,15 @@ impl AppState {
             },
             providers.clone(),
         );
+        let catalog_store = Arc::new(SeaOrmCatalog::new(database.clone()));
+        let catalog = CatalogService {
+            operators: catalog_store.clone(),
+            checklists: catalog_store,
+            tree: tree.clone(),
+            uow: uow.clone(),
+            audit: audit_log.clone(),
+            clock: clock.clone(),
+        };
         let retention = RetentionService {
             candidates: Arc::new(SeaOrmRetention::new(database.clone())),
             records: record_store.clone(),
@@ -161,6 +172,7 @@ impl AppState {
             records,
             processing,
             retention,
+            catalog,
             audit,
             database,
             max_upload_bytes: config.max_upload_bytes,

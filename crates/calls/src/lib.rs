@@ -4,6 +4,7 @@
 //! the issue that tracks them).
 
 mod analysis;
+mod catalog;
 mod filename;
 mod metrics;
 mod model;
@@ -17,6 +18,10 @@ mod service;
 mod transcript;
 
 pub use analysis::{GeneralAnalysis, Sentiment, general_prompt, general_schema, parse_general};
+pub use catalog::{
+    CatalogService, Checklist, ChecklistItem, ChecklistRepository, ChecklistSegment, ItemInput,
+    Operator, OperatorRepository, SegmentInput,
+};
 pub use filename::{PbxFileName, parse_pbx_file_name};
 pub use metrics::{CallMetrics, compute_metrics};
 pub use model::{

@@ -5,6 +5,7 @@ mod accounts;
 mod activity_logs;
 mod administrators;
 mod auth;
+mod catalog;
 mod companies;
 mod company_management;
 mod errors;

@@ -447,6 +447,16 @@ pub struct PageQuery {
     offset: Option<String>,
 }
 
+impl PageQuery {
+    pub fn limit(&self) -> Option<&str> {
+        self.limit.as_deref()
+    }
+
+    pub fn offset(&self) -> Option<&str> {
+        self.offset.as_deref()
+    }
+}
+
 /// The company's ledger, newest first: platform admins and the company's administrators.
 #[utoipa::path(
     tag = "companies",

@@ -6,6 +6,7 @@ mod accounts;
 mod activity_logs;
 mod administrators;
 mod auth;
+mod catalog;
 mod companies;
 mod health;
 mod pages;
@@ -56,6 +57,17 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(records::delete_record)
         .service(records::audio)
         .service(records::balance)
+        .service(catalog::create_operator)
+        .service(catalog::list_operators)
+        .service(catalog::get_operator)
+        .service(catalog::update_operator)
+        .service(catalog::delete_operator)
+        .service(catalog::assign_checklist)
+        .service(catalog::create_checklist)
+        .service(catalog::list_checklists)
+        .service(catalog::get_checklist)
+        .service(catalog::update_checklist)
+        .service(catalog::delete_checklist)
         .service(records::reprocess)
         .service(records::update_record)
         .service(activity_logs::own_logs)

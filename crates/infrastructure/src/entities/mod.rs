@@ -4,9 +4,12 @@
 pub(crate) mod account;
 pub(crate) mod activity_log;
 pub(crate) mod audit_chain;
+pub(crate) mod checklist;
+pub(crate) mod checklist_version;
 pub(crate) mod company;
 pub(crate) mod company_administrator;
 pub(crate) mod ledger_transaction;
+pub(crate) mod operator;
 pub(crate) mod processing_job;
 pub(crate) mod record;
 pub(crate) mod refresh_token;
