@@ -119,6 +119,28 @@ pub fn analysis() -> Value {
     })
 }
 
+/// Passes every item the checklist schema names, except that items whose id ends in `.2` do
+/// not apply.
+fn checklist_verdicts(schema: &Value) -> Value {
+    let ids = schema["properties"]["items"]["items"]["properties"]["item_id"]["enum"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let items: Vec<Value> = ids
+        .iter()
+        .map(|id| {
+            let not_applicable = id.as_str().is_some_and(|id| id.ends_with(".2"));
+            json!({
+                "item_id": id,
+                "passed": if not_applicable { Value::Null } else { Value::Bool(true) },
+                "evidence": "Assalomu alaykum.",
+                "at_ms": 0
+            })
+        })
+        .collect();
+    json!({ "items": items })
+}
+
 async fn chat(script: Shared, req: HttpRequest, body: web::Json<Value>) -> HttpResponse {
     let reply = {
         let mut script = script.lock().unwrap();
@@ -140,8 +162,11 @@ async fn chat(script: Shared, req: HttpRequest, body: web::Json<Value>) -> HttpR
     if let Some(response) = scripted(reply).await {
         return response;
     }
+    let schema = &body["response_format"]["json_schema"];
     let content = if off_schema {
         json!({"summary": 42, "mood": "great"}).to_string()
+    } else if schema["name"] == "checklist_review" {
+        checklist_verdicts(&schema["schema"]).to_string()
     } else {
         analysis().to_string()
     };

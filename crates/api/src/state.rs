@@ -112,6 +112,7 @@ impl AppState {
             config.stt_models.first().cloned().unwrap_or_default(),
         ));
         let providers = providers(config);
+        let catalog_store = Arc::new(SeaOrmCatalog::new(database.clone()));
         let records = RecordService::new(
             RecordPorts {
                 records: record_store.clone(),
@@ -120,6 +121,8 @@ impl AppState {
                 billing: billing.clone(),
                 jobs: jobs.clone(),
                 context: context.clone(),
+                checklists: catalog_store.clone(),
+                operators: catalog_store.clone(),
                 tree: tree.clone(),
                 uow: uow.clone(),
                 audit: audit_log.clone(),
@@ -132,10 +135,9 @@ impl AppState {
             },
             providers.clone(),
         );
-        let catalog_store = Arc::new(SeaOrmCatalog::new(database.clone()));
         let catalog = CatalogService {
             operators: catalog_store.clone(),
-            checklists: catalog_store,
+            checklists: catalog_store.clone(),
             tree: tree.clone(),
             uow: uow.clone(),
             audit: audit_log.clone(),
@@ -156,6 +158,7 @@ impl AppState {
                 billing,
                 audio,
                 context,
+                checklists: catalog_store,
                 uow: uow.clone(),
                 clock: clock.clone(),
             },

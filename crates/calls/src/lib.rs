@@ -5,6 +5,7 @@
 
 mod analysis;
 mod catalog;
+mod checklist_analysis;
 mod filename;
 mod metrics;
 mod model;
@@ -21,6 +22,9 @@ pub use analysis::{GeneralAnalysis, Sentiment, general_prompt, general_schema, p
 pub use catalog::{
     CatalogService, Checklist, ChecklistItem, ChecklistRepository, ChecklistSegment, ItemInput,
     Operator, OperatorRepository, SegmentInput,
+};
+pub use checklist_analysis::{
+    ChecklistResult, ItemVerdict, checklist_prompt, checklist_schema, parse_checklist,
 };
 pub use filename::{PbxFileName, parse_pbx_file_name};
 pub use metrics::{CallMetrics, compute_metrics};

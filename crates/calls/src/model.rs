@@ -2,7 +2,7 @@ use dialix_kernel::{AccountId, CompanyId, RecordId};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::{CallMetrics, GeneralAnalysis, Turn};
+use crate::{CallMetrics, ChecklistResult, GeneralAnalysis, Turn};
 
 /// Who called whom.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,6 +83,9 @@ pub struct Record {
     pub status: RecordStatus,
     /// Whether the general analysis was asked for.
     pub general: bool,
+    /// The checklist (and its version) the call is scored with, if any.
+    pub checklist_id: Option<uuid::Uuid>,
+    pub checklist_version: Option<u32>,
     pub original_filename: String,
     pub content_type: String,
     pub size_bytes: u64,
@@ -108,6 +111,8 @@ pub struct RecordPayload {
     pub metrics: Option<CallMetrics>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub general: Option<GeneralAnalysis>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checklist: Option<ChecklistResult>,
     /// A model reply that failed the schema, kept for debugging.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rejected_reply: Option<String>,
@@ -146,6 +151,8 @@ pub struct RecordFilter {
     pub phone_contains: Option<String>,
     /// The conversation's sentiment in the general analysis.
     pub sentiment: Option<String>,
+    /// Scored with this checklist.
+    pub checklist_id: Option<uuid::Uuid>,
     /// Words anywhere in the transcript (case-insensitive).
     pub transcript_contains: Option<String>,
     pub created_from: Option<OffsetDateTime>,

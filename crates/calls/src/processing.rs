@@ -149,6 +149,7 @@ pub struct ProcessingPorts {
     pub billing: Arc<dyn Billing>,
     pub audio: Arc<dyn AudioStore>,
     pub context: Arc<dyn ProcessingContext>,
+    pub checklists: Arc<dyn crate::ChecklistRepository>,
     pub uow: Arc<dyn UnitOfWork>,
     pub clock: Arc<dyn Clock>,
 }
@@ -243,7 +244,14 @@ impl ProcessingService {
     }
 
     async fn process(&self, mut record: Record) -> Result<(), StepError> {
-        let price = self.prices.price(record.duration_ms, record.general, false);
+        let stt_price = self
+            .prices
+            .price(
+                record.duration_ms,
+                record.general,
+                record.checklist_id.is_some(),
+            )
+            .stt;
         if record.payload.transcript.is_none() {
             self.set_status(&mut record, RecordStatus::Transcribing)
                 .await?;
@@ -274,58 +282,100 @@ impl ProcessingService {
             let turns = build_turns(&utterances, record.call_type);
             record.payload.metrics = Some(compute_metrics(&turns));
             record.payload.transcript = Some(turns);
-            self.save_step(&mut record, "stt", price.stt, None).await?;
+            self.save_step(&mut record, "stt", stt_price).await?;
         }
+        let price = self.prices.price(
+            record.duration_ms,
+            record.general,
+            record.checklist_id.is_some(),
+        );
         if record.general && record.payload.general.is_none() {
             self.set_status(&mut record, RecordStatus::Analysing)
                 .await?;
-            let analyzer =
-                self.providers.analyzer.clone().ok_or_else(|| {
-                    StepError::Fail(self.providers.missing_analyzer_setting.clone())
-                })?;
-            let language = self.ports.context.language(record.company_id).await?;
             let purposes = self.ports.context.call_purposes(record.company_id).await?;
+            let language = self.ports.context.language(record.company_id).await?;
             let dialogue = as_dialogue(record.payload.transcript.as_deref().unwrap_or_default());
             let (system, user) = general_prompt(&dialogue, &language, &purposes);
-            let schema = general_schema(&purposes);
-            let mut rejected = None;
-            // A reply that does not fit the schema gets one more chance, then the job fails.
-            for _ in 0..2 {
-                let reply = analyzer
-                    .complete_json(
-                        system.clone(),
-                        user.clone(),
-                        "call_analysis".into(),
-                        schema.clone(),
-                    )
-                    .await?;
-                match parse_general(&reply, &purposes) {
-                    Ok(analysis) => {
-                        record.payload.general = Some(analysis);
-                        rejected = None;
-                        break;
-                    }
-                    Err(problem) => rejected = Some((problem, reply)),
-                }
-            }
-            if let Some((problem, reply)) = rejected {
-                record.payload.rejected_reply = Some(reply);
-                self.save(&record).await?;
-                return Err(StepError::Fail(format!(
-                    "the model's analysis did not fit the schema twice: {problem}"
-                )));
-            }
-            self.save_step(
-                &mut record,
-                "general",
-                price.general,
-                Some(RecordStatus::Done),
-            )
-            .await?;
-        } else {
-            self.finish(&mut record).await?;
+            let analysis = self
+                .ask(
+                    &mut record,
+                    system,
+                    user,
+                    "call_analysis",
+                    general_schema(&purposes),
+                    |reply| parse_general(reply, &purposes),
+                )
+                .await?;
+            record.payload.general = Some(analysis);
+            self.save_step(&mut record, "general", price.general)
+                .await?;
         }
+        if let (Some(id), None) = (record.checklist_id, &record.payload.checklist) {
+            self.set_status(&mut record, RecordStatus::Analysing)
+                .await?;
+            let checklist = self
+                .ports
+                .checklists
+                .find(id, record.checklist_version)
+                .await?
+                .ok_or_else(|| StepError::Fail("the checklist version no longer exists".into()))?;
+            let dialogue = as_dialogue(record.payload.transcript.as_deref().unwrap_or_default());
+            let (system, user) = crate::checklist_prompt(&checklist, &dialogue);
+            let result = self
+                .ask(
+                    &mut record,
+                    system,
+                    user,
+                    "checklist_review",
+                    crate::checklist_schema(&checklist),
+                    |reply| crate::parse_checklist(reply, &checklist),
+                )
+                .await?;
+            record.payload.checklist = Some(result);
+            self.save_step(&mut record, "checklist", price.checklist)
+                .await?;
+        }
+        self.finish(&mut record).await?;
         Ok(())
+    }
+
+    /// Asks the model; a reply that does not fit gets one more chance, then the job fails
+    /// with the reply kept for debugging and nothing of it stored as a result.
+    async fn ask<T>(
+        &self,
+        record: &mut Record,
+        system: String,
+        user: String,
+        schema_name: &str,
+        schema: serde_json::Value,
+        parse: impl Fn(&str) -> Result<T, String>,
+    ) -> Result<T, StepError> {
+        let analyzer = self
+            .providers
+            .analyzer
+            .clone()
+            .ok_or_else(|| StepError::Fail(self.providers.missing_analyzer_setting.clone()))?;
+        let mut rejected = None;
+        for _ in 0..2 {
+            let reply = analyzer
+                .complete_json(
+                    system.clone(),
+                    user.clone(),
+                    schema_name.into(),
+                    schema.clone(),
+                )
+                .await?;
+            match parse(&reply) {
+                Ok(value) => return Ok(value),
+                Err(problem) => rejected = Some((problem, reply)),
+            }
+        }
+        let (problem, reply) = rejected.unwrap_or_default();
+        record.payload.rejected_reply = Some(reply);
+        self.save(record).await?;
+        Err(StepError::Fail(format!(
+            "the model's reply did not fit the {schema_name} schema twice: {problem}"
+        )))
     }
 
     /// Stores the step's output and charges it, together.
@@ -334,14 +384,10 @@ impl ProcessingService {
         record: &mut Record,
         step: &'static str,
         amount: i64,
-        then: Option<RecordStatus>,
     ) -> DomainResult<()> {
         let now = self.ports.clock.now();
         let charged = amount.min(record.reserved_amount);
         record.reserved_amount -= charged;
-        if let Some(status) = then {
-            record.status = status;
-        }
         record.updated_at = now;
         let mut tx = self.ports.uow.begin().await?;
         self.ports.records.update(tx.as_mut(), record).await?;
@@ -360,9 +406,6 @@ impl ProcessingService {
                 now,
             )
             .await?;
-        if record.status == RecordStatus::Done {
-            self.close(tx.as_mut(), record).await?;
-        }
         tx.commit().await
     }
 

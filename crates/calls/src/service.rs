@@ -35,6 +35,8 @@ pub struct RecordPorts {
     pub billing: Arc<dyn Billing>,
     pub jobs: Arc<dyn JobQueue>,
     pub context: Arc<dyn ProcessingContext>,
+    pub checklists: Arc<dyn crate::ChecklistRepository>,
+    pub operators: Arc<dyn crate::OperatorRepository>,
     pub tree: Arc<dyn CompanyTree>,
     pub uow: Arc<dyn UnitOfWork>,
     pub audit: Arc<dyn AuditLog>,
@@ -308,9 +310,26 @@ impl RecordService {
         actor: &Actor,
         id: RecordId,
         general: Option<bool>,
+        checklist_id: Option<uuid::Uuid>,
         meta: &RequestMeta,
     ) -> DomainResult<Record> {
         let mut record = self.visible(actor, id).await?;
+        if let Some(checklist_id) = checklist_id {
+            let checklist = self
+                .ports
+                .checklists
+                .find(checklist_id, None)
+                .await?
+                .filter(|c| c.company_id == record.company_id)
+                .ok_or_else(|| {
+                    FieldErrors::single(
+                        "checklist_id",
+                        "no checklist of the record's company has this id",
+                    )
+                })?;
+            record.checklist_id = Some(checklist.id);
+            record.checklist_version = Some(checklist.version);
+        }
         if !matches!(
             record.status,
             RecordStatus::Uploaded | RecordStatus::Done | RecordStatus::Failed
@@ -328,10 +347,14 @@ impl RecordService {
         }
         let general = general.unwrap_or(record.general);
         let model = self.ports.context.stt_model(record.owner_id).await?;
-        if let Some(missing) = self.providers.missing(&model, general) {
+        let checklist = record.checklist_id.is_some();
+        if let Some(missing) = self.providers.missing(&model, general || checklist) {
             return Err(DomainError::Unavailable(missing));
         }
-        let price = self.policy.prices.price(record.duration_ms, general, false);
+        let price = self
+            .policy
+            .prices
+            .price(record.duration_ms, general, checklist);
         if record.status != RecordStatus::Uploaded {
             record.processing_round += 1;
         }
@@ -492,12 +515,34 @@ impl RecordService {
                 }
                 _ => pbx.as_ref().map(|p| p.call_type),
             };
-            if file.checklist_id.is_some() {
-                errors.add(
-                    &field("checklist_id"),
-                    "checklists are not available yet; upload without one",
-                );
-            }
+            let checklist = match file.checklist_id.as_deref().map(str::trim) {
+                Some(raw) if !raw.is_empty() => match uuid::Uuid::parse_str(raw) {
+                    Ok(id) => match self.ports.checklists.find(id, None).await? {
+                        Some(c) if c.company_id == company => Some(c),
+                        _ => {
+                            errors.add(
+                                &field("checklist_id"),
+                                "no checklist of your company has this id",
+                            );
+                            None
+                        }
+                    },
+                    Err(_) => {
+                        errors.add(&field("checklist_id"), "must be a UUID");
+                        None
+                    }
+                },
+                _ => match &operator_code {
+                    Some(code) => match self.ports.operators.find_by_code(company, code).await? {
+                        Some(operator) => match operator.checklist_id {
+                            Some(id) => self.ports.checklists.find(id, None).await?,
+                            None => None,
+                        },
+                        None => None,
+                    },
+                    None => None,
+                },
+            };
             if file.bytes.is_empty() {
                 errors.add(&field("files"), format!("{file_name}: the file is empty"));
                 continue;
@@ -539,6 +584,8 @@ impl RecordService {
                 duration_ms,
                 status: RecordStatus::Uploaded,
                 general,
+                checklist_id: checklist.as_ref().map(|c| c.id),
+                checklist_version: checklist.as_ref().map(|c| c.version),
                 size_bytes: file.bytes.len() as u64,
                 storage_key: Some(storage_key(id, &content_type)),
                 original_filename: file_name,
@@ -552,8 +599,11 @@ impl RecordService {
                 deleted_at: None,
             };
             prepared.push(Prepared {
-                price: self.policy.prices.price(duration_ms, general, false),
-                checklist: false,
+                price: self
+                    .policy
+                    .prices
+                    .price(duration_ms, general, checklist.is_some()),
+                checklist: checklist.is_some(),
                 record,
                 bytes: file.bytes,
             });

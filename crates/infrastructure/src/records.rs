@@ -51,6 +51,8 @@ impl RecordRepository for SeaOrmRecords {
             sentiment: Set(sentiment(r)),
             transcript_text: Set(transcript_text(r)),
             processing_round: Set(round(r)),
+            checklist_id: Set(r.checklist_id),
+            checklist_version: Set(r.checklist_version.map(|v| v as i32)),
             created_at: Set(TimeUnixTimestampMillis(r.created_at)),
             updated_at: Set(TimeUnixTimestampMillis(r.updated_at)),
             deleted_at: Set(None),
@@ -93,6 +95,9 @@ impl RecordRepository for SeaOrmRecords {
         if let Some(phone) = &filter.phone_contains {
             query = query
                 .filter(Expr::col(record::Column::ClientPhoneNumber).like(like_pattern(phone)));
+        }
+        if let Some(checklist) = filter.checklist_id {
+            query = query.filter(record::Column::ChecklistId.eq(checklist));
         }
         if let Some(sentiment) = &filter.sentiment {
             query = query.filter(record::Column::Sentiment.eq(sentiment.as_str()));
@@ -155,6 +160,11 @@ impl RecordRepository for SeaOrmRecords {
                 Expr::value(r.storage_key.clone()),
             )
             .col_expr(record::Column::General, Expr::value(r.general))
+            .col_expr(record::Column::ChecklistId, Expr::value(r.checklist_id))
+            .col_expr(
+                record::Column::ChecklistVersion,
+                Expr::value(r.checklist_version.map(|v| v as i32)),
+            )
             .col_expr(
                 record::Column::UpdatedAt,
                 Expr::value(TimeUnixTimestampMillis(r.updated_at)),
@@ -215,6 +225,8 @@ fn to_domain(row: record::Model) -> DomainResult<Record> {
         error: row.error,
         reserved_amount: row.reserved_amount,
         processing_round: u32::try_from(row.processing_round).unwrap_or(1),
+        checklist_id: row.checklist_id,
+        checklist_version: row.checklist_version.and_then(|v| u32::try_from(v).ok()),
         payload: row
             .payload
             .map(serde_json::from_value)

@@ -418,3 +418,105 @@ async fn without_providers_uploads_stay_uploaded_and_reprocessing_names_the_miss
     )
     .await;
 }
+
+#[tokio::test]
+async fn an_operators_assigned_checklist_scores_their_calls() {
+    let (app, fakes, company, token) = setup(100_000).await;
+    let admin = app.admin_token().await;
+    let checklist: Value = app
+        .post(
+            "/checklists",
+            Some(&admin),
+            &json!({
+                "name": "Inbound",
+                "company_id": company["id"],
+                "segments": [{"title": "Greeting", "items": [
+                    {"text": "Greets the customer", "weight": 70, "critical": true},
+                    {"text": "Offers a callback", "weight": 30}
+                ]}]
+            }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let operator: Value = app
+        .post(
+            "/operators",
+            Some(&admin),
+            &json!({"code": "101", "name": "Dilnoza", "company_id": company["id"]}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let assigned = app
+        .client
+        .put(app.url(&format!(
+            "/operators/{}/checklists",
+            operator["id"].as_str().unwrap()
+        )))
+        .bearer_auth(&admin)
+        .json(&json!({"checklist_id": checklist["id"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(assigned.status(), 200);
+
+    let response = app
+        .multipart(
+            "/records",
+            &token,
+            files(vec![("24.03.15-09:41:07_101_901234567.wav", wav(2500))]),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    let record = response.json::<Vec<Value>>().await.unwrap().remove(0);
+    assert_eq!(
+        record["checklist_id"], checklist["id"],
+        "the operator's checklist applies"
+    );
+    assert_eq!(record["checklist_version"], 1);
+    let done = wait_for(&app, &token, record["id"].as_str().unwrap(), "done").await;
+    let result = &done["checklist_result"];
+    assert_eq!(result["version"], 1);
+    assert_eq!(
+        result["score"], 100.0,
+        "the not-applicable item does not count"
+    );
+    assert_eq!(result["compliant"], true);
+    assert_eq!(result["items"][1]["passed"], Value::Null);
+
+    // A new version does not change what was scored.
+    app.patch(
+        &format!("/checklists/{}", checklist["id"].as_str().unwrap()),
+        Some(&admin),
+        &json!({"name": "Inbound v2"}),
+    )
+    .await;
+    let again = app
+        .get_json(
+            &format!("/records/{}", record["id"].as_str().unwrap()),
+            &token,
+        )
+        .await;
+    assert_eq!(again["checklist_result"]["version"], 1);
+    assert_eq!(
+        app.get_json(
+            &format!(
+                "/records?checklist_id={}",
+                checklist["id"].as_str().unwrap()
+            ),
+            &token
+        )
+        .await["total"],
+        1
+    );
+
+    let mut charged = charges(&app, &company, &token).await;
+    charged.sort();
+    // Checklist: 36000 * 3 / 60 = 1800.
+    assert_eq!(charged, [-STT_PRICE, -1800, -GENERAL_PRICE]);
+    assert_eq!(fakes.chat_calls(), 2);
+    assert_eq!(app.get_json("/balance", &token).await["reserved"], 0);
+}

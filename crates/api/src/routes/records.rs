@@ -65,6 +65,13 @@ pub struct RecordResponse {
     /// The general analysis (sentiments with reasons, summary, purpose, flags, key words).
     #[schema(value_type = Option<Object>)]
     analysis: Option<serde_json::Value>,
+    /// The checklist and version the call is (to be) scored with.
+    checklist_id: Option<Uuid>,
+    checklist_version: Option<u32>,
+    /// Per-item verdicts `{item_id, passed, evidence, at_ms}`, `score` (0–100) and
+    /// `compliant` (false when a critical item failed).
+    #[schema(value_type = Option<Object>)]
+    checklist_result: Option<serde_json::Value>,
     /// Where to stream the audio from.
     audio_url: String,
     #[serde(with = "crate::http::timestamp")]
@@ -103,6 +110,12 @@ impl From<Record> for RecordResponse {
                 .payload
                 .general
                 .and_then(|g| serde_json::to_value(g).ok()),
+            checklist_id: record.checklist_id,
+            checklist_version: record.checklist_version,
+            checklist_result: record
+                .payload
+                .checklist
+                .and_then(|c| serde_json::to_value(c).ok()),
             created_at: record.created_at,
             updated_at: record.updated_at,
         }
@@ -123,7 +136,8 @@ pub struct UploadForm {
     operator_code: Option<String>,
     /// `inbound` or `outbound`; from the OnlinePBX file name when absent.
     call_type: Option<String>,
-    /// Not available yet: giving one is refused with 422.
+    /// Score with this checklist (of the uploader's company); by default the operator's
+    /// assigned one, if any.
     checklist_id: Option<String>,
     /// Run the general analysis (default `true`).
     general: Option<bool>,
@@ -355,6 +369,8 @@ pub struct RecordListQuery {
     phone: Option<String>,
     /// The conversation sentiment: `positive`, `neutral` or `negative`.
     sentiment: Option<String>,
+    /// Scored with this checklist.
+    checklist_id: Option<String>,
     /// Words anywhere in the transcript (case-insensitive).
     transcript_contains: Option<String>,
     /// Uploaded at or after (RFC 3339).
@@ -427,6 +443,7 @@ pub async fn list_records(
     };
     let created_from = date("start_date", &query.start_date);
     let created_to = date("end_date", &query.end_date);
+    let checklist_id = values.uuid("checklist_id", query.checklist_id.as_deref());
     let ascending = match query.sort.as_deref().map(str::trim) {
         None | Some("-created_at") => false,
         Some("created_at") => true,
@@ -445,6 +462,7 @@ pub async fn list_records(
         call_type,
         phone_contains: query.phone.clone().filter(|p| !p.trim().is_empty()),
         sentiment,
+        checklist_id,
         transcript_contains: query
             .transcript_contains
             .clone()
@@ -709,7 +727,7 @@ pub async fn balance(
 pub struct ReprocessRequest {
     /// Run the general analysis (default: as before).
     general: Option<bool>,
-    /// Not available yet: giving one is refused with 422.
+    /// Score with this checklist (of the record's company) from now on.
     checklist_id: Option<Uuid>,
 }
 
@@ -740,18 +758,13 @@ pub async fn reprocess(
     path: web::Path<Uuid>,
     body: web::Json<ReprocessRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    if body.checklist_id.is_some() {
-        return Err(ApiError::validation(BTreeMap::from([(
-            "checklist_id".to_owned(),
-            "checklists are not available yet".to_owned(),
-        )])));
-    }
     let record = state
         .records
         .reprocess(
             &caller.actor,
             RecordId::from_uuid(path.into_inner()),
             body.general,
+            body.checklist_id,
             &request_meta(&req),
         )
         .await?;

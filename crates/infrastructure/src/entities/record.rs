@@ -27,6 +27,8 @@ pub struct Model {
     /// The transcript as plain text, for `transcript_contains`.
     pub transcript_text: Option<String>,
     pub processing_round: i32,
+    pub checklist_id: Option<Uuid>,
+    pub checklist_version: Option<i32>,
     pub created_at: TimeUnixTimestampMillis,
     pub updated_at: TimeUnixTimestampMillis,
     pub deleted_at: Option<TimeUnixTimestampMillis>,
