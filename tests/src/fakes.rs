@@ -50,6 +50,10 @@ impl FakeProviders {
                 .app_data(data.clone())
                 .app_data(web::PayloadConfig::new(64 * 1024 * 1024))
                 .route("/v1/chat/completions", web::post().to(chat))
+                .route(
+                    "/openai/deployments/{deployment}/chat/completions",
+                    web::post().to(azure_chat),
+                )
                 .route("/v1/audio/transcriptions", web::post().to(transcription))
                 .route("/api/v1/stt", web::post().to(mohirai_submit))
                 .route("/api/v1/tasks", web::get().to(mohirai_task))
@@ -142,15 +146,20 @@ fn checklist_verdicts(schema: &Value) -> Value {
 }
 
 async fn chat(script: Shared, req: HttpRequest, body: web::Json<Value>) -> HttpResponse {
+    let authorised = req
+        .headers()
+        .get("authorization")
+        .is_some_and(|v| v.to_str().unwrap_or_default().starts_with("Bearer "));
+    complete(script, authorised, body.into_inner()).await
+}
+
+/// A chat completion in OpenAI's reply format, following the script.
+async fn complete(script: Shared, authorised: bool, body: Value) -> HttpResponse {
     let reply = {
         let mut script = script.lock().unwrap();
         script.chat_calls += 1;
         script.chat.pop_front().unwrap_or(Reply::Ok)
     };
-    let authorised = req
-        .headers()
-        .get("authorization")
-        .is_some_and(|v| v.to_str().unwrap_or_default().starts_with("Bearer "));
     let schema_given = body["response_format"]["type"] == "json_schema"
         && body["response_format"]["json_schema"]["strict"] == true;
     if !authorised || !schema_given || body["messages"].as_array().map_or(0, Vec::len) != 2 {
@@ -177,6 +186,24 @@ async fn chat(script: Shared, req: HttpRequest, body: web::Json<Value>) -> HttpR
         "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
         "usage": {"prompt_tokens": 100, "completion_tokens": 50, "total_tokens": 150}
     }))
+}
+
+/// Azure OpenAI: the deployment in the path, `api-key` instead of Bearer, an api-version.
+async fn azure_chat(
+    script: Shared,
+    req: HttpRequest,
+    query: web::Query<Value>,
+    body: web::Json<Value>,
+) -> HttpResponse {
+    let keyed =
+        req.headers().get("api-key").is_some() && req.headers().get("authorization").is_none();
+    if !keyed || query["api-version"].as_str().is_none() || body.get("model").is_some() {
+        return HttpResponse::Unauthorized()
+            .json(json!({"error": {"message": "not an Azure request"}}));
+    }
+    let mut openai_style = body.into_inner();
+    openai_style["model"] = json!(req.match_info().get("deployment"));
+    complete(script, true, openai_style).await
 }
 
 async fn transcription(script: Shared, body: web::Bytes) -> HttpResponse {

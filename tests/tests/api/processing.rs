@@ -520,3 +520,31 @@ async fn an_operators_assigned_checklist_scores_their_calls() {
     assert_eq!(fakes.chat_calls(), 2);
     assert_eq!(app.get_json("/balance", &token).await["reserved"], 0);
 }
+
+#[tokio::test]
+async fn azure_openai_deployments_are_spoken_to_in_their_own_dialect() {
+    let fakes = FakeProviders::start().await;
+    let app = spawn_app_with(|config| {
+        use_fakes(config, &fakes);
+        config.providers.chat = Some(ChatEndpoint::Azure {
+            endpoint: fakes.base_url.clone(),
+            api_key: "azure-key".into(),
+            deployment: "gpt4o".into(),
+            api_version: "2024-08-01-preview".into(),
+        });
+    })
+    .await;
+    let company = app.create_company("Azure Co").await;
+    let admin = app.admin_token().await;
+    app.post(
+        &format!("/company/{}/topup", company["id"].as_str().unwrap()),
+        Some(&admin),
+        &json!({"amount": 100_000, "idempotency_key": "seed"}),
+    )
+    .await;
+    let (_, token) = app.member("agent", &company).await;
+    let record = upload_one(&app, &token).await;
+    let done = wait_for(&app, &token, record["id"].as_str().unwrap(), "done").await;
+    assert_eq!(done["analysis"]["is_conversation_over"], true);
+    assert_eq!(fakes.chat_calls(), 1);
+}

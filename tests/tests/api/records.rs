@@ -153,6 +153,18 @@ async fn records_are_visible_to_their_owner_and_the_companys_record_viewers_only
     }
     for token in [&colleague, &stranger] {
         problem(app.get(&path, Some(token)).await, 404).await;
+        problem(
+            app.post(&format!("{path}/reprocess"), Some(token), &json!({}))
+                .await,
+            404,
+        )
+        .await;
+        problem(
+            app.patch(&path, Some(token), &json!({"operator_speaker": "0"}))
+                .await,
+            404,
+        )
+        .await;
         problem(app.get(&format!("{path}/audio"), Some(token)).await, 404).await;
         problem(app.delete(&path, Some(token)).await, 404).await;
         assert_eq!(app.get_json("/records", token).await["total"], 0);
