@@ -157,6 +157,8 @@ pub struct RecordFilter {
     pub transcript_contains: Option<String>,
     pub created_from: Option<OffsetDateTime>,
     pub created_to: Option<OffsetDateTime>,
+    /// Only records changed at or after this time, oldest change first (for event streams).
+    pub updated_since: Option<OffsetDateTime>,
     /// Oldest first instead of newest first.
     pub ascending: bool,
 }

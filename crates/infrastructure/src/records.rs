@@ -114,6 +114,9 @@ impl RecordRepository for SeaOrmRecords {
         if let Some(to) = filter.created_to {
             query = query.filter(record::Column::CreatedAt.lte(TimeUnixTimestampMillis(to)));
         }
+        if let Some(since) = filter.updated_since {
+            query = query.filter(record::Column::UpdatedAt.gte(TimeUnixTimestampMillis(since)));
+        }
         let db = self.db.connection();
         let total = query.clone().count(db).await.map_err(internal)?;
         let order = if filter.ascending {
@@ -121,9 +124,16 @@ impl RecordRepository for SeaOrmRecords {
         } else {
             Order::Desc
         };
+        // Event streams read changes oldest first; listings go by upload time.
+        let query = match filter.updated_since {
+            Some(_) => query
+                .order_by_asc(record::Column::UpdatedAt)
+                .order_by_asc(record::Column::Id),
+            None => query
+                .order_by(record::Column::CreatedAt, order.clone())
+                .order_by(record::Column::Id, order),
+        };
         let rows = query
-            .order_by(record::Column::CreatedAt, order.clone())
-            .order_by(record::Column::Id, order)
             .limit(page.limit)
             .offset(page.offset)
             .all(db)

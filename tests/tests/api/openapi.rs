@@ -43,6 +43,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("delete", "/records/{id}"),
     ("get", "/records/{id}/audio"),
     ("get", "/balance"),
+    ("get", "/records/events"),
     ("post", "/records/{id}/reprocess"),
     ("patch", "/records/{id}"),
     ("post", "/operators"),

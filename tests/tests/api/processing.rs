@@ -548,3 +548,48 @@ async fn azure_openai_deployments_are_spoken_to_in_their_own_dialect() {
     assert_eq!(done["analysis"]["is_conversation_over"], true);
     assert_eq!(fakes.chat_calls(), 1);
 }
+
+#[tokio::test]
+async fn status_changes_stream_as_server_sent_events() {
+    let (app, fakes, _, token) = setup(100_000).await;
+    // A slow transcription, so the stream (polling twice a second) sees the step.
+    fakes.script_transcription([Reply::Slow(Duration::from_millis(1500))]);
+    let (_, stranger) = {
+        let other = app.create_company("Elsewhere").await;
+        app.member("stranger", &other).await
+    };
+    let mut stream = app
+        .client
+        .get(app.url("/records/events"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200);
+    assert_eq!(stream.headers()["content-type"], "text/event-stream");
+    let mut foreign = app
+        .client
+        .get(app.url("/records/events"))
+        .bearer_auth(&stranger)
+        .send()
+        .await
+        .unwrap();
+
+    let record = upload_one(&app, &token).await;
+    let id = record["id"].as_str().unwrap().to_owned();
+    let mut seen = String::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while !seen.contains("\"status\":\"done\"") {
+        let chunk = tokio::time::timeout_at(deadline, stream.chunk())
+            .await
+            .expect("events arrive in time")
+            .unwrap()
+            .expect("the stream stays open");
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(seen.contains("event: record"));
+    assert!(seen.contains(&id));
+    assert!(seen.contains("\"status\":\"transcribing\""), "{seen}");
+    let nothing = tokio::time::timeout(Duration::from_millis(1500), foreign.chunk()).await;
+    assert!(nothing.is_err(), "another tenant hears nothing of it");
+}

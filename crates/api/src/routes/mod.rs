@@ -53,6 +53,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(records::upload)
         .service(records::estimate_upload)
         .service(records::list_records)
+        // Before `/records/{id}`, which would otherwise take "events" for an id.
+        .service(records::events)
         .service(records::get_record)
         .service(records::delete_record)
         .service(records::audio)

@@ -813,3 +813,114 @@ pub async fn update_record(
         .await?;
     Ok(web::Json(record.into()))
 }
+
+/// How often the event stream looks for changes, and how often it says it is alive.
+const EVENTS_POLL: std::time::Duration = std::time::Duration::from_millis(500);
+const EVENTS_KEEP_ALIVE: u32 = 30;
+
+/// One status change, as the event stream sends it.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct RecordEvent {
+    id: Uuid,
+    status: String,
+    error: Option<String>,
+    #[serde(with = "crate::http::timestamp")]
+    updated_at: OffsetDateTime,
+}
+
+/// Server-Sent Events of the caller's records' changes (`event: record`, `data` a
+/// `RecordEvent`, `id` the change time in Unix milliseconds; send it back as `Last-Event-ID` to
+/// resume). The stream reads the database, so changes made by workers in other processes
+/// arrive too; a comment line keeps idle connections open.
+#[utoipa::path(
+    tag = "records",
+    security(("bearer" = [])),
+    params(("Last-Event-ID" = Option<String>, Header, description = "Resume after this event id")),
+    responses(
+        (status = 200, description = "An endless text/event-stream of RecordEvent", content_type = "text/event-stream", body = RecordEvent),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/records/events")]
+pub async fn events(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Authenticated,
+) -> Result<HttpResponse, ApiError> {
+    let resume = req
+        .headers()
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .and_then(|ms| OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok());
+    struct Cursor {
+        state: web::Data<AppState>,
+        actor: dialix_kernel::Actor,
+        since: OffsetDateTime,
+        /// Changes already sent at exactly `since` (the cursor is inclusive).
+        sent_at_since: Vec<(Uuid, String)>,
+        idle_polls: u32,
+    }
+    let start = Cursor {
+        state,
+        actor: caller.actor,
+        since: resume.unwrap_or_else(OffsetDateTime::now_utc),
+        sent_at_since: Vec::new(),
+        idle_polls: 0,
+    };
+    let stream = futures_util::stream::unfold(start, |mut cursor| async move {
+        loop {
+            tokio::time::sleep(EVENTS_POLL).await;
+            let filter = RecordFilter {
+                updated_since: Some(cursor.since),
+                ..Default::default()
+            };
+            let page = dialix_kernel::PageRequest {
+                limit: 100,
+                offset: 0,
+            };
+            let changes = match cursor.state.records.list(&cursor.actor, filter, page).await {
+                Ok(page) => page.items,
+                Err(error) => {
+                    tracing::error!(%error, "record event stream stopped");
+                    return None;
+                }
+            };
+            let mut out = String::new();
+            for record in changes {
+                let key = (record.id.as_uuid(), record.status.as_str().to_owned());
+                if record.updated_at == cursor.since && cursor.sent_at_since.contains(&key) {
+                    continue;
+                }
+                if record.updated_at > cursor.since {
+                    cursor.since = record.updated_at;
+                    cursor.sent_at_since.clear();
+                }
+                cursor.sent_at_since.push(key);
+                let event = RecordEvent {
+                    id: record.id.as_uuid(),
+                    status: record.status.as_str().to_owned(),
+                    error: record.error,
+                    updated_at: record.updated_at,
+                };
+                let millis = record.updated_at.unix_timestamp_nanos() / 1_000_000;
+                let data = serde_json::to_string(&event).unwrap_or_default();
+                out.push_str(&format!("id: {millis}\nevent: record\ndata: {data}\n\n"));
+            }
+            if !out.is_empty() {
+                cursor.idle_polls = 0;
+                return Some((Ok::<_, actix_web::Error>(Bytes::from(out)), cursor));
+            }
+            cursor.idle_polls += 1;
+            if cursor.idle_polls >= EVENTS_KEEP_ALIVE {
+                cursor.idle_polls = 0;
+                return Some((Ok(Bytes::from_static(b": keep-alive\n\n")), cursor));
+            }
+        }
+    });
+    Ok(HttpResponse::Ok()
+        .content_type("text/event-stream")
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .insert_header(("x-accel-buffering", "no"))
+        .streaming(stream))
+}
