@@ -33,6 +33,12 @@ pub fn mp3() -> Vec<u8> {
     std::fs::read(path).expect("tests/fixtures/tone-3s.mp3")
 }
 
+/// The committed 3-second Ogg/Opus tone.
+pub fn opus() -> Vec<u8> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/tone-3s.opus");
+    std::fs::read(path).expect("tests/fixtures/tone-3s.opus")
+}
+
 /// A form with one `file` part per `(file name, bytes)`.
 pub fn files(files: Vec<(&str, Vec<u8>)>) -> Form {
     files.into_iter().fold(Form::new(), |form, (name, bytes)| {

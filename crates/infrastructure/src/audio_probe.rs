@@ -24,6 +24,10 @@ impl AudioProbe for SymphoniaProbe {
 }
 
 fn measure(bytes: Vec<u8>, file_name: &str) -> Result<(u64, String), Undecodable> {
+    // symphonia has no Opus decoder; Ogg/Opus is measured from its pages instead.
+    if let Some(measured) = ogg_opus_duration(&bytes) {
+        return measured.map(|ms| (ms, "audio/ogg".to_owned()));
+    }
     let mut hint = Hint::new();
     if let Some((_, extension)) = file_name.rsplit_once('.') {
         hint.with_extension(&extension.to_ascii_lowercase());
@@ -80,6 +84,49 @@ fn measure(bytes: Vec<u8>, file_name: &str) -> Result<(u64, String), Undecodable
     Ok((frames * 1000 / u64::from(sample_rate), content_type))
 }
 
+/// The playable length of an Ogg/Opus stream: the last page's granule position (48 kHz
+/// samples) less the pre-skip from the `OpusHead` header. `None` when the bytes are not
+/// Ogg/Opus; an error when they are but the pages do not hold together.
+fn ogg_opus_duration(bytes: &[u8]) -> Option<Result<u64, Undecodable>> {
+    const HEADER: usize = 27;
+    let page = |at: usize| -> Option<(u64, usize, usize)> {
+        let header = bytes.get(at..at + HEADER)?;
+        if &header[..4] != b"OggS" {
+            return None;
+        }
+        let granule = u64::from_le_bytes(header[6..14].try_into().ok()?);
+        let segments = usize::from(header[26]);
+        let table = bytes.get(at + HEADER..at + HEADER + segments)?;
+        let body = table.iter().map(|l| usize::from(*l)).sum::<usize>();
+        Some((granule, at + HEADER + segments, body))
+    };
+    let (_, body_start, _) = page(0)?;
+    let head = bytes.get(body_start..body_start + 19)?;
+    if &head[..8] != b"OpusHead" {
+        return None;
+    }
+    let pre_skip = u64::from(u16::from_le_bytes([head[10], head[11]]));
+    let mut at = 0;
+    let mut last_granule = 0;
+    let mut pages = 0;
+    while at < bytes.len() {
+        let Some((granule, body_start, body_len)) =
+            page(at).filter(|(_, start, len)| start + len <= bytes.len())
+        else {
+            return Some(Err(Undecodable("a broken or truncated Ogg page".into())));
+        };
+        if granule != u64::MAX {
+            last_granule = granule;
+        }
+        pages += 1;
+        at = body_start + body_len;
+    }
+    if pages < 3 || last_granule <= pre_skip {
+        return Some(Err(Undecodable("an Opus stream without audio".into())));
+    }
+    Some(Ok((last_granule - pre_skip) / 48))
+}
+
 fn content_type(format: &str) -> String {
     match format {
         "wave" | "wav" => "audio/wav",
@@ -124,6 +171,27 @@ mod tests {
             .await
             .unwrap();
         assert_eq!((millis, content_type.as_str()), (2500, "audio/wav"));
+    }
+
+    #[tokio::test]
+    async fn ogg_opus_is_measured_from_its_pages() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/fixtures/tone-3s.opus"
+        );
+        let bytes = std::fs::read(path).unwrap();
+        let (millis, content_type) = SymphoniaProbe
+            .probe(bytes.clone(), "call.opus".into())
+            .await
+            .unwrap();
+        assert_eq!((millis, content_type.as_str()), (3000, "audio/ogg"));
+        let truncated = bytes[..bytes.len() - 100].to_vec();
+        assert!(
+            SymphoniaProbe
+                .probe(truncated, "call.opus".into())
+                .await
+                .is_err()
+        );
     }
 
     #[tokio::test]

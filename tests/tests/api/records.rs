@@ -1,4 +1,4 @@
-use dialix_tests::audio::{files, mp3, wav};
+use dialix_tests::audio::{files, mp3, opus, wav};
 use dialix_tests::{TestApp, problem, spawn_app, spawn_app_with};
 use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
@@ -15,11 +15,17 @@ async fn uploads_are_measured_by_decoding_and_normalised() {
     let acme = app.create_company("Acme").await;
     let (owner_id, token) = app.member("uploader", &acme).await;
 
-    let form = files(vec![("first.wav", wav(2500)), ("second.mp3", mp3())])
-        .text("client_phone_number", "90 123 45 67")
-        .text("call_type", "inbound");
+    let form = files(vec![
+        ("first.wav", wav(2500)),
+        ("second.mp3", mp3()),
+        ("third.opus", opus()),
+    ])
+    .text("client_phone_number", "90 123 45 67")
+    .text("call_type", "inbound");
     let records = upload(&app, &token, form).await;
-    assert_eq!(records.len(), 2);
+    assert_eq!(records.len(), 3);
+    assert_eq!(records[2]["duration_ms"], 3000);
+    assert_eq!(records[2]["content_type"], "audio/ogg");
     let (first, second) = (&records[0], &records[1]);
     assert_eq!(first["duration_ms"], 2500);
     assert_eq!(first["content_type"], "audio/wav");
@@ -34,7 +40,7 @@ async fn uploads_are_measured_by_decoding_and_normalised() {
         assert_eq!(record["owner_id"].as_str(), Some(owner_id.as_str()));
         assert_eq!(record["company_id"], acme["id"]);
     }
-    assert_eq!(app.stored_audio_files(), 2);
+    assert_eq!(app.stored_audio_files(), 3);
 
     let pbx =
         files(vec![("24.03.15-09:41:07_101_901234567.wav", wav(1000))]).text("general", "false");

@@ -126,7 +126,8 @@ impl From<Record> for RecordResponse {
 #[derive(ToSchema)]
 #[allow(dead_code)]
 pub struct UploadForm {
-    /// One or more audio files (WAV, MP3, OGG/Vorbis, FLAC, M4A/AAC), as parts named `file`.
+    /// One or more audio files (WAV, MP3, OGG/Vorbis, Ogg/Opus, FLAC, M4A/AAC), as parts
+    /// named `file`.
     #[schema(value_type = Vec<String>, format = Binary)]
     file: Vec<Vec<u8>>,
     /// Client's number in any common form; normalised to E.164. One value for all files, or
