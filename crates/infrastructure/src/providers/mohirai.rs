@@ -1,3 +1,5 @@
+use std::collections::VecDeque;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -18,6 +20,23 @@ pub struct MohirAiTranscriber {
     /// How long a task may run before the job gives up (and retries later).
     overall_timeout: Duration,
     policy: HttpPolicy,
+    /// Submissions in the last minute: the provider allows only a few per minute.
+    submissions: Mutex<VecDeque<tokio::time::Instant>>,
+}
+
+/// MohirAI accepts this many submissions per minute (as the previous product found).
+const SUBMISSIONS_PER_MINUTE: usize = 5;
+
+/// How long to wait before another submission, given the recent ones (oldest first).
+fn wait_before_submitting(
+    recent: &VecDeque<tokio::time::Instant>,
+    now: tokio::time::Instant,
+) -> Duration {
+    if recent.len() < SUBMISSIONS_PER_MINUTE {
+        return Duration::ZERO;
+    }
+    let oldest = recent[recent.len() - SUBMISSIONS_PER_MINUTE];
+    (oldest + Duration::from_secs(60)).saturating_duration_since(now)
 }
 
 impl MohirAiTranscriber {
@@ -35,6 +54,36 @@ impl MohirAiTranscriber {
             poll_interval,
             overall_timeout,
             policy,
+            submissions: Mutex::new(VecDeque::new()),
+        }
+    }
+
+    /// Waits until a submission is allowed, and counts it.
+    async fn take_submission_slot(&self) {
+        loop {
+            let now = tokio::time::Instant::now();
+            let wait = {
+                let mut recent = self.submissions.lock().unwrap_or_else(|e| e.into_inner());
+                while recent
+                    .front()
+                    .is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(60))
+                {
+                    recent.pop_front();
+                }
+                let wait = wait_before_submitting(&recent, now);
+                if wait.is_zero() {
+                    recent.push_back(now);
+                }
+                wait
+            };
+            if wait.is_zero() {
+                return;
+            }
+            tracing::info!(
+                wait_ms = wait.as_millis() as u64,
+                "MohirAI: waiting for a submission slot"
+            );
+            tokio::time::sleep(wait).await;
         }
     }
 }
@@ -95,6 +144,7 @@ impl SpeechToText for MohirAiTranscriber {
         content_type: String,
         language: String,
     ) -> Result<Vec<Utterance>, ProviderError> {
+        self.take_submission_slot().await;
         let submit_url = format!("{}/api/v1/stt", self.base_url);
         let response = http::send(&self.policy, "MohirAI submit", || {
             let part = Part::bytes(audio.clone())
@@ -176,4 +226,34 @@ fn utterances(result: TaskResult) -> Vec<Utterance> {
             text: o.word,
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn five_submissions_a_minute() {
+        let start = tokio::time::Instant::now();
+        let mut recent = VecDeque::new();
+        for second in 0..5 {
+            assert_eq!(
+                wait_before_submitting(&recent, start + Duration::from_secs(second)),
+                Duration::ZERO
+            );
+            recent.push_back(start + Duration::from_secs(second));
+        }
+        assert_eq!(
+            wait_before_submitting(&recent, start + Duration::from_secs(10)),
+            Duration::from_secs(50),
+            "the sixth waits until the first is a minute old"
+        );
+    }
+
+    #[test]
+    fn offsets_accept_numbers_and_numeric_strings() {
+        assert_eq!(seconds(&serde_json::json!(1.5)), 1.5);
+        assert_eq!(seconds(&serde_json::json!("0.25")), 0.25);
+        assert_eq!(seconds(&serde_json::json!(null)), 0.0);
+    }
 }
