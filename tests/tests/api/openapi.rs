@@ -177,3 +177,49 @@ async fn the_docs_page_works_without_the_internet() {
         .unwrap();
     assert!(initializer.contains("/openapi.json"));
 }
+
+/// Every `$ref` in `value`.
+fn refs(value: &Value, found: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, inner) in map {
+                if key == "$ref" {
+                    if let Some(target) = inner.as_str() {
+                        found.push(target.to_owned());
+                    }
+                } else {
+                    refs(inner, found);
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| refs(item, found)),
+        _ => {}
+    }
+}
+
+#[tokio::test]
+async fn every_schema_reference_resolves_and_operations_are_uniquely_named() {
+    let app = spawn_app().await;
+    let doc = document(&app).await;
+    let mut found = Vec::new();
+    refs(&doc, &mut found);
+    assert!(!found.is_empty());
+    for target in found {
+        let name = target
+            .strip_prefix("#/components/schemas/")
+            .unwrap_or_else(|| panic!("unexpected reference {target}"));
+        assert!(
+            doc["components"]["schemas"][name].is_object(),
+            "{target} is referenced but not defined"
+        );
+    }
+    let mut ids: Vec<String> = Vec::new();
+    for (method, path) in documented_operations(&doc) {
+        let id = doc["paths"][&path][&method]["operationId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{method} {path} has no operationId"))
+            .to_owned();
+        assert!(!ids.contains(&id), "operationId {id} is used twice");
+        ids.push(id);
+    }
+}
