@@ -4,7 +4,7 @@
 use dialix_audit::{AuditAction, AuditEvent, Changes};
 use dialix_kernel::{
     AccountId, Actor, CompanyId, DomainError, DomainResult, FieldErrors, Page, PageRequest,
-    Permission, RequestMeta, Role,
+    Permission, RequestMeta, Role, administered_companies,
 };
 use serde_json::json;
 
@@ -25,18 +25,18 @@ impl AccountService {
         page: PageRequest,
     ) -> DomainResult<Page<AccountSummary>> {
         if !actor.is_platform_admin() {
-            let roots: Vec<CompanyId> = actor
-                .grants
-                .iter()
-                .filter(|g| g.permissions.contains(&Permission::CanManageUsers))
-                .map(|g| g.company_id)
-                .collect();
-            if roots.is_empty() {
+            let scope = administered_companies(
+                self.companies.as_ref(),
+                actor,
+                Some(Permission::CanManageUsers),
+            )
+            .await?;
+            if scope.is_empty() {
                 return Err(DomainError::Forbidden(
                     "listing accounts needs the can_manage_users permission".into(),
                 ));
             }
-            filter.within = Some(self.companies.subtree(&roots).await?);
+            filter.within = Some(scope);
         }
         self.accounts.list(&filter, page).await
     }

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use dialix_audit::{AuditAction, AuditEvent, AuditLog, Changes};
 use dialix_kernel::{
     Actor, Clock, CompanyId, CompanyTree, DomainError, DomainResult, FieldErrors, Page,
-    PageRequest, Permission, RequestMeta, Tx, UnitOfWork,
+    PageRequest, Permission, RequestMeta, Tx, UnitOfWork, administered_companies,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -438,8 +438,7 @@ impl CatalogService {
         if actor.is_platform_admin() {
             return Ok(None);
         }
-        let roots: Vec<CompanyId> = actor.grants.iter().map(|g| g.company_id).collect();
-        let mut scope = self.tree.subtree(&roots).await?;
+        let mut scope = administered_companies(self.tree.as_ref(), actor, None).await?;
         if let Some(own) = actor.company_id {
             scope.push(own);
         }

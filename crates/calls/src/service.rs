@@ -3,7 +3,7 @@ use std::sync::Arc;
 use dialix_audit::{AuditAction, AuditEvent, AuditLog};
 use dialix_kernel::{
     Actor, Clock, CompanyId, CompanyTree, DomainError, DomainResult, FieldErrors, Page,
-    PageRequest, Permission, RecordId, RequestMeta, UnitOfWork,
+    PageRequest, Permission, RecordId, RequestMeta, UnitOfWork, administered_companies,
 };
 use serde_json::json;
 use time::UtcOffset;
@@ -224,17 +224,12 @@ impl RecordService {
         filter.scope = if actor.is_platform_admin() {
             RecordScope::All
         } else {
-            let roots: Vec<CompanyId> = actor
-                .grants
-                .iter()
-                .filter(|g| g.permissions.contains(&Permission::CanViewRecords))
-                .map(|g| g.company_id)
-                .collect();
-            let companies = if roots.is_empty() {
-                Vec::new()
-            } else {
-                self.ports.tree.subtree(&roots).await?
-            };
+            let companies = administered_companies(
+                self.ports.tree.as_ref(),
+                actor,
+                Some(Permission::CanViewRecords),
+            )
+            .await?;
             RecordScope::OwnAnd(actor.account_id, companies)
         };
         self.ports.records.list(&filter, page).await

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use dialix_audit::{AuditAction, AuditEvent, AuditLog, Changes};
 use dialix_kernel::{
     AccountId, Actor, Clock, CompanyId, CompanyTree, DomainError, DomainResult, FieldErrors, Page,
-    PageRequest, Permission, RequestMeta, UnitOfWork,
+    PageRequest, Permission, RequestMeta, UnitOfWork, administered_companies,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -143,8 +143,7 @@ impl CompanyService {
         page: PageRequest,
     ) -> DomainResult<Page<Company>> {
         if !actor.is_platform_admin() {
-            let roots: Vec<CompanyId> = actor.grants.iter().map(|g| g.company_id).collect();
-            let mut scope = self.subtree(&roots).await?;
+            let mut scope = administered_companies(self.tree.as_ref(), actor, None).await?;
             if let Some(own) = actor.company_id
                 && !scope.contains(&own)
             {
@@ -246,7 +245,7 @@ impl CompanyService {
                 "the company is already blocked or inactive",
             ));
         }
-        let scope = self.subtree(&[id]).await?;
+        let scope = self.tree.subtree(&[id]).await?;
         let now = self.clock.now();
         let mut tx = self.uow.begin().await?;
         let blocked = self
@@ -486,7 +485,7 @@ impl CompanyService {
             .company_of(user)
             .await?
             .ok_or_else(|| FieldErrors::single("user_id", "no account has this id"))?;
-        let scope = self.subtree(&[company]).await?;
+        let scope = self.tree.subtree(&[company]).await?;
         if !member_of.is_some_and(|c| scope.contains(&c)) {
             return Err(FieldErrors::single(
                 "user_id",
@@ -606,11 +605,6 @@ impl CompanyService {
             .await?;
         self.audit.append(tx.as_mut(), event, now).await?;
         tx.commit().await
-    }
-
-    /// These companies and all their descendants.
-    async fn subtree(&self, roots: &[CompanyId]) -> DomainResult<Vec<CompanyId>> {
-        self.tree.subtree(roots).await
     }
 
     /// The company, if the actor may see it: platform admins, its members, and

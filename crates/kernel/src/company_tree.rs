@@ -12,3 +12,23 @@ pub trait CompanyTree: Send + Sync {
     /// These companies and all their descendants.
     async fn subtree(&self, roots: &[CompanyId]) -> DomainResult<Vec<CompanyId>>;
 }
+
+/// The companies the actor administers (with `permission`, when one is given) and all their
+/// descendants: the scope of a company administrator's listings. Empty for actors who
+/// administer nothing.
+pub async fn administered_companies(
+    tree: &dyn CompanyTree,
+    actor: &crate::Actor,
+    permission: Option<crate::Permission>,
+) -> DomainResult<Vec<CompanyId>> {
+    let roots: Vec<CompanyId> = actor
+        .grants
+        .iter()
+        .filter(|g| permission.is_none_or(|p| g.permissions.contains(&p)))
+        .map(|g| g.company_id)
+        .collect();
+    if roots.is_empty() {
+        return Ok(Vec::new());
+    }
+    tree.subtree(&roots).await
+}

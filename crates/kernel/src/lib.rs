@@ -15,9 +15,9 @@ pub use actor::{Actor, CompanyGrant, Permission, Role};
 #[cfg(any(test, feature = "mock"))]
 pub use clock::MockClock;
 pub use clock::{Clock, SystemClock};
-pub use company_tree::CompanyTree;
 #[cfg(any(test, feature = "mock"))]
 pub use company_tree::MockCompanyTree;
+pub use company_tree::{CompanyTree, administered_companies};
 pub use error::{DomainError, DomainResult, FieldErrors};
 pub use ids::{AccountId, CompanyId, RecordId};
 pub use page::{MAX_LIMIT, Page, PageRequest};
