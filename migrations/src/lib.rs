@@ -13,6 +13,7 @@ mod m20261126_000004_records;
 mod m20261126_000005_processing;
 mod m20261126_000006_record_search;
 mod m20261126_000007_operators_checklists;
+mod m20261127_000008_row_versions;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000005_processing::Migration),
             Box::new(m20261126_000006_record_search::Migration),
             Box::new(m20261126_000007_operators_checklists::Migration),
+            Box::new(m20261127_000008_row_versions::Migration),
         ]
     }
 }

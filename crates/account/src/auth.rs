@@ -396,6 +396,7 @@ mod tests {
             updated_at: NOW,
             blocked_by_company: None,
             deleted_at: None,
+            row_version: Default::default(),
         }
     }
 

@@ -1,10 +1,14 @@
 //! Account management by administrators (platform admins everywhere; company administrators
 //! with `can_manage_users` within their companies), and self-service changes.
+//!
+//! Every change re-reads the account and decides on that copy; the write is conditional on
+//! the copy's row version and the whole use case re-runs if someone changed the account in
+//! between (`retry_on_stale`), so a change never undoes a concurrent block, reset or delete.
 
 use dialix_audit::{AuditAction, AuditEvent, Changes};
 use dialix_kernel::{
     AccountId, Actor, CompanyId, DomainError, DomainResult, FieldErrors, Page, PageRequest,
-    Permission, RequestMeta, Role, administered_companies,
+    Permission, RequestMeta, Role, administered_companies, retry_on_stale,
 };
 use serde_json::json;
 
@@ -15,6 +19,16 @@ use crate::{
 
 /// Languages the product speaks.
 pub const LANGUAGES: [&str; 3] = ["uz", "ru", "en"];
+
+/// What an administrator is about to do with an account; the rules on administrators
+/// depend on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Purpose {
+    Read,
+    Change,
+    /// Password, email or username: whoever controls these can log in as the account.
+    Credentials,
+}
 
 impl AccountService {
     /// Accounts the actor manages, filtered and sorted.
@@ -49,7 +63,7 @@ impl AccountService {
         id: AccountId,
         meta: &RequestMeta,
     ) -> DomainResult<Account> {
-        let account = self.managed(actor, id).await?;
+        let account = self.managed(actor, id, Purpose::Read).await?;
         if id != actor.account_id {
             let now = self.clock.now();
             let event = AuditEvent::by(actor, AuditAction::View, RESOURCE_ACCOUNT, id).meta(meta);
@@ -70,7 +84,22 @@ impl AccountService {
         changes: AccountChanges,
         meta: &RequestMeta,
     ) -> DomainResult<Account> {
-        let before = self.managed(actor, id).await?;
+        retry_on_stale(|| self.try_update(actor, id, changes.clone(), meta)).await
+    }
+
+    async fn try_update(
+        &self,
+        actor: &Actor,
+        id: AccountId,
+        changes: AccountChanges,
+        meta: &RequestMeta,
+    ) -> DomainResult<Account> {
+        let purpose = if changes.email.is_some() || changes.username.is_some() {
+            Purpose::Credentials
+        } else {
+            Purpose::Change
+        };
+        let before = self.managed(actor, id, purpose).await?;
         let own = id == actor.account_id;
         let mut after = before.clone();
         let mut errors = FieldErrors::new();
@@ -99,8 +128,10 @@ impl AccountService {
             if own && company_id != before.company_id {
                 return Err(DomainError::Forbidden("you cannot move yourself".into()));
             }
-            self.check_company_target(actor, company_id, &mut errors)
-                .await?;
+            if company_id != before.company_id {
+                self.check_company_target(actor, company_id, &mut errors)
+                    .await?;
+            }
             after.company_id = company_id;
         }
         if let Some(is_active) = changes.is_active {
@@ -135,36 +166,36 @@ impl AccountService {
     }
 
     /// Soft delete: the account is deactivated and marked deleted, its sessions end, its
-    /// data stays.
+    /// data stays. Deletion is final: no endpoint undoes it, for anyone.
     pub async fn delete(
         &self,
         actor: &Actor,
         id: AccountId,
         meta: &RequestMeta,
     ) -> DomainResult<()> {
-        let before = self.managed(actor, id).await?;
-        if id == actor.account_id {
-            return Err(DomainError::Forbidden("you cannot delete yourself".into()));
-        }
-        if before.deleted_at.is_some() {
-            return Err(DomainError::NotFound("account"));
-        }
-        let now = self.clock.now();
-        let after = Account {
-            is_active: false,
-            deleted_at: Some(now),
-            ..before
-        };
-        self.save(
-            actor,
-            after,
-            AuditAction::Delete,
-            json!({"soft": true}),
-            true,
-            meta,
-        )
+        retry_on_stale(|| async {
+            if id == actor.account_id {
+                return Err(DomainError::Forbidden("you cannot delete yourself".into()));
+            }
+            let before = self.managed(actor, id, Purpose::Change).await?;
+            let now = self.clock.now();
+            let after = Account {
+                is_active: false,
+                deleted_at: Some(now),
+                ..before
+            };
+            self.save(
+                actor,
+                after,
+                AuditAction::Delete,
+                json!({"soft": true}),
+                true,
+                meta,
+            )
+            .await
+            .map(drop)
+        })
         .await
-        .map(drop)
     }
 
     /// Sets a new password and ends every session of the account.
@@ -175,7 +206,7 @@ impl AccountService {
         new_password: &str,
         meta: &RequestMeta,
     ) -> DomainResult<()> {
-        let before = self.managed(actor, id).await?;
+        self.managed(actor, id, Purpose::Credentials).await?;
         let mut errors = FieldErrors::new();
         validation::check_password_as(
             &mut errors,
@@ -184,24 +215,32 @@ impl AccountService {
             self.password_policy.min_length,
         );
         errors.into_result()?;
-        let after = Account {
-            password_hash: self.hasher.hash(new_password).await?,
-            ..before
-        };
-        let details = Changes::new().secret("password").into_value();
-        self.save(
-            actor,
-            after,
-            AuditAction::PasswordReset,
-            details,
-            true,
-            meta,
-        )
+        // Hashed once: the retries below only re-read and re-check the account.
+        let password_hash = self.hasher.hash(new_password).await?;
+        retry_on_stale(|| async {
+            let before = self.managed(actor, id, Purpose::Credentials).await?;
+            let after = Account {
+                password_hash: password_hash.clone(),
+                ..before
+            };
+            let details = Changes::new().secret("password").into_value();
+            self.save(
+                actor,
+                after,
+                AuditAction::PasswordReset,
+                details,
+                true,
+                meta,
+            )
+            .await
+            .map(drop)
+        })
         .await
-        .map(drop)
     }
 
-    /// Blocks (or unblocks) the account; a block ends its sessions at once.
+    /// Blocks (or unblocks) the account; a block ends its sessions at once. An account of a
+    /// blocked company (or of a company under a blocked one) stays blocked until that company
+    /// is unblocked.
     pub async fn set_blocked(
         &self,
         actor: &Actor,
@@ -209,12 +248,22 @@ impl AccountService {
         blocked: bool,
         meta: &RequestMeta,
     ) -> DomainResult<Account> {
-        let before = self.managed(actor, id).await?;
+        retry_on_stale(|| self.try_set_blocked(actor, id, blocked, meta)).await
+    }
+
+    async fn try_set_blocked(
+        &self,
+        actor: &Actor,
+        id: AccountId,
+        blocked: bool,
+        meta: &RequestMeta,
+    ) -> DomainResult<Account> {
         if id == actor.account_id {
             return Err(DomainError::Forbidden(
                 "you cannot block or unblock yourself".into(),
             ));
         }
+        let before = self.managed(actor, id, Purpose::Change).await?;
         if before.is_blocked == blocked {
             return Err(DomainError::conflict(
                 "is_blocked",
@@ -223,6 +272,18 @@ impl AccountService {
                 } else {
                     "the account is not blocked"
                 },
+            ));
+        }
+        if !blocked
+            && let Some(company) = before.company_id
+            && let Some(blocked_company) = self.companies.blocked_in_lineage(company).await?
+        {
+            return Err(DomainError::conflict(
+                "is_blocked",
+                format!(
+                    "the account's company {blocked_company} is blocked; its accounts stay \
+                     blocked until the company is unblocked"
+                ),
             ));
         }
         let after = Account {
@@ -244,6 +305,19 @@ impl AccountService {
 
     /// Users change their own username and language.
     pub async fn update_me(
+        &self,
+        actor: &Actor,
+        username: Option<String>,
+        preferred_language: Option<String>,
+        meta: &RequestMeta,
+    ) -> DomainResult<Account> {
+        retry_on_stale(|| {
+            self.try_update_me(actor, username.clone(), preferred_language.clone(), meta)
+        })
+        .await
+    }
+
+    async fn try_update_me(
         &self,
         actor: &Actor,
         username: Option<String>,
@@ -297,7 +371,7 @@ impl AccountService {
         new_password: &str,
         meta: &RequestMeta,
     ) -> DomainResult<()> {
-        let before = self.me(actor).await?;
+        let current = self.me(actor).await?;
         let mut errors = FieldErrors::new();
         validation::check_password_as(
             &mut errors,
@@ -308,7 +382,7 @@ impl AccountService {
         errors.into_result()?;
         if !self
             .hasher
-            .verify(current_password, Some(before.password_hash.clone()))
+            .verify(current_password, Some(current.password_hash.clone()))
             .await?
         {
             return Err(FieldErrors::single(
@@ -316,44 +390,98 @@ impl AccountService {
                 "is not your current password",
             ));
         }
-        let after = Account {
-            password_hash: self.hasher.hash(new_password).await?,
-            ..before
-        };
-        let details = Changes::new().secret("password").into_value();
-        self.save(actor, after, AuditAction::Update, details, true, meta)
-            .await
-            .map(drop)
+        let password_hash = self.hasher.hash(new_password).await?;
+        retry_on_stale(|| async {
+            let before = self.me(actor).await?;
+            if before.password_hash != current.password_hash {
+                // Reset by an administrator meanwhile: the proof no longer holds.
+                return Err(FieldErrors::single(
+                    "current_password",
+                    "is not your current password",
+                ));
+            }
+            let after = Account {
+                password_hash: password_hash.clone(),
+                ..before
+            };
+            let details = Changes::new().secret("password").into_value();
+            self.save(actor, after, AuditAction::Update, details, true, meta)
+                .await
+                .map(drop)
+        })
+        .await
     }
 
-    /// The account, if the actor may manage it: platform admins any; company administrators
-    /// with `can_manage_users` the members of their companies (and descendants). Others get
-    /// "not found", except for themselves (then "forbidden").
-    async fn managed(&self, actor: &Actor, id: AccountId) -> DomainResult<Account> {
+    /// The account, if the actor may manage it for `purpose`:
+    /// - platform admins manage any account; a deleted one they may only read;
+    /// - company administrators with `can_manage_users` manage the members of their companies
+    ///   (and descendants), except platform admins, deleted accounts, and accounts whose own
+    ///   administrator grants reach beyond the actor's (a wider permission, or a company
+    ///   outside the actor's subtree); the credentials of any company administrator are
+    ///   changed only by platform admins.
+    ///
+    /// Accounts the actor may not see are "not found"; their own account is "forbidden" (it
+    /// has `/auth/me`), as is an account they see but may not change this way.
+    async fn managed(&self, actor: &Actor, id: AccountId, purpose: Purpose) -> DomainResult<Account> {
         let account = self
             .accounts
             .find_by_id(id)
             .await?
             .ok_or(DomainError::NotFound("account"))?;
         if actor.is_platform_admin() {
+            if account.deleted_at.is_some() && purpose != Purpose::Read {
+                return Err(DomainError::conflict(
+                    "account",
+                    "the account is deleted; deletion is final",
+                ));
+            }
             return Ok(account);
         }
         let lineage = match account.company_id {
             Some(company) => self.companies.lineage(company).await?,
             None => Vec::new(),
         };
-        if actor.may_within(Permission::CanManageUsers, &lineage) && account.role != Role::Admin {
+        let member_of_scope = actor.may_within(Permission::CanManageUsers, &lineage)
+            && account.role != Role::Admin
+            && account.deleted_at.is_none();
+        if !member_of_scope {
+            if id == actor.account_id {
+                return Err(DomainError::Forbidden(
+                    "use /auth/me to change your own account".into(),
+                ));
+            }
+            return Err(DomainError::NotFound("account"));
+        }
+        if purpose == Purpose::Read || id == actor.account_id {
             return Ok(account);
         }
-        if id == actor.account_id {
+        let grants = self.accounts.grants(id).await?;
+        if purpose == Purpose::Credentials && !grants.is_empty() {
             return Err(DomainError::Forbidden(
-                "use /auth/me to change your own account".into(),
+                "only a platform administrator may change the password, email or username of \
+                 a company administrator"
+                    .into(),
             ));
         }
-        Err(DomainError::NotFound("account"))
+        for grant in &grants {
+            let lineage = self.companies.lineage(grant.company_id).await?;
+            let covered = actor.administers_within(&lineage)
+                && grant
+                    .permissions
+                    .iter()
+                    .all(|permission| actor.may_within(*permission, &lineage));
+            if !covered {
+                return Err(DomainError::Forbidden(
+                    "this account administers beyond your own rights; only a platform \
+                     administrator may manage it"
+                        .into(),
+                ));
+            }
+        }
+        Ok(account)
     }
 
-    /// A company the actor may place users in.
+    /// A company the actor may place users in: one they manage users of, and not blocked.
     async fn check_company_target(
         &self,
         actor: &Actor,
@@ -374,6 +502,11 @@ impl AccountService {
             errors.add("company_id", "no company has this id");
         } else if !actor.may_within(Permission::CanManageUsers, &lineage) {
             errors.add("company_id", "you do not manage users of this company");
+        } else if self.companies.blocked_in_lineage(company).await?.is_some() {
+            errors.add(
+                "company_id",
+                "the company is blocked; unblock it before moving users into it",
+            );
         }
         Ok(())
     }
@@ -422,7 +555,7 @@ impl AccountService {
             .details(details)
             .meta(meta);
         let mut tx = self.uow.begin().await?;
-        self.accounts.update(tx.as_mut(), &account).await?;
+        self.accounts.update(tx.as_mut(), &mut account).await?;
         if end_sessions {
             self.refresh_tokens
                 .revoke_all(tx.as_mut(), account.id, now)
@@ -464,6 +597,7 @@ mod tests {
             updated_at: now,
             blocked_by_company: None,
             deleted_at: None,
+            row_version: Default::default(),
         }
     }
 
@@ -510,6 +644,7 @@ mod tests {
         accounts
             .expect_find_by_id()
             .returning(move |_| Ok(Some(target.clone())));
+        accounts.expect_grants().returning(|_| Ok(Vec::new()));
         accounts
     }
 

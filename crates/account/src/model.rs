@@ -1,4 +1,4 @@
-use dialix_kernel::{AccountId, Actor, CompanyGrant, CompanyId, Role};
+use dialix_kernel::{AccountId, Actor, CompanyGrant, CompanyId, Role, RowVersion};
 use time::OffsetDateTime;
 
 /// A stored account. `password_hash` is an argon2id PHC string and never leaves the service
@@ -23,6 +23,7 @@ pub struct Account {
     pub blocked_by_company: Option<CompanyId>,
     /// Set by a (soft) delete; the account is then also inactive.
     pub deleted_at: Option<OffsetDateTime>,
+    pub row_version: RowVersion,
 }
 
 impl Account {

@@ -12,8 +12,10 @@ pub trait AccountRepository: Send + Sync {
     /// Stores a new account. A clash on email or username that slipped past the service's
     /// checks (a concurrent insert) is reported as `DomainError::Conflict`.
     async fn insert(&self, tx: &mut Tx, account: &Account) -> DomainResult<()>;
-    /// Writes every mutable field. A clash on email or username is a `Conflict`.
-    async fn update(&self, tx: &mut Tx, account: &Account) -> DomainResult<()>;
+    /// Writes every mutable field (not `last_activity`) if the row is still at
+    /// `account.row_version`, and advances the version; `Stale` if it changed meanwhile. A
+    /// clash on email or username is a `Conflict`.
+    async fn update(&self, tx: &mut Tx, account: &mut Account) -> DomainResult<()>;
     async fn list(
         &self,
         filter: &AccountFilter,

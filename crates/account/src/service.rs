@@ -3,7 +3,7 @@ use std::sync::Arc;
 use dialix_audit::{AuditAction, AuditEvent, AuditLog};
 use dialix_kernel::{
     AccountId, Actor, Clock, CompanyTree, DomainError, DomainResult, FieldErrors, RequestMeta,
-    Role, UnitOfWork,
+    Role, RowVersion, UnitOfWork,
 };
 use serde_json::json;
 
@@ -169,6 +169,7 @@ impl AccountService {
             updated_at: now,
             blocked_by_company: None,
             deleted_at: None,
+            row_version: RowVersion::default(),
         };
         let event = match actor {
             Some(actor) => AuditEvent::by(actor, AuditAction::Create, RESOURCE_ACCOUNT, account.id),
@@ -380,6 +381,7 @@ mod tests {
             updated_at: now,
             blocked_by_company: None,
             deleted_at: None,
+            row_version: Default::default(),
         }
     }
 }

@@ -5,7 +5,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use dialix_audit::{AuditAction, AuditEvent, AuditLog, Changes};
 use dialix_kernel::{
-    AccountId, Actor, Clock, DomainResult, FieldErrors, RequestMeta, Tx, UnitOfWork,
+    AccountId, Actor, Clock, DomainResult, FieldErrors, RequestMeta, RowVersion, Tx, UnitOfWork,
+    retry_on_stale,
 };
 use serde_json::json;
 use time::OffsetDateTime;
@@ -31,6 +32,7 @@ pub struct UserSettings {
     pub preferred_stt_model: String,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
+    pub row_version: RowVersion,
 }
 
 /// A partial update; `None` leaves a field as it is.
@@ -53,7 +55,9 @@ pub trait SettingsRepository: Send + Sync {
     async fn find(&self, user: AccountId) -> DomainResult<Option<UserSettings>>;
     /// Stores first-read defaults; returns `false` if a concurrent request stored them first.
     async fn insert(&self, tx: &mut Tx, settings: &UserSettings) -> DomainResult<bool>;
-    async fn update(&self, tx: &mut Tx, settings: &UserSettings) -> DomainResult<()>;
+    /// Writes the settings if they are still at `settings.row_version` (else `Stale`), and
+    /// advances the version.
+    async fn update(&self, tx: &mut Tx, settings: &mut UserSettings) -> DomainResult<()>;
 }
 
 /// Reading and changing the caller's settings.
@@ -104,6 +108,7 @@ impl SettingsService {
                 .unwrap_or_else(|| "mohirai".into()),
             created_at: now,
             updated_at: now,
+            row_version: RowVersion::default(),
         };
         let event = AuditEvent::by(
             actor,
@@ -126,8 +131,18 @@ impl SettingsService {
             .ok_or_else(|| dialix_kernel::DomainError::internal("settings vanished"))
     }
 
-    /// Applies a partial update after checking every field.
+    /// Applies a partial update after checking every field; concurrent updates of different
+    /// fields both land.
     pub async fn update(
+        &self,
+        actor: &Actor,
+        changes: SettingsChanges,
+        meta: &RequestMeta,
+    ) -> DomainResult<UserSettings> {
+        retry_on_stale(|| self.try_update(actor, changes.clone(), meta)).await
+    }
+
+    async fn try_update(
         &self,
         actor: &Actor,
         changes: SettingsChanges,
@@ -220,7 +235,7 @@ impl SettingsService {
         .details(diff.into_value())
         .meta(meta);
         let mut tx = self.uow.begin().await?;
-        self.settings.update(tx.as_mut(), &after).await?;
+        self.settings.update(tx.as_mut(), &mut after).await?;
         self.audit.append(tx.as_mut(), event, now).await?;
         tx.commit().await?;
         Ok(after)

@@ -6,7 +6,8 @@ use async_trait::async_trait;
 use dialix_audit::{AuditAction, AuditEvent, AuditLog, Changes};
 use dialix_kernel::{
     Actor, Clock, CompanyId, CompanyTree, DomainError, DomainResult, FieldErrors, Page,
-    PageRequest, Permission, RequestMeta, Tx, UnitOfWork, administered_companies,
+    PageRequest, Permission, RequestMeta, RowVersion, Tx, UnitOfWork, administered_companies,
+    retry_on_stale,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -25,6 +26,7 @@ pub struct Operator {
     pub checklist_id: Option<Uuid>,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
+    pub row_version: RowVersion,
 }
 
 /// One thing the operator should do.
@@ -56,6 +58,7 @@ pub struct Checklist {
     pub segments: Vec<ChecklistSegment>,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
+    pub row_version: RowVersion,
 }
 
 impl Checklist {
@@ -83,7 +86,9 @@ pub struct ItemInput {
 pub trait OperatorRepository: Send + Sync {
     /// A code already used in the company is a `Conflict`.
     async fn insert(&self, tx: &mut Tx, operator: &Operator) -> DomainResult<()>;
-    async fn update(&self, tx: &mut Tx, operator: &Operator) -> DomainResult<()>;
+    /// Writes the operator if it is still at `operator.row_version` (else `Stale`), and
+    /// advances the version. A code already used in the company is a `Conflict`.
+    async fn update(&self, tx: &mut Tx, operator: &mut Operator) -> DomainResult<()>;
     async fn delete(&self, tx: &mut Tx, id: Uuid) -> DomainResult<()>;
     async fn find(&self, id: Uuid) -> DomainResult<Option<Operator>>;
     async fn find_by_code(&self, company: CompanyId, code: &str) -> DomainResult<Option<Operator>>;
@@ -100,8 +105,9 @@ pub trait OperatorRepository: Send + Sync {
 pub trait ChecklistRepository: Send + Sync {
     /// Stores a new checklist with its first version.
     async fn insert(&self, tx: &mut Tx, checklist: &Checklist) -> DomainResult<()>;
-    /// Stores `checklist.version` as the current version.
-    async fn add_version(&self, tx: &mut Tx, checklist: &Checklist) -> DomainResult<()>;
+    /// Stores `checklist.version` as the current version, if the checklist is still at
+    /// `checklist.row_version` (else `Stale`); advances the row version.
+    async fn add_version(&self, tx: &mut Tx, checklist: &mut Checklist) -> DomainResult<()>;
     /// The current version, or the given one; `None` for deleted checklists unless a version
     /// is asked for (results keep pointing at theirs).
     async fn find(&self, id: Uuid, version: Option<u32>) -> DomainResult<Option<Checklist>>;
@@ -150,6 +156,7 @@ impl CatalogService {
             checklist_id: None,
             created_at: now,
             updated_at: now,
+            row_version: RowVersion::default(),
         };
         check_operator(&operator)?;
         let event = AuditEvent::by(actor, AuditAction::Create, "operator", operator.id)
@@ -192,6 +199,22 @@ impl CatalogService {
         is_active: Option<bool>,
         meta: &RequestMeta,
     ) -> DomainResult<Operator> {
+        retry_on_stale(|| async {
+            self.try_update_operator(actor, id, code.clone(), name.clone(), is_active, meta)
+                .await
+        })
+        .await
+    }
+
+    async fn try_update_operator(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        code: Option<String>,
+        name: Option<String>,
+        is_active: Option<bool>,
+        meta: &RequestMeta,
+    ) -> DomainResult<Operator> {
         let before = self.operator(actor, id).await?;
         self.ensure_permitted(actor, before.company_id, Permission::CanManageUsers)
             .await?;
@@ -215,6 +238,16 @@ impl CatalogService {
 
     /// Assigns (or with `None` clears) the checklist the operator's calls are scored with.
     pub async fn assign_checklist(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        checklist_id: Option<Uuid>,
+        meta: &RequestMeta,
+    ) -> DomainResult<Operator> {
+        retry_on_stale(|| self.try_assign_checklist(actor, id, checklist_id, meta)).await
+    }
+
+    async fn try_assign_checklist(
         &self,
         actor: &Actor,
         id: Uuid,
@@ -277,7 +310,7 @@ impl CatalogService {
             .details(diff.into_value())
             .meta(meta);
         let mut tx = self.uow.begin().await?;
-        self.operators.update(tx.as_mut(), &after).await?;
+        self.operators.update(tx.as_mut(), &mut after).await?;
         self.audit.append(tx.as_mut(), event, now).await?;
         tx.commit().await?;
         Ok(after)
@@ -303,6 +336,7 @@ impl CatalogService {
             segments: build_segments(segments)?,
             created_at: now,
             updated_at: now,
+            row_version: RowVersion::default(),
         };
         check_name(&checklist.name)?;
         let event = AuditEvent::by(actor, AuditAction::Create, "checklist", checklist.id)
@@ -352,16 +386,26 @@ impl CatalogService {
         segments: Option<Vec<SegmentInput>>,
         meta: &RequestMeta,
     ) -> DomainResult<Checklist> {
+        let segments = segments.map(build_segments).transpose()?;
+        retry_on_stale(|| self.try_update_checklist(actor, id, name.clone(), segments.clone(), meta))
+            .await
+    }
+
+    async fn try_update_checklist(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        name: Option<String>,
+        segments: Option<Vec<ChecklistSegment>>,
+        meta: &RequestMeta,
+    ) -> DomainResult<Checklist> {
         let current = self.checklist(actor, id, None).await?;
         self.ensure_permitted(actor, current.company_id, Permission::CanManageSettings)
             .await?;
         let now = self.clock.now();
-        let next = Checklist {
+        let mut next = Checklist {
             name: name.map_or_else(|| current.name.clone(), |n| n.trim().to_owned()),
-            segments: match segments {
-                Some(segments) => build_segments(segments)?,
-                None => current.segments.clone(),
-            },
+            segments: segments.unwrap_or_else(|| current.segments.clone()),
             version: current.version + 1,
             updated_at: now,
             ..current.clone()
@@ -374,7 +418,7 @@ impl CatalogService {
             }))
             .meta(meta);
         let mut tx = self.uow.begin().await?;
-        self.checklists.add_version(tx.as_mut(), &next).await?;
+        self.checklists.add_version(tx.as_mut(), &mut next).await?;
         self.audit.append(tx.as_mut(), event, now).await?;
         tx.commit().await?;
         Ok(next)

@@ -174,6 +174,7 @@ mod tests {
             }],
             created_at: datetime!(2026-11-26 0:00 UTC),
             updated_at: datetime!(2026-11-26 0:00 UTC),
+            row_version: Default::default(),
         }
     }
 

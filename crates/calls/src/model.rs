@@ -1,4 +1,4 @@
-use dialix_kernel::{AccountId, CompanyId, RecordId};
+use dialix_kernel::{AccountId, CompanyId, RecordId, RowVersion};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -100,6 +100,7 @@ pub struct Record {
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
     pub deleted_at: Option<OffsetDateTime>,
+    pub row_version: RowVersion,
 }
 
 /// What processing produced so far; a retried job continues from here.

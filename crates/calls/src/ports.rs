@@ -12,11 +12,18 @@ pub trait RecordRepository: Send + Sync {
     /// An undeleted record.
     async fn find(&self, id: RecordId) -> DomainResult<Option<Record>>;
     async fn list(&self, filter: &RecordFilter, page: PageRequest) -> DomainResult<Page<Record>>;
-    /// Writes the processing state: status, payload, error, reservation.
-    async fn update(&self, tx: &mut Tx, record: &Record) -> DomainResult<()>;
-    /// Soft delete: the row stays with `deleted_at` set and no storage key.
-    async fn mark_deleted(&self, tx: &mut Tx, id: RecordId, at: OffsetDateTime)
-    -> DomainResult<()>;
+    /// Writes the processing state (status, payload, error, reservation) if the record is
+    /// undeleted and still at `record.row_version`, and advances the version; `Stale` if it
+    /// changed or was deleted meanwhile.
+    async fn update(&self, tx: &mut Tx, record: &mut Record) -> DomainResult<()>;
+    /// Soft delete: the row stays with `deleted_at` set, no storage key and no reservation,
+    /// if it is still at `record.row_version` (else `Stale`).
+    async fn mark_deleted(
+        &self,
+        tx: &mut Tx,
+        record: &mut Record,
+        at: OffsetDateTime,
+    ) -> DomainResult<()>;
 }
 
 /// Where audio files live. Keys are chosen by the service, never by a user.

@@ -171,7 +171,12 @@ enum StepError {
 
 impl From<DomainError> for StepError {
     fn from(error: DomainError) -> Self {
-        StepError::Internal(error)
+        match error {
+            // Deleted, or changed by a user, while the step ran: nothing of the step was
+            // stored or charged; the job runs again on the record as it is now.
+            DomainError::Stale(_) => StepError::Retry("the record changed meanwhile".into()),
+            error => StepError::Internal(error),
+        }
     }
 }
 
@@ -449,7 +454,7 @@ impl ProcessingService {
         record.status = RecordStatus::Failed;
         record.error = Some(reason.clone());
         record.updated_at = now;
-        self.ports.records.update(tx.as_mut(), &record).await?;
+        self.ports.records.update(tx.as_mut(), &mut record).await?;
         self.ports
             .jobs
             .give_up(tx.as_mut(), job.id, &reason, now)
@@ -462,7 +467,7 @@ impl ProcessingService {
         self.save(record).await
     }
 
-    async fn save(&self, record: &Record) -> DomainResult<()> {
+    async fn save(&self, record: &mut Record) -> DomainResult<()> {
         let mut tx = self.ports.uow.begin().await?;
         self.ports.records.update(tx.as_mut(), record).await?;
         tx.commit().await

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use dialix_audit::{AuditAction, AuditEvent, AuditLog};
-use dialix_kernel::{Clock, DomainResult, RequestMeta, UnitOfWork};
+use dialix_kernel::{Clock, DomainResult, RequestMeta, UnitOfWork, retry_on_stale};
 use serde_json::json;
 use time::OffsetDateTime;
 
@@ -56,7 +56,22 @@ impl RetentionService {
                 return Ok(report);
             }
             for record in batch {
-                self.clean(record.clone(), now).await?;
+                // The batch's copy first; if the record changed meanwhile, it is re-read.
+                let mut copy = Some(record.clone());
+                retry_on_stale(|| {
+                    let copy = copy.take();
+                    async move {
+                        let current = match copy {
+                            Some(copy) => Some(copy),
+                            None => self.records.find(record.id).await?,
+                        };
+                        match current {
+                            Some(current) => self.clean(current, now).await,
+                            None => Ok(()),
+                        }
+                    }
+                })
+                .await?;
                 report.records.push(record);
             }
             if done {
@@ -82,7 +97,7 @@ impl RetentionService {
         }))
         .meta(&RequestMeta::system());
         let mut tx = self.uow.begin().await?;
-        self.records.update(tx.as_mut(), &record).await?;
+        self.records.update(tx.as_mut(), &mut record).await?;
         self.audit.append(tx.as_mut(), event, now).await?;
         tx.commit().await?;
         if let Some(key) = key {

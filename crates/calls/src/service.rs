@@ -3,7 +3,8 @@ use std::sync::Arc;
 use dialix_audit::{AuditAction, AuditEvent, AuditLog};
 use dialix_kernel::{
     Actor, Clock, CompanyId, CompanyTree, DomainError, DomainResult, FieldErrors, Page,
-    PageRequest, Permission, RecordId, RequestMeta, UnitOfWork, administered_companies,
+    PageRequest, Permission, RecordId, RequestMeta, RowVersion, UnitOfWork, administered_companies,
+    retry_on_stale,
 };
 use serde_json::json;
 use time::UtcOffset;
@@ -280,27 +281,65 @@ impl RecordService {
         id: RecordId,
         meta: &RequestMeta,
     ) -> DomainResult<()> {
-        let record = self.visible(actor, id).await?;
-        let now = self.ports.clock.now();
-        let event = AuditEvent::by(actor, AuditAction::Delete, RESOURCE_RECORD, id)
-            .details(json!({"soft": true, "audio_removed": record.storage_key.is_some()}))
-            .meta(meta);
-        let mut tx = self.ports.uow.begin().await?;
-        self.ports
-            .records
-            .mark_deleted(tx.as_mut(), id, now)
-            .await?;
-        self.ports.audit.append(tx.as_mut(), event, now).await?;
-        tx.commit().await?;
+        let record = retry_on_stale(|| self.try_delete(actor, id, meta)).await?;
         if let Some(key) = record.storage_key {
             self.ports.audio.delete(&key).await?;
         }
         Ok(())
     }
 
+    /// Marks the record deleted and releases what is still reserved for it, together; a
+    /// processing step running meanwhile then stores and charges nothing.
+    async fn try_delete(
+        &self,
+        actor: &Actor,
+        id: RecordId,
+        meta: &RequestMeta,
+    ) -> DomainResult<Record> {
+        let mut record = self.visible(actor, id).await?;
+        let now = self.ports.clock.now();
+        let event = AuditEvent::by(actor, AuditAction::Delete, RESOURCE_RECORD, id)
+            .details(json!({
+                "soft": true,
+                "audio_removed": record.storage_key.is_some(),
+                "released": record.reserved_amount,
+            }))
+            .meta(meta);
+        let storage_key = record.storage_key.clone();
+        let mut tx = self.ports.uow.begin().await?;
+        if record.reserved_amount > 0 {
+            self.ports
+                .billing
+                .release(tx.as_mut(), record.company_id, record.reserved_amount)
+                .await?;
+            record.reserved_amount = 0;
+        }
+        self.ports
+            .records
+            .mark_deleted(tx.as_mut(), &mut record, now)
+            .await?;
+        self.ports.audit.append(tx.as_mut(), event, now).await?;
+        tx.commit().await?;
+        record.storage_key = storage_key;
+        Ok(record)
+    }
+
     /// Runs the record's processing again (after a failure, or with the general analysis
-    /// switched on or off): its price is reserved anew and each step charged again.
+    /// switched on or off): its price is reserved anew and each step charged again. Exactly
+    /// one reprocess of a record is accepted at a time: of concurrent ones, the others see
+    /// the record queued and get 409.
     pub async fn reprocess(
+        &self,
+        actor: &Actor,
+        id: RecordId,
+        general: Option<bool>,
+        checklist_id: Option<uuid::Uuid>,
+        meta: &RequestMeta,
+    ) -> DomainResult<Record> {
+        retry_on_stale(|| self.try_reprocess(actor, id, general, checklist_id, meta)).await
+    }
+
+    async fn try_reprocess(
         &self,
         actor: &Actor,
         id: RecordId,
@@ -378,7 +417,7 @@ impl RecordService {
                 record.reserved_amount
             )));
         }
-        self.ports.records.update(tx.as_mut(), &record).await?;
+        self.ports.records.update(tx.as_mut(), &mut record).await?;
         self.ports.jobs.enqueue(tx.as_mut(), id, now).await?;
         self.ports.audit.append(tx.as_mut(), event, now).await?;
         tx.commit().await?;
@@ -387,6 +426,16 @@ impl RecordService {
 
     /// Corrects which speaker is the operator; roles and metrics are recomputed.
     pub async fn set_operator_speaker(
+        &self,
+        actor: &Actor,
+        id: RecordId,
+        speaker: &str,
+        meta: &RequestMeta,
+    ) -> DomainResult<Record> {
+        retry_on_stale(|| self.try_set_operator_speaker(actor, id, speaker, meta)).await
+    }
+
+    async fn try_set_operator_speaker(
         &self,
         actor: &Actor,
         id: RecordId,
@@ -423,7 +472,7 @@ impl RecordService {
             .details(json!({"changes": {"operator_speaker": {"old_value": before, "new_value": speaker}}}))
             .meta(meta);
         let mut tx = self.ports.uow.begin().await?;
-        self.ports.records.update(tx.as_mut(), &record).await?;
+        self.ports.records.update(tx.as_mut(), &mut record).await?;
         self.ports.audit.append(tx.as_mut(), event, now).await?;
         tx.commit().await?;
         Ok(record)
@@ -592,6 +641,7 @@ impl RecordService {
                 created_at: now,
                 updated_at: now,
                 deleted_at: None,
+                row_version: RowVersion::default(),
             };
             prepared.push(Prepared {
                 price: self

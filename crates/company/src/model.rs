@@ -1,6 +1,6 @@
 use std::collections::BTreeSet;
 
-use dialix_kernel::{AccountId, CompanyId, Permission};
+use dialix_kernel::{AccountId, CompanyId, Permission, RowVersion};
 use serde_json::Value;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -20,6 +20,7 @@ pub struct Company {
     pub balance: i64,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
+    pub row_version: RowVersion,
 }
 
 impl Company {
@@ -132,6 +133,7 @@ pub struct Administrator {
     pub user_id: AccountId,
     pub permissions: BTreeSet<Permission>,
     pub created_at: OffsetDateTime,
+    pub row_version: RowVersion,
 }
 
 /// Where a member's company stands at a membership change.

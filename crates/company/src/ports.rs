@@ -2,7 +2,10 @@ use async_trait::async_trait;
 use dialix_kernel::{AccountId, CompanyId, DomainResult, Page, PageRequest, Tx};
 use time::OffsetDateTime;
 
-use crate::{Administrator, Company, CompanyFilter, CompanyStats, LedgerEntry, MembershipChange};
+use crate::{
+    Administrator, Company, CompanyFilter, CompanyStats, LedgerEntry, LedgerKind,
+    MembershipChange,
+};
 
 /// Company storage and the company tree.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
@@ -11,8 +14,9 @@ pub trait CompanyRepository: Send + Sync {
     /// Stores a new company; a name clash (compared by `Company::name_key`) that slipped past
     /// the service's check is reported as `DomainError::Conflict`.
     async fn insert(&self, tx: &mut Tx, company: &Company) -> DomainResult<()>;
-    /// Writes name, description, is_active, settings and updated_at.
-    async fn update(&self, tx: &mut Tx, company: &Company) -> DomainResult<()>;
+    /// Writes name, description, is_active, settings and updated_at, if the row is still at
+    /// `company.row_version` (else `Stale`), and advances the version.
+    async fn update(&self, tx: &mut Tx, company: &mut Company) -> DomainResult<()>;
     async fn find_by_id(&self, id: CompanyId) -> DomainResult<Option<Company>>;
     /// The company holding this name key, if any.
     async fn find_by_name_key(&self, name_key: &str) -> DomainResult<Option<CompanyId>>;
@@ -50,8 +54,13 @@ pub trait Ledger: Send + Sync {
     ) -> DomainResult<i64>;
     /// Appends an entry. An idempotency key already used for the company is a `Conflict`.
     async fn append(&self, tx: &mut Tx, entry: &LedgerEntry) -> DomainResult<()>;
-    async fn find_by_key(&self, company: CompanyId, key: &str)
-    -> DomainResult<Option<LedgerEntry>>;
+    /// The entry of `kind` with this idempotency key; keys of different kinds never meet.
+    async fn find_by_key(
+        &self,
+        company: CompanyId,
+        kind: LedgerKind,
+        key: &str,
+    ) -> DomainResult<Option<LedgerEntry>>;
     /// Newest first.
     async fn entries(
         &self,
@@ -72,7 +81,9 @@ pub trait Ledger: Send + Sync {
 pub trait Administrators: Send + Sync {
     /// A second grant for the same company and user is a `Conflict`.
     async fn insert(&self, tx: &mut Tx, admin: &Administrator) -> DomainResult<()>;
-    async fn update(&self, tx: &mut Tx, admin: &Administrator) -> DomainResult<()>;
+    /// Replaces the permissions, if the grant is still at `admin.row_version` (else `Stale`:
+    /// changed or removed meanwhile), and advances the version.
+    async fn update(&self, tx: &mut Tx, admin: &mut Administrator) -> DomainResult<()>;
     async fn delete(&self, tx: &mut Tx, company: CompanyId, user: AccountId) -> DomainResult<()>;
     async fn find(
         &self,
@@ -88,10 +99,12 @@ pub trait Administrators: Send + Sync {
 pub trait Membership: Send + Sync {
     /// `None` if there is no such (undeleted) account; `Some(None)` if it has no company.
     async fn company_of(&self, user: AccountId) -> DomainResult<Option<Option<CompanyId>>>;
+    /// Moves the user from `from` to `company`; `Stale` if it is no longer in `from`.
     async fn move_to(
         &self,
         tx: &mut Tx,
         user: AccountId,
+        from: CompanyId,
         company: CompanyId,
         at: OffsetDateTime,
     ) -> DomainResult<()>;

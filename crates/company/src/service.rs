@@ -4,7 +4,8 @@ use std::sync::Arc;
 use dialix_audit::{AuditAction, AuditEvent, AuditLog, Changes};
 use dialix_kernel::{
     AccountId, Actor, Clock, CompanyId, CompanyTree, DomainError, DomainResult, FieldErrors, Page,
-    PageRequest, Permission, RequestMeta, UnitOfWork, administered_companies,
+    PageRequest, Permission, RequestMeta, RowVersion, UnitOfWork, administered_companies,
+    retry_on_stale,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -118,6 +119,7 @@ impl CompanyService {
             balance: 0,
             created_at: now,
             updated_at: now,
+            row_version: RowVersion::default(),
         };
         let event = AuditEvent::by(actor, AuditAction::Create, RESOURCE_COMPANY, company.id)
             .details(json!({
@@ -164,6 +166,16 @@ impl CompanyService {
     /// Changes name, description, settings (platform admins, or administrators with
     /// `can_manage_settings`) and `is_active` (platform admins only).
     pub async fn update(
+        &self,
+        actor: &Actor,
+        id: CompanyId,
+        changes: CompanyChanges,
+        meta: &RequestMeta,
+    ) -> DomainResult<Company> {
+        retry_on_stale(|| self.try_update(actor, id, changes.clone(), meta)).await
+    }
+
+    async fn try_update(
         &self,
         actor: &Actor,
         id: CompanyId,
@@ -224,7 +236,7 @@ impl CompanyService {
             .details(diff.into_value())
             .meta(meta);
         let mut tx = self.uow.begin().await?;
-        self.companies.update(tx.as_mut(), &after).await?;
+        self.companies.update(tx.as_mut(), &mut after).await?;
         self.audit.append(tx.as_mut(), event, now).await?;
         tx.commit().await?;
         Ok(after)
@@ -233,6 +245,15 @@ impl CompanyService {
     /// Deactivates the company and blocks every account in it and its descendants, at once.
     /// Platform admins only. Returns how many accounts were blocked.
     pub async fn block(
+        &self,
+        actor: &Actor,
+        id: CompanyId,
+        meta: &RequestMeta,
+    ) -> DomainResult<u64> {
+        retry_on_stale(|| self.try_block(actor, id, meta)).await
+    }
+
+    async fn try_block(
         &self,
         actor: &Actor,
         id: CompanyId,
@@ -255,7 +276,7 @@ impl CompanyService {
         self.companies
             .update(
                 tx.as_mut(),
-                &Company {
+                &mut Company {
                     is_active: false,
                     updated_at: now,
                     ..company
@@ -277,6 +298,15 @@ impl CompanyService {
         id: CompanyId,
         meta: &RequestMeta,
     ) -> DomainResult<u64> {
+        retry_on_stale(|| self.try_unblock(actor, id, meta)).await
+    }
+
+    async fn try_unblock(
+        &self,
+        actor: &Actor,
+        id: CompanyId,
+        meta: &RequestMeta,
+    ) -> DomainResult<u64> {
         let company = self.permitted(actor, id, None).await?;
         if company.is_active {
             return Err(DomainError::conflict(
@@ -290,7 +320,7 @@ impl CompanyService {
         self.companies
             .update(
                 tx.as_mut(),
-                &Company {
+                &mut Company {
                     is_active: true,
                     updated_at: now,
                     ..company
@@ -331,7 +361,11 @@ impl CompanyService {
             format!("must be 1 to {IDEMPOTENCY_KEY_MAX} printable characters"),
         );
         errors.into_result()?;
-        if let Some(earlier) = self.ledger.find_by_key(id, &key).await? {
+        if let Some(earlier) = self
+            .ledger
+            .find_by_key(id, LedgerKind::Topup, &key)
+            .await?
+        {
             return replay(earlier, amount);
         }
 
@@ -356,7 +390,7 @@ impl CompanyService {
                 drop(tx);
                 let earlier = self
                     .ledger
-                    .find_by_key(id, &key)
+                    .find_by_key(id, LedgerKind::Topup, &key)
                     .await?
                     .ok_or_else(|| DomainError::internal("idempotent top-up vanished"))?;
                 return replay(earlier, amount);
@@ -415,6 +449,17 @@ impl CompanyService {
         from: CompanyId,
         meta: &RequestMeta,
     ) -> DomainResult<()> {
+        retry_on_stale(|| self.try_transfer_user(actor, to, user, from, meta)).await
+    }
+
+    async fn try_transfer_user(
+        &self,
+        actor: &Actor,
+        to: CompanyId,
+        user: AccountId,
+        from: CompanyId,
+        meta: &RequestMeta,
+    ) -> DomainResult<()> {
         let target = self
             .permitted(actor, to, Some(Permission::CanManageUsers))
             .await?;
@@ -451,7 +496,9 @@ impl CompanyService {
             }))
             .meta(meta);
         let mut tx = self.uow.begin().await?;
-        self.membership.move_to(tx.as_mut(), user, to, now).await?;
+        self.membership
+            .move_to(tx.as_mut(), user, from, to, now)
+            .await?;
         for (company, action) in [
             (&source, MembershipAction::Left),
             (&target, MembershipAction::Joined),
@@ -472,6 +519,20 @@ impl CompanyService {
     /// Grants `user` (a member of the company or of one of its descendants) administration
     /// of the company. Platform admins only.
     pub async fn add_administrator(
+        &self,
+        actor: &Actor,
+        company: CompanyId,
+        user: AccountId,
+        permissions: BTreeSet<Permission>,
+        meta: &RequestMeta,
+    ) -> DomainResult<Administrator> {
+        retry_on_stale(|| {
+            self.try_update_administrator(actor, company, user, permissions.clone(), meta)
+        })
+        .await
+    }
+
+    async fn try_update_administrator(
         &self,
         actor: &Actor,
         company: CompanyId,
@@ -504,6 +565,7 @@ impl CompanyService {
             user_id: user,
             permissions,
             created_at: now,
+            row_version: RowVersion::default(),
         };
         let event = AuditEvent::by(actor, AuditAction::Create, RESOURCE_ADMINISTRATOR, user)
             .details(json!({"company_id": company, "permissions": names(&admin.permissions)}))
@@ -558,7 +620,7 @@ impl CompanyService {
             .find(company, user)
             .await?
             .ok_or(DomainError::NotFound("administrator"))?;
-        let after = Administrator {
+        let mut after = Administrator {
             permissions,
             ..before.clone()
         };
@@ -575,7 +637,7 @@ impl CompanyService {
             .details(json!({"company_id": company, "changes": diff.into_value()["changes"]}))
             .meta(meta);
         let mut tx = self.uow.begin().await?;
-        self.administrators.update(tx.as_mut(), &after).await?;
+        self.administrators.update(tx.as_mut(), &mut after).await?;
         self.audit.append(tx.as_mut(), event, now).await?;
         tx.commit().await?;
         Ok(after)
@@ -831,6 +893,7 @@ mod tests {
             balance: 0,
             created_at: NOW,
             updated_at: NOW,
+            row_version: Default::default(),
         }
     }
 
@@ -923,7 +986,10 @@ mod tests {
         let mut mocks = Mocks::new()
             .with_company(acme)
             .audits(AuditAction::Topup, 1);
-        mocks.ledger.expect_find_by_key().returning(|_, _| Ok(None));
+        mocks
+            .ledger
+            .expect_find_by_key()
+            .returning(|_, _, _| Ok(None));
         mocks
             .ledger
             .expect_add_to_balance()
@@ -969,7 +1035,7 @@ mod tests {
         mocks
             .ledger
             .expect_find_by_key()
-            .returning(move |_, _| Ok(Some(earlier.clone())));
+            .returning(move |_, _, _| Ok(Some(earlier.clone())));
         mocks.ledger.expect_add_to_balance().never();
         mocks.audit.expect_append().never();
         let service = mocks.service();
@@ -1088,9 +1154,9 @@ mod tests {
         mocks
             .membership
             .expect_move_to()
-            .withf(move |_, u, c, _| *u == user && *c == to_id)
+            .withf(move |_, u, from, to, _| *u == user && *from == from_id && *to == to_id)
             .times(1)
-            .returning(|_, _, _, _| Ok(()));
+            .returning(|_, _, _, _, _| Ok(()));
         mocks
             .membership
             .expect_record()

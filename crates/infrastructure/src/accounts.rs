@@ -1,7 +1,8 @@
 use async_trait::async_trait;
 use dialix_account::{Account, AccountFilter, AccountRepository, AccountSortField, AccountSummary};
 use dialix_kernel::{
-    AccountId, CompanyGrant, CompanyId, DomainError, DomainResult, Page, PageRequest, Role, Tx,
+    AccountId, CompanyGrant, CompanyId, DomainError, DomainResult, Page, PageRequest, Role,
+    RowVersion, Tx,
 };
 use sea_orm::prelude::Expr;
 use sea_orm::prelude::TimeUnixTimestampMillis;
@@ -14,7 +15,7 @@ use time::OffsetDateTime;
 
 use crate::Database;
 use crate::entities::{account, company, company_administrator};
-use crate::sql::{conflict_on_unique, internal, like_pattern};
+use crate::sql::{conflict_on_unique, internal, landed, like_pattern, versioned};
 use crate::transaction::db_tx;
 
 /// Accounts in the `account` table.
@@ -44,18 +45,54 @@ impl AccountRepository for SeaOrmAccounts {
         Ok(())
     }
 
-    async fn update(&self, tx: &mut Tx, account: &Account) -> DomainResult<()> {
-        let row = to_active(account);
-        account::Entity::update(row)
-            .exec(db_tx(tx)?)
-            .await
-            .map_err(|e| {
-                conflict_on_unique(
-                    e,
-                    "account",
-                    "an account with this email or username already exists",
-                )
-            })?;
+    async fn update(&self, tx: &mut Tx, account: &mut Account) -> DomainResult<()> {
+        // `last_activity` is not written: logins stamp it on their own.
+        let result = versioned(
+            account::Entity::update_many(),
+            account::Column::RowVersion,
+            account.row_version,
+        )
+        .col_expr(account::Column::Email, Expr::value(account.email.clone()))
+        .col_expr(account::Column::Username, Expr::value(account.username.clone()))
+        .col_expr(
+            account::Column::Password,
+            Expr::value(account.password_hash.clone()),
+        )
+        .col_expr(account::Column::Role, Expr::value(account.role.as_str()))
+        .col_expr(
+            account::Column::CompanyId,
+            Expr::value(account.company_id.map(|c| c.as_uuid())),
+        )
+        .col_expr(account::Column::IsActive, Expr::value(account.is_active))
+        .col_expr(account::Column::IsBlocked, Expr::value(account.is_blocked))
+        .col_expr(
+            account::Column::PreferredLanguage,
+            Expr::value(account.preferred_language.clone()),
+        )
+        .col_expr(
+            account::Column::UpdatedAt,
+            Expr::value(TimeUnixTimestampMillis(account.updated_at)),
+        )
+        .col_expr(
+            account::Column::BlockedByCompany,
+            Expr::value(account.blocked_by_company.map(|c| c.as_uuid())),
+        )
+        .col_expr(
+            account::Column::DeletedAt,
+            Expr::value(account.deleted_at.map(TimeUnixTimestampMillis)),
+        )
+        .filter(account::Column::Id.eq(account.id.as_uuid()))
+        .exec(db_tx(tx)?)
+        .await
+        .map_err(|e| {
+            conflict_on_unique(
+                e,
+                "account",
+                "an account with this email or username already exists",
+            )
+        })?;
+        landed(result, "account")?;
+        account.row_version = account.row_version.next();
         Ok(())
     }
 
@@ -224,6 +261,7 @@ fn to_active(account: &Account) -> account::ActiveModel {
         updated_at: Set(TimeUnixTimestampMillis(account.updated_at)),
         blocked_by_company: Set(account.blocked_by_company.map(|c| c.as_uuid())),
         deleted_at: Set(account.deleted_at.map(TimeUnixTimestampMillis)),
+        row_version: Set(account.row_version.0),
     }
 }
 
@@ -249,5 +287,6 @@ fn to_domain(row: account::Model) -> DomainResult<Account> {
         updated_at: row.updated_at.0,
         blocked_by_company: row.blocked_by_company.map(CompanyId::from_uuid),
         deleted_at: row.deleted_at.map(|t| t.0),
+        row_version: RowVersion(row.row_version),
     })
 }

@@ -2,7 +2,7 @@ use std::collections::BTreeSet;
 
 use async_trait::async_trait;
 use dialix_company::{Administrator, Administrators};
-use dialix_kernel::{AccountId, CompanyId, DomainResult, Permission, Tx};
+use dialix_kernel::{AccountId, CompanyId, DomainResult, Permission, RowVersion, Tx};
 use sea_orm::prelude::{Expr, TimeUnixTimestampMillis};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Map, Value};
@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::Database;
 use crate::entities::company_administrator;
-use crate::sql::{conflict_on_unique, internal};
+use crate::sql::{conflict_on_unique, internal, landed, versioned};
 use crate::transaction::db_tx;
 
 /// Company administrators in `company_administrator`; permissions are stored as an object of
@@ -34,6 +34,7 @@ impl Administrators for SeaOrmAdministrators {
             user_id: Set(admin.user_id.as_uuid()),
             permissions: Set(stored(&admin.permissions)),
             created_at: Set(TimeUnixTimestampMillis(admin.created_at)),
+            row_version: Set(admin.row_version.0),
         };
         company_administrator::Entity::insert(row)
             .exec_without_returning(db_tx(tx)?)
@@ -44,9 +45,13 @@ impl Administrators for SeaOrmAdministrators {
         Ok(())
     }
 
-    async fn update(&self, tx: &mut Tx, admin: &Administrator) -> DomainResult<()> {
-        company_administrator::Entity::update_many()
-            .col_expr(
+    async fn update(&self, tx: &mut Tx, admin: &mut Administrator) -> DomainResult<()> {
+        let result = versioned(
+            company_administrator::Entity::update_many(),
+            company_administrator::Column::RowVersion,
+            admin.row_version,
+        )
+        .col_expr(
                 company_administrator::Column::Permissions,
                 Expr::value(stored(&admin.permissions)),
             )
@@ -55,6 +60,8 @@ impl Administrators for SeaOrmAdministrators {
             .exec(db_tx(tx)?)
             .await
             .map_err(internal)?;
+        landed(result, "administrator")?;
+        admin.row_version = admin.row_version.next();
         Ok(())
     }
 
@@ -121,5 +128,6 @@ fn to_domain(row: company_administrator::Model) -> Administrator {
         user_id: AccountId::from_uuid(row.user_id),
         permissions: granted(&row.permissions),
         created_at: row.created_at.0,
+        row_version: RowVersion(row.row_version),
     }
 }

@@ -1,5 +1,6 @@
 use async_trait::async_trait;
 use dialix_calls::{BalanceView, Billing, Charge};
+use dialix_company::LedgerKind;
 use dialix_kernel::{CompanyId, DomainError, DomainResult, Tx};
 use sea_orm::prelude::{Expr, TimeUnixTimestampMillis};
 use sea_orm::sea_query::ExprTrait;
@@ -49,7 +50,10 @@ impl Billing for SeaOrmBilling {
 
     async fn settle(&self, tx: &mut Tx, charge: &Charge, at: OffsetDateTime) -> DomainResult<()> {
         let txn = db_tx(tx)?;
-        let key = format!("record:{}:{}:{}", charge.record, charge.round, charge.step);
+        let key = crate::ledger::stored_key(
+            LedgerKind::Charge.as_str(),
+            &format!("record:{}:{}:{}", charge.record, charge.round, charge.step),
+        );
         let already = ledger_transaction::Entity::find()
             .filter(ledger_transaction::Column::CompanyId.eq(charge.company.as_uuid()))
             .filter(ledger_transaction::Column::IdempotencyKey.eq(key.as_str()))
@@ -84,7 +88,7 @@ impl Billing for SeaOrmBilling {
             company_id: Set(charge.company.as_uuid()),
             owner_id: Set(Some(charge.owner.as_uuid())),
             record_id: Set(Some(charge.record.as_uuid())),
-            kind: Set("charge".into()),
+            kind: Set(LedgerKind::Charge.as_str().to_owned()),
             amount: Set(-charge.amount),
             balance_after: Set(balance_after.ok_or(DomainError::NotFound("company"))?),
             idempotency_key: Set(Some(key)),

@@ -1,9 +1,9 @@
 use async_trait::async_trait;
 use dialix_calls::{Checklist, ChecklistRepository, Operator, OperatorRepository};
-use dialix_kernel::{CompanyId, DomainError, DomainResult, Page, PageRequest, Tx};
+use dialix_kernel::{CompanyId, DomainError, DomainResult, Page, PageRequest, RowVersion, Tx};
 use sea_orm::prelude::{Expr, TimeUnixTimestampMillis};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    ActiveValue::Set, ColumnTrait, EntityTrait, SqlErr, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, Select,
 };
 use time::OffsetDateTime;
@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::Database;
 use crate::entities::{checklist, checklist_version, operator};
-use crate::sql::{conflict_on_unique, internal};
+use crate::sql::{bump_version, conflict_on_unique, internal, landed, versioned};
 use crate::transaction::db_tx;
 
 /// Operators and checklists (with their versions).
@@ -62,6 +62,7 @@ impl OperatorRepository for SeaOrmCatalog {
             checklist_id: Set(o.checklist_id),
             created_at: Set(TimeUnixTimestampMillis(o.created_at)),
             updated_at: Set(TimeUnixTimestampMillis(o.updated_at)),
+            row_version: Set(o.row_version.0),
         })
         .exec_without_returning(db_tx(tx)?)
         .await
@@ -75,9 +76,13 @@ impl OperatorRepository for SeaOrmCatalog {
         Ok(())
     }
 
-    async fn update(&self, tx: &mut Tx, o: &Operator) -> DomainResult<()> {
-        operator::Entity::update_many()
-            .col_expr(operator::Column::Code, Expr::value(o.code.clone()))
+    async fn update(&self, tx: &mut Tx, o: &mut Operator) -> DomainResult<()> {
+        let result = versioned(
+            operator::Entity::update_many(),
+            operator::Column::RowVersion,
+            o.row_version,
+        )
+        .col_expr(operator::Column::Code, Expr::value(o.code.clone()))
             .col_expr(operator::Column::Name, Expr::value(o.name.clone()))
             .col_expr(operator::Column::IsActive, Expr::value(o.is_active))
             .col_expr(operator::Column::ChecklistId, Expr::value(o.checklist_id))
@@ -95,6 +100,8 @@ impl OperatorRepository for SeaOrmCatalog {
                     "the company already has an operator with this code",
                 )
             })?;
+        landed(result, "operator")?;
+        o.row_version = o.row_version.next();
         Ok(())
     }
 
@@ -154,6 +161,7 @@ fn to_operator(row: operator::Model) -> Operator {
         checklist_id: row.checklist_id,
         created_at: row.created_at.0,
         updated_at: row.updated_at.0,
+        row_version: RowVersion(row.row_version),
     }
 }
 
@@ -179,6 +187,7 @@ impl ChecklistRepository for SeaOrmCatalog {
             created_at: Set(TimeUnixTimestampMillis(c.created_at)),
             updated_at: Set(TimeUnixTimestampMillis(c.updated_at)),
             deleted_at: Set(None),
+            row_version: Set(c.row_version.0),
         })
         .exec_without_returning(txn)
         .await
@@ -190,20 +199,22 @@ impl ChecklistRepository for SeaOrmCatalog {
         Ok(())
     }
 
-    async fn add_version(&self, tx: &mut Tx, c: &Checklist) -> DomainResult<()> {
+    async fn add_version(&self, tx: &mut Tx, c: &mut Checklist) -> DomainResult<()> {
         let txn = db_tx(tx)?;
         checklist_version::Entity::insert(version_row(c)?)
             .exec_without_returning(txn)
             .await
-            .map_err(|e| {
-                conflict_on_unique(
-                    e,
-                    "version",
-                    "the checklist was edited concurrently; reload it",
-                )
+            .map_err(|e| match e.sql_err() {
+                // A concurrent edit stored this version number first.
+                Some(SqlErr::UniqueConstraintViolation(_)) => DomainError::Stale("checklist"),
+                _ => internal(e),
             })?;
-        checklist::Entity::update_many()
-            .col_expr(checklist::Column::Name, Expr::value(c.name.clone()))
+        let result = versioned(
+            checklist::Entity::update_many(),
+            checklist::Column::RowVersion,
+            c.row_version,
+        )
+        .col_expr(checklist::Column::Name, Expr::value(c.name.clone()))
             .col_expr(
                 checklist::Column::CurrentVersion,
                 Expr::value(c.version as i32),
@@ -216,6 +227,8 @@ impl ChecklistRepository for SeaOrmCatalog {
             .exec(txn)
             .await
             .map_err(internal)?;
+        landed(result, "checklist")?;
+        c.row_version = c.row_version.next();
         Ok(())
     }
 
@@ -270,7 +283,7 @@ impl ChecklistRepository for SeaOrmCatalog {
     }
 
     async fn delete(&self, tx: &mut Tx, id: Uuid, at: OffsetDateTime) -> DomainResult<()> {
-        checklist::Entity::update_many()
+        bump_version(checklist::Entity::update_many(), checklist::Column::RowVersion)
             .col_expr(
                 checklist::Column::DeletedAt,
                 Expr::value(Some(TimeUnixTimestampMillis(at))),
@@ -279,7 +292,7 @@ impl ChecklistRepository for SeaOrmCatalog {
             .exec(db_tx(tx)?)
             .await
             .map_err(internal)?;
-        operator::Entity::update_many()
+        bump_version(operator::Entity::update_many(), operator::Column::RowVersion)
             .col_expr(
                 operator::Column::ChecklistId,
                 Expr::value(Option::<Uuid>::None),
@@ -306,5 +319,6 @@ fn to_checklist(
             .map_err(|e| DomainError::internal(format!("checklist segments: {e}")))?,
         created_at: head.created_at.0,
         updated_at: version.created_at.0,
+        row_version: RowVersion(head.row_version),
     })
 }

@@ -1,6 +1,6 @@
 use async_trait::async_trait;
 use dialix_company::{Company, CompanyFilter, CompanyRepository, CompanyStats};
-use dialix_kernel::{CompanyId, DomainResult, Page, PageRequest, Tx};
+use dialix_kernel::{CompanyId, DomainResult, Page, PageRequest, RowVersion, Tx};
 use sea_orm::prelude::{Expr, TimeUnixTimestampMillis};
 use sea_orm::sea_query::ExprTrait;
 use sea_orm::{
@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use crate::Database;
 use crate::entities::{account, company, ledger_transaction, record};
+use crate::sql::{bump_version, landed, versioned};
 use crate::sql::{conflict_on_unique, internal, like_pattern};
 use crate::transaction::db_tx;
 
@@ -45,6 +46,7 @@ impl CompanyRepository for SeaOrmCompanies {
             created_at: Set(TimeUnixTimestampMillis(company.created_at)),
             updated_at: Set(TimeUnixTimestampMillis(company.updated_at)),
             deleted_at: Set(None),
+            row_version: Set(company.row_version.0),
         };
         company::Entity::insert(row)
             .exec_without_returning(db_tx(tx)?)
@@ -53,9 +55,13 @@ impl CompanyRepository for SeaOrmCompanies {
         Ok(())
     }
 
-    async fn update(&self, tx: &mut Tx, company: &Company) -> DomainResult<()> {
-        company::Entity::update_many()
-            .col_expr(company::Column::Name, Expr::value(company.name.clone()))
+    async fn update(&self, tx: &mut Tx, company: &mut Company) -> DomainResult<()> {
+        let result = versioned(
+            company::Entity::update_many(),
+            company::Column::RowVersion,
+            company.row_version,
+        )
+        .col_expr(company::Column::Name, Expr::value(company.name.clone()))
             .col_expr(
                 company::Column::NameKey,
                 Expr::value(Company::name_key(&company.name)),
@@ -77,6 +83,8 @@ impl CompanyRepository for SeaOrmCompanies {
             .exec(db_tx(tx)?)
             .await
             .map_err(|e| conflict_on_unique(e, "name", NAME_TAKEN))?;
+        landed(result, "company")?;
+        company.row_version = company.row_version.next();
         Ok(())
     }
 
@@ -200,7 +208,7 @@ impl CompanyRepository for SeaOrmCompanies {
         blocked_by: CompanyId,
         at: OffsetDateTime,
     ) -> DomainResult<u64> {
-        let result = account::Entity::update_many()
+        let result = bump_version(account::Entity::update_many(), account::Column::RowVersion)
             .col_expr(account::Column::IsBlocked, Expr::value(true))
             .col_expr(
                 account::Column::BlockedByCompany,
@@ -224,7 +232,7 @@ impl CompanyRepository for SeaOrmCompanies {
         blocked_by: CompanyId,
         at: OffsetDateTime,
     ) -> DomainResult<u64> {
-        let result = account::Entity::update_many()
+        let result = bump_version(account::Entity::update_many(), account::Column::RowVersion)
             .col_expr(account::Column::IsBlocked, Expr::value(false))
             .col_expr(
                 account::Column::BlockedByCompany,
@@ -271,5 +279,6 @@ pub(crate) fn to_domain(row: company::Model) -> Company {
         balance: row.balance,
         created_at: row.created_at.0,
         updated_at: row.updated_at.0,
+        row_version: RowVersion(row.row_version),
     }
 }

@@ -18,15 +18,13 @@ impl SeaOrmCompanyTree {
     pub fn new(db: Database) -> Self {
         Self { db }
     }
-}
 
-#[async_trait]
-impl CompanyTree for SeaOrmCompanyTree {
-    async fn lineage(&self, id: CompanyId) -> DomainResult<Vec<CompanyId>> {
-        let mut lineage = Vec::new();
+    /// The company, then its parent, up to the root, each with whether it is active.
+    async fn walk_up(&self, id: CompanyId) -> DomainResult<Vec<(CompanyId, bool)>> {
+        let mut lineage: Vec<(CompanyId, bool)> = Vec::new();
         let mut next = Some(id);
         while let Some(id) = next {
-            if lineage.contains(&id) || lineage.len() > MAX_DEPTH {
+            if lineage.iter().any(|(seen, _)| *seen == id) || lineage.len() > MAX_DEPTH {
                 return Err(DomainError::internal(format!(
                     "the company tree above {id} has a cycle or is too deep"
                 )));
@@ -39,10 +37,26 @@ impl CompanyTree for SeaOrmCompanyTree {
             else {
                 break;
             };
-            lineage.push(id);
+            lineage.push((id, row.is_active));
             next = row.parent_company_id.map(CompanyId::from_uuid);
         }
         Ok(lineage)
+    }
+}
+
+#[async_trait]
+impl CompanyTree for SeaOrmCompanyTree {
+    async fn lineage(&self, id: CompanyId) -> DomainResult<Vec<CompanyId>> {
+        Ok(self.walk_up(id).await?.into_iter().map(|(id, _)| id).collect())
+    }
+
+    async fn blocked_in_lineage(&self, id: CompanyId) -> DomainResult<Option<CompanyId>> {
+        Ok(self
+            .walk_up(id)
+            .await?
+            .into_iter()
+            .find(|(_, is_active)| !is_active)
+            .map(|(id, _)| id))
     }
 
     async fn subtree(&self, roots: &[CompanyId]) -> DomainResult<Vec<CompanyId>> {

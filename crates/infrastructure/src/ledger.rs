@@ -61,7 +61,10 @@ impl Ledger for SeaOrmLedger {
             kind: Set(entry.kind.as_str().to_owned()),
             amount: Set(entry.amount),
             balance_after: Set(entry.balance_after),
-            idempotency_key: Set(entry.idempotency_key.clone()),
+            idempotency_key: Set(entry
+                .idempotency_key
+                .as_deref()
+                .map(|key| stored_key(entry.kind.as_str(), key))),
             created_at: Set(TimeUnixTimestampMillis(entry.created_at)),
         };
         ledger_transaction::Entity::insert(row)
@@ -77,10 +80,15 @@ impl Ledger for SeaOrmLedger {
         Ok(())
     }
 
-    async fn find_by_key(&self, id: CompanyId, key: &str) -> DomainResult<Option<LedgerEntry>> {
+    async fn find_by_key(
+        &self,
+        id: CompanyId,
+        kind: LedgerKind,
+        key: &str,
+    ) -> DomainResult<Option<LedgerEntry>> {
         ledger_transaction::Entity::find()
             .filter(ledger_transaction::Column::CompanyId.eq(id.as_uuid()))
-            .filter(ledger_transaction::Column::IdempotencyKey.eq(key))
+            .filter(ledger_transaction::Column::IdempotencyKey.eq(stored_key(kind.as_str(), key)))
             .one(self.db.connection())
             .await
             .map_err(internal)?
@@ -137,6 +145,12 @@ fn newest_first(
         .order_by_desc(ledger_transaction::Column::Id)
 }
 
+/// Idempotency keys are stored as `<kind>:<key>`: unique per company and kind, so a client's
+/// top-up key can never match a processing charge's internal key.
+pub(crate) fn stored_key(kind: &str, key: &str) -> String {
+    format!("{kind}:{key}")
+}
+
 fn to_domain(row: ledger_transaction::Model) -> DomainResult<LedgerEntry> {
     let kind = LedgerKind::parse(&row.kind).ok_or_else(|| {
         DomainError::internal(format!("ledger entry {} has kind {:?}", row.id, row.kind))
@@ -149,7 +163,11 @@ fn to_domain(row: ledger_transaction::Model) -> DomainResult<LedgerEntry> {
         kind,
         amount: row.amount,
         balance_after: row.balance_after,
-        idempotency_key: row.idempotency_key,
+        idempotency_key: row.idempotency_key.map(|stored| {
+            stored
+                .strip_prefix(&format!("{}:", row.kind))
+                .map_or(stored.clone(), str::to_owned)
+        }),
         created_at: row.created_at.0,
     })
 }

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::Database;
 use crate::entities::{account, user_company_history};
-use crate::sql::internal;
+use crate::sql::{bump_version, internal, landed};
 use crate::transaction::db_tx;
 
 /// Accounts' `company_id` and the `user_company_history` table.
@@ -37,10 +37,11 @@ impl Membership for SeaOrmMembership {
         &self,
         tx: &mut Tx,
         user: AccountId,
+        from: CompanyId,
         company: CompanyId,
         at: OffsetDateTime,
     ) -> DomainResult<()> {
-        account::Entity::update_many()
+        let result = bump_version(account::Entity::update_many(), account::Column::RowVersion)
             .col_expr(
                 account::Column::CompanyId,
                 Expr::value(Some(company.as_uuid())),
@@ -50,10 +51,11 @@ impl Membership for SeaOrmMembership {
                 Expr::value(TimeUnixTimestampMillis(at)),
             )
             .filter(account::Column::Id.eq(user.as_uuid()))
+            .filter(account::Column::CompanyId.eq(from.as_uuid()))
             .exec(db_tx(tx)?)
             .await
             .map_err(internal)?;
-        Ok(())
+        landed(result, "account")
     }
 
     async fn record(&self, tx: &mut Tx, change: &MembershipChange) -> DomainResult<()> {

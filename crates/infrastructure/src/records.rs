@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 use dialix_calls::{CallType, Record, RecordFilter, RecordRepository, RecordScope, RecordStatus};
 use dialix_kernel::{
-    AccountId, CompanyId, DomainError, DomainResult, Page, PageRequest, RecordId, Tx,
+    AccountId, CompanyId, DomainError, DomainResult, Page, PageRequest, RecordId, RowVersion, Tx,
 };
 use sea_orm::prelude::{Expr, TimeUnixTimestampMillis};
 use sea_orm::sea_query::ExprTrait;
@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 
 use crate::Database;
 use crate::entities::record;
-use crate::sql::{internal, like_pattern};
+use crate::sql::{internal, landed, like_pattern, versioned};
 use crate::transaction::db_tx;
 
 /// Records in the `record` table.
@@ -56,6 +56,7 @@ impl RecordRepository for SeaOrmRecords {
             created_at: Set(TimeUnixTimestampMillis(r.created_at)),
             updated_at: Set(TimeUnixTimestampMillis(r.updated_at)),
             deleted_at: Set(None),
+            row_version: Set(r.row_version.0),
         };
         record::Entity::insert(row)
             .exec_without_returning(db_tx(tx)?)
@@ -150,9 +151,13 @@ impl RecordRepository for SeaOrmRecords {
         })
     }
 
-    async fn update(&self, tx: &mut Tx, r: &Record) -> DomainResult<()> {
-        record::Entity::update_many()
-            .col_expr(record::Column::Status, Expr::value(r.status.as_str()))
+    async fn update(&self, tx: &mut Tx, r: &mut Record) -> DomainResult<()> {
+        let result = versioned(
+            record::Entity::update_many(),
+            record::Column::RowVersion,
+            r.row_version,
+        )
+        .col_expr(record::Column::Status, Expr::value(r.status.as_str()))
             .col_expr(record::Column::Payload, Expr::value(Some(payload_json(r)?)))
             .col_expr(record::Column::Error, Expr::value(r.error.clone()))
             .col_expr(
@@ -180,35 +185,49 @@ impl RecordRepository for SeaOrmRecords {
                 Expr::value(TimeUnixTimestampMillis(r.updated_at)),
             )
             .filter(record::Column::Id.eq(r.id.as_uuid()))
+            .filter(record::Column::DeletedAt.is_null())
             .exec(db_tx(tx)?)
             .await
             .map_err(internal)?;
+        landed(result, "record")?;
+        r.row_version = r.row_version.next();
         Ok(())
     }
 
     async fn mark_deleted(
         &self,
         tx: &mut Tx,
-        id: RecordId,
+        r: &mut Record,
         at: OffsetDateTime,
     ) -> DomainResult<()> {
-        record::Entity::update_many()
-            .col_expr(
-                record::Column::DeletedAt,
-                Expr::value(Some(TimeUnixTimestampMillis(at))),
-            )
-            .col_expr(
-                record::Column::UpdatedAt,
-                Expr::value(TimeUnixTimestampMillis(at)),
-            )
-            .col_expr(
-                record::Column::StorageKey,
-                Expr::value(Option::<String>::None),
-            )
-            .filter(record::Column::Id.eq(id.as_uuid()))
-            .exec(db_tx(tx)?)
-            .await
-            .map_err(internal)?;
+        let result = versioned(
+            record::Entity::update_many(),
+            record::Column::RowVersion,
+            r.row_version,
+        )
+        .col_expr(
+            record::Column::DeletedAt,
+            Expr::value(Some(TimeUnixTimestampMillis(at))),
+        )
+        .col_expr(
+            record::Column::UpdatedAt,
+            Expr::value(TimeUnixTimestampMillis(at)),
+        )
+        .col_expr(
+            record::Column::StorageKey,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(record::Column::ReservedAmount, Expr::value(0i64))
+        .filter(record::Column::Id.eq(r.id.as_uuid()))
+        .filter(record::Column::DeletedAt.is_null())
+        .exec(db_tx(tx)?)
+        .await
+        .map_err(internal)?;
+        landed(result, "record")?;
+        r.row_version = r.row_version.next();
+        r.deleted_at = Some(at);
+        r.storage_key = None;
+        r.reserved_amount = 0;
         Ok(())
     }
 }
@@ -246,6 +265,7 @@ fn to_domain(row: record::Model) -> DomainResult<Record> {
         created_at: row.created_at.0,
         updated_at: row.updated_at.0,
         deleted_at: row.deleted_at.map(|t| t.0),
+        row_version: RowVersion(row.row_version),
     })
 }
 

@@ -1,6 +1,6 @@
 use async_trait::async_trait;
 use dialix_account::{SettingsRepository, UserSettings};
-use dialix_kernel::{AccountId, DomainResult, Tx};
+use dialix_kernel::{AccountId, DomainResult, RowVersion, Tx};
 use sea_orm::prelude::{Expr, TimeUnixTimestampMillis};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::Database;
 use crate::entities::user_settings;
-use crate::sql::internal;
+use crate::sql::{internal, landed, versioned};
 use crate::transaction::db_tx;
 
 /// Settings in `user_settings`, one row per user.
@@ -41,6 +41,7 @@ impl SettingsRepository for SeaOrmSettings {
             preferred_stt_model: row.preferred_stt_model,
             created_at: row.created_at.0,
             updated_at: row.updated_at.0,
+            row_version: RowVersion(row.row_version),
         }))
     }
 
@@ -57,6 +58,7 @@ impl SettingsRepository for SeaOrmSettings {
             preferred_stt_model: Set(settings.preferred_stt_model.clone()),
             created_at: Set(TimeUnixTimestampMillis(settings.created_at)),
             updated_at: Set(TimeUnixTimestampMillis(settings.updated_at)),
+            row_version: Set(settings.row_version.0),
         };
         let inserted = user_settings::Entity::insert(row)
             .on_conflict(
@@ -70,9 +72,13 @@ impl SettingsRepository for SeaOrmSettings {
         Ok(inserted == 1)
     }
 
-    async fn update(&self, tx: &mut Tx, settings: &UserSettings) -> DomainResult<()> {
-        user_settings::Entity::update_many()
-            .col_expr(
+    async fn update(&self, tx: &mut Tx, settings: &mut UserSettings) -> DomainResult<()> {
+        let result = versioned(
+            user_settings::Entity::update_many(),
+            user_settings::Column::RowVersion,
+            settings.row_version,
+        )
+        .col_expr(
                 user_settings::Column::EmailNotifications,
                 Expr::value(settings.email_notifications),
             )
@@ -108,6 +114,8 @@ impl SettingsRepository for SeaOrmSettings {
             .exec(db_tx(tx)?)
             .await
             .map_err(internal)?;
+        landed(result, "settings")?;
+        settings.row_version = settings.row_version.next();
         Ok(())
     }
 }

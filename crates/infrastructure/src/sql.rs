@@ -1,8 +1,10 @@
-//! Small SQL helpers shared by the repositories: error mapping and LIKE patterns.
+//! Small SQL helpers shared by the repositories: error mapping, LIKE patterns and
+//! version-checked writes.
 
-use dialix_kernel::DomainError;
-use sea_orm::sea_query::LikeExpr;
-use sea_orm::{DbErr, SqlErr};
+use dialix_kernel::{DomainError, DomainResult, RowVersion};
+use sea_orm::prelude::Expr;
+use sea_orm::sea_query::{ExprTrait, LikeExpr};
+use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, SqlErr, UpdateMany, UpdateResult};
 
 /// Any database failure the domain cannot act on: logged in full here, reported as internal.
 pub(crate) fn internal(error: DbErr) -> DomainError {
@@ -26,4 +28,30 @@ pub(crate) fn like_pattern(text: &str) -> LikeExpr {
         .replace('%', "\\%")
         .replace('_', "\\_");
     LikeExpr::new(format!("%{escaped}%")).escape('\\')
+}
+
+/// Makes a whole-entity write conditional on the row still being at `read_at`, and bumps the
+/// version: a write decided on a stale copy then matches no row (see [`landed`]).
+pub(crate) fn versioned<E: EntityTrait>(
+    update: UpdateMany<E>,
+    column: E::Column,
+    read_at: RowVersion,
+) -> UpdateMany<E> {
+    update
+        .col_expr(column, Expr::value(read_at.next().0))
+        .filter(column.eq(read_at.0))
+}
+
+/// Bumps the version in a bulk write, so that whole-entity writes decided before it fail.
+pub(crate) fn bump_version<E: EntityTrait>(update: UpdateMany<E>, column: E::Column) -> UpdateMany<E> {
+    update.col_expr(column, Expr::col(column).add(1))
+}
+
+/// A [`versioned`] write that matched no row: the row changed or went away since it was read.
+pub(crate) fn landed(result: UpdateResult, entity: &'static str) -> DomainResult<()> {
+    if result.rows_affected == 0 {
+        Err(DomainError::Stale(entity))
+    } else {
+        Ok(())
+    }
 }

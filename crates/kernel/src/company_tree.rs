@@ -11,6 +11,9 @@ pub trait CompanyTree: Send + Sync {
     async fn lineage(&self, company: CompanyId) -> DomainResult<Vec<CompanyId>>;
     /// These companies and all their descendants.
     async fn subtree(&self, roots: &[CompanyId]) -> DomainResult<Vec<CompanyId>>;
+    /// The nearest company of the lineage (the company itself first) that is blocked, if any:
+    /// a block covers the whole subtree.
+    async fn blocked_in_lineage(&self, company: CompanyId) -> DomainResult<Option<CompanyId>>;
 }
 
 /// The companies the actor administers (with `permission`, when one is given) and all their

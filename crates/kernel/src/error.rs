@@ -14,6 +14,11 @@ pub enum DomainError {
         field: &'static str,
         message: String,
     },
+    /// The row changed between the read a use case decided on and its write (another request
+    /// got there first). Use cases re-run on fresh data with [`retry_on_stale`]; what still
+    /// fails after that reaches the caller as 409.
+    #[error("the {0} was changed by another request at the same time; reload it and try again")]
+    Stale(&'static str),
     /// The input is well-formed but breaks a rule; one message per offending field.
     #[error("the request has invalid fields")]
     Validation(FieldErrors),
@@ -48,6 +53,26 @@ impl DomainError {
         DomainError::Conflict {
             field,
             message: message.into(),
+        }
+    }
+}
+
+/// How often a use case is re-run on fresh data when its write finds the row changed.
+const STALE_ATTEMPTS: usize = 5;
+
+/// Runs `attempt` — a use case that reads, decides and writes — again while its write finds
+/// the row changed meanwhile (`Stale`). Each run re-reads, so every rule is checked against
+/// the data the write applies to, and concurrent changes to different fields both land.
+pub async fn retry_on_stale<T, F, Fut>(mut attempt: F) -> DomainResult<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = DomainResult<T>>,
+{
+    let mut tries = 1;
+    loop {
+        match attempt().await {
+            Err(DomainError::Stale(_)) if tries < STALE_ATTEMPTS => tries += 1,
+            outcome => return outcome,
         }
     }
 }
@@ -103,6 +128,27 @@ impl FieldErrors {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn stale_writes_are_retried_a_bounded_number_of_times() {
+        let mut runs = 0;
+        let outcome: DomainResult<()> = retry_on_stale(|| {
+            runs += 1;
+            async { Err(DomainError::Stale("account")) }
+        })
+        .await;
+        assert_eq!(outcome, Err(DomainError::Stale("account")));
+        assert_eq!(runs, STALE_ATTEMPTS);
+
+        let mut runs = 0;
+        let outcome = retry_on_stale(|| {
+            runs += 1;
+            let result = if runs < 3 { Err(DomainError::Stale("account")) } else { Ok(runs) };
+            async move { result }
+        })
+        .await;
+        assert_eq!(outcome, Ok(3));
+    }
 
     #[test]
     fn field_errors_keep_every_field_and_the_first_message() {

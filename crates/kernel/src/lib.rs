@@ -10,6 +10,7 @@ mod ids;
 mod page;
 mod request;
 mod transaction;
+mod version;
 
 pub use actor::{Actor, CompanyGrant, Permission, Role};
 #[cfg(any(test, feature = "mock"))]
@@ -18,10 +19,11 @@ pub use clock::{Clock, SystemClock};
 #[cfg(any(test, feature = "mock"))]
 pub use company_tree::MockCompanyTree;
 pub use company_tree::{CompanyTree, administered_companies};
-pub use error::{DomainError, DomainResult, FieldErrors};
+pub use error::{DomainError, DomainResult, FieldErrors, retry_on_stale};
 pub use ids::{AccountId, CompanyId, RecordId};
-pub use page::{MAX_LIMIT, Page, PageRequest};
+pub use page::{MAX_LIMIT, MAX_OFFSET, Page, PageRequest};
 pub use request::RequestMeta;
 #[cfg(any(test, feature = "mock"))]
 pub use transaction::{MockUnitOfWork, NoopTransaction, noop_unit_of_work};
 pub use transaction::{Transaction, Tx, UnitOfWork};
+pub use version::RowVersion;

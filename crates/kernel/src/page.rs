@@ -2,6 +2,8 @@ use crate::{DomainResult, FieldErrors};
 
 pub const DEFAULT_LIMIT: u64 = 50;
 pub const MAX_LIMIT: u64 = 200;
+/// The largest offset the databases can bind (a signed 64-bit integer).
+pub const MAX_OFFSET: u64 = i64::MAX as u64;
 
 /// Which slice of a list to return.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,7 +22,7 @@ impl Default for PageRequest {
 }
 
 impl PageRequest {
-    /// Checks caller-supplied values: `limit` 1..=200 (default 50), `offset` ≥ 0 (default 0).
+    /// Checks caller-supplied values: `limit` 1..=200 (default 50), `offset` 0..=`MAX_OFFSET` (default 0).
     pub fn parse(
         limit: Option<&str>,
         offset: Option<&str>,
@@ -42,9 +44,12 @@ impl PageRequest {
         let offset = match offset {
             None => Some(0),
             Some(raw) => match raw.trim().parse::<u64>() {
-                Ok(n) => Some(n),
-                Err(_) => {
-                    errors.add("offset", "must be a whole number, 0 or more");
+                Ok(n) if n <= MAX_OFFSET => Some(n),
+                _ => {
+                    errors.add(
+                        "offset",
+                        format!("must be a whole number from 0 to {MAX_OFFSET}"),
+                    );
                     None
                 }
             },
@@ -100,7 +105,7 @@ mod tests {
                 offset: 10
             })
         );
-        for (limit, offset) in [("0", "0"), ("201", "0"), ("x", "0"), ("10", "-1")] {
+        for (limit, offset) in [("0", "0"), ("201", "0"), ("x", "0"), ("10", "-1"), ("10", "9223372036854775808")] {
             assert!(PageRequest::parse_or_reject(Some(limit), Some(offset)).is_err());
         }
     }

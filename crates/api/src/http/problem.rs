@@ -184,6 +184,12 @@ impl From<DomainError> for ApiError {
                     .detail(message.clone())
                     .field_errors(BTreeMap::from([(field.to_owned(), message)]))
             }
+            DomainError::Stale(what) => Self::new(
+                StatusCode::CONFLICT,
+                "concurrent-modification",
+                "Changed concurrently",
+            )
+            .detail(DomainError::Stale(what).to_string()),
             DomainError::Validation(errors) => Self::validation(
                 errors
                     .iter()

@@ -23,6 +23,8 @@ pub struct Model {
     /// unblocking the company restores exactly these accounts.
     pub blocked_by_company: Option<Uuid>,
     pub deleted_at: Option<TimeUnixTimestampMillis>,
+    /// Bumped by every write; writes are conditional on the version they read.
+    pub row_version: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -10,6 +10,8 @@ pub struct Model {
     /// `{"can_manage_users": true, …}`
     pub permissions: Json,
     pub created_at: TimeUnixTimestampMillis,
+    /// Bumped by every write; writes are conditional on the version they read.
+    pub row_version: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -12,6 +12,8 @@ pub struct Model {
     pub checklist_id: Option<Uuid>,
     pub created_at: TimeUnixTimestampMillis,
     pub updated_at: TimeUnixTimestampMillis,
+    /// Bumped by every write; writes are conditional on the version they read.
+    pub row_version: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

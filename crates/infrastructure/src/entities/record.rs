@@ -32,6 +32,8 @@ pub struct Model {
     pub created_at: TimeUnixTimestampMillis,
     pub updated_at: TimeUnixTimestampMillis,
     pub deleted_at: Option<TimeUnixTimestampMillis>,
+    /// Bumped by every write; writes are conditional on the version they read.
+    pub row_version: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -16,6 +16,8 @@ pub struct Model {
     pub preferred_stt_model: String,
     pub created_at: TimeUnixTimestampMillis,
     pub updated_at: TimeUnixTimestampMillis,
+    /// Bumped by every write; writes are conditional on the version they read.
+    pub row_version: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
