@@ -16,6 +16,8 @@ use crate::{Account, RESOURCE_ACCOUNT, validation};
 const INVALID_CREDENTIALS: &str = "invalid login or password";
 const INVALID_TOKEN: &str = "the access token is missing, invalid or expired";
 const INVALID_REFRESH: &str = "the refresh token is invalid or expired";
+const SESSION_ENDED: &str =
+    "the session has ended (logged out, revoked, or the password changed); log in again";
 
 /// Token lifetimes and the failed-login rate limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,7 +103,18 @@ impl AuthService {
     pub async fn login(&self, input: LoginInput, meta: &RequestMeta) -> DomainResult<TokenPair> {
         let now = self.clock.now();
         let login = validation::normalise_login(&input.login);
-        let login_key = format!("login:{login}");
+        // A login with control characters cannot exist; it is not looked up at all.
+        let account = if validation::is_plain_text(&login) {
+            self.accounts.find_by_login(&login).await?
+        } else {
+            None
+        };
+        // Failures count per account once the name resolves to one, so its email and its
+        // username share one allowance.
+        let login_key = match &account {
+            Some(account) => format!("account:{}", account.id),
+            None => format!("login:{login}"),
+        };
         let address_key = meta.ip_address.as_ref().map(|a| format!("addr:{a}"));
 
         let mut throttled = self
@@ -112,18 +125,19 @@ impl AuthService {
                 .throttled(key, self.policy.max_failures_per_address, now)
                 .await);
         }
-        if let Some(retry_after_secs) = throttled {
-            self.record_failed_login(None, &login, "rate_limited", meta, now)
-                .await?;
+        if let Some((key, retry_after_secs)) = throttled {
+            // One audit entry per throttled key and window, however many requests arrive:
+            // anonymous callers cannot grow the log without bound.
+            let marker = format!("throttled:{key}");
+            let since = now - self.policy.failure_window;
+            if self.attempts.failures_since(&marker, since).await.count == 0 {
+                self.attempts.record_failure(&marker, now).await;
+                self.record_failed_login(account.as_ref(), &login, "rate_limited", meta, now)
+                    .await?;
+            }
             return Err(DomainError::RateLimited { retry_after_secs });
         }
 
-        // A login with control characters cannot exist; it is not looked up at all.
-        let account = if validation::is_plain_text(&login) {
-            self.accounts.find_by_login(&login).await?
-        } else {
-            None
-        };
         let stored_hash = account.as_ref().map(|a| a.password_hash.clone());
         let password_ok = self.hasher.verify(&input.password, stored_hash).await?;
         let account = match account {
@@ -182,12 +196,17 @@ impl AuthService {
     ) -> DomainResult<TokenPair> {
         let now = self.clock.now();
         let state = self.live_or_replayed(refresh_token, now).await?;
+        if state.revoked {
+            // The session ended (logout, block, password change, or an earlier replay):
+            // refused, but it is no new sign of theft.
+            return Err(DomainError::Unauthenticated(SESSION_ENDED.into()));
+        }
         let account = self
             .accounts
             .find_by_id(state.account_id)
             .await?
             .ok_or_else(|| DomainError::Unauthenticated(INVALID_REFRESH.into()))?;
-        if state.used {
+        if state.spent {
             self.revoke(&state, &account, AuditAction::TokenReuse, meta, now)
                 .await?;
             return Err(DomainError::Unauthenticated(
@@ -240,7 +259,9 @@ impl AuthService {
     }
 
     /// Resolves an access token to the acting account, re-reading the account so that a
-    /// block or deactivation takes effect on the very next request.
+    /// block or deactivation takes effect on the very next request, and checking the
+    /// token's session so that a logout, a detected replay, a password change or reset, a
+    /// block or a deletion ends the access tokens of the sessions it ends.
     pub async fn authenticate(&self, access_token: &str) -> DomainResult<(Actor, Account)> {
         let claims = self
             .access_tokens
@@ -253,6 +274,9 @@ impl AuthService {
             .ok_or_else(|| DomainError::Unauthenticated(INVALID_TOKEN.into()))?;
         if let Some(reason) = account.access_refusal() {
             return Err(DomainError::Unauthenticated(reason.into()));
+        }
+        if !self.refresh_tokens.session_live(claims.session).await? {
+            return Err(DomainError::Unauthenticated(SESSION_ENDED.into()));
         }
         let grants = self.accounts.grants(account.id).await?;
         Ok((account.actor(grants), account))
@@ -322,8 +346,14 @@ impl AuthService {
         )
     }
 
-    /// Seconds to wait if `key` has used up its failures, `None` if it may try.
-    async fn throttled(&self, key: &str, max_failures: u32, now: OffsetDateTime) -> Option<u64> {
+    /// The key and the seconds to wait if `key` has used up its failures, `None` if it may
+    /// try.
+    async fn throttled(
+        &self,
+        key: &str,
+        max_failures: u32,
+        now: OffsetDateTime,
+    ) -> Option<(String, u64)> {
         let window = self
             .attempts
             .failures_since(key, now - self.policy.failure_window)
@@ -332,7 +362,10 @@ impl AuthService {
             return None;
         }
         let frees_at = window.oldest.unwrap_or(now) + self.policy.failure_window;
-        Some((frees_at - now).whole_seconds().max(1) as u64)
+        Some((
+            key.to_owned(),
+            (frees_at - now).whole_seconds().max(1) as u64,
+        ))
     }
 
     async fn issue_pair(
@@ -344,6 +377,7 @@ impl AuthService {
     ) -> DomainResult<TokenPair> {
         let access_token = self.access_tokens.issue(&AccessClaims {
             account_id: account.id,
+            session: family,
             issued_at: now,
             expires_at: now + self.policy.access_token_ttl,
         })?;
@@ -489,7 +523,7 @@ mod tests {
         mocks
             .attempts
             .expect_clear()
-            .with(eq("login:op@dialix.uz"))
+            .with(eq(format!("account:{id}")))
             .return_const(());
         mocks
             .accounts
@@ -532,10 +566,17 @@ mod tests {
         for known in [true, false] {
             let mut mocks = Mocks::new();
             mocks.no_recent_failures();
+            let stored = account(false);
+            // A known account is counted under its id (email and username share it).
+            let counted_as = if known {
+                format!("account:{}", stored.id)
+            } else {
+                "login:op@dialix.uz".to_owned()
+            };
             mocks
                 .accounts
                 .expect_find_by_login()
-                .returning(move |_| Ok(known.then(|| account(false))));
+                .returning(move |_| Ok(known.then(|| stored.clone())));
             mocks
                 .hasher
                 .expect_verify()
@@ -544,7 +585,7 @@ mod tests {
             mocks
                 .attempts
                 .expect_record_failure()
-                .with(eq("login:op@dialix.uz"), eq(NOW))
+                .with(eq(counted_as), eq(NOW))
                 .times(1)
                 .return_const(());
             mocks
@@ -615,7 +656,16 @@ mod tests {
             .attempts
             .expect_failures_since()
             .returning(|_, _| FailureWindow::default());
-        mocks.accounts.expect_find_by_login().never();
+        mocks
+            .attempts
+            .expect_record_failure()
+            .with(eq("throttled:login:op"), eq(NOW))
+            .times(1)
+            .returning(|_, _| ());
+        mocks
+            .accounts
+            .expect_find_by_login()
+            .returning(|_| Ok(None));
         mocks.hasher.expect_verify().never();
         mocks.audits(AuditAction::LoginFailed);
 
@@ -632,14 +682,62 @@ mod tests {
         );
     }
 
-    fn token_state(account_id: AccountId, used: bool) -> RefreshTokenState {
+    fn token_state(account_id: AccountId, spent: bool) -> RefreshTokenState {
         RefreshTokenState {
             id: Uuid::now_v7(),
             account_id,
             family: Uuid::now_v7(),
             expires_at: NOW + Duration::days(1),
-            used,
+            spent,
+            revoked: false,
         }
+    }
+
+    #[tokio::test]
+    async fn a_token_of_an_ended_session_is_refused_without_crying_theft() {
+        let state = RefreshTokenState {
+            revoked: true,
+            ..token_state(AccountId::generate(), true)
+        };
+        let mut mocks = Mocks::new();
+        mocks
+            .refresh
+            .expect_find()
+            .returning(move |_| Ok(Some(state)));
+        mocks.refresh.expect_revoke_family().never();
+        mocks.refresh.expect_spend().never();
+        mocks.audit.expect_append().never();
+
+        let error = mocks.service().refresh("old", &meta()).await.unwrap_err();
+        assert_eq!(error, DomainError::Unauthenticated(SESSION_ENDED.into()));
+    }
+
+    #[tokio::test]
+    async fn an_access_token_dies_with_its_session() {
+        let stored = account(false);
+        let id = stored.id;
+        let session = Uuid::now_v7();
+        let mut mocks = Mocks::new();
+        mocks.access.expect_verify().returning(move |_, _| {
+            Ok(AccessClaims {
+                account_id: id,
+                session,
+                issued_at: NOW,
+                expires_at: NOW + Duration::minutes(15),
+            })
+        });
+        mocks
+            .accounts
+            .expect_find_by_id()
+            .returning(move |_| Ok(Some(stored.clone())));
+        mocks
+            .refresh
+            .expect_session_live()
+            .with(eq(session))
+            .returning(|_| Ok(false));
+
+        let error = mocks.service().authenticate("token").await.unwrap_err();
+        assert_eq!(error, DomainError::Unauthenticated(SESSION_ENDED.into()));
     }
 
     #[tokio::test]
@@ -743,6 +841,7 @@ mod tests {
         mocks.access.expect_verify().returning(move |_, _| {
             Ok(AccessClaims {
                 account_id: id,
+                session: Uuid::now_v7(),
                 issued_at: NOW,
                 expires_at: NOW + Duration::minutes(15),
             })

@@ -26,6 +26,8 @@ pub const LANGUAGES: [&str; 3] = ["uz", "ru", "en"];
 enum Purpose {
     Read,
     Change,
+    /// Deleting again finds nothing to delete.
+    Delete,
     /// Password, email or username: whoever controls these can log in as the account.
     Credentials,
 }
@@ -177,7 +179,7 @@ impl AccountService {
             if id == actor.account_id {
                 return Err(DomainError::Forbidden("you cannot delete yourself".into()));
             }
-            let before = self.managed(actor, id, Purpose::Change).await?;
+            let before = self.managed(actor, id, Purpose::Delete).await?;
             let now = self.clock.now();
             let after = Account {
                 is_active: false,
@@ -422,20 +424,26 @@ impl AccountService {
     ///
     /// Accounts the actor may not see are "not found"; their own account is "forbidden" (it
     /// has `/auth/me`), as is an account they see but may not change this way.
-    async fn managed(&self, actor: &Actor, id: AccountId, purpose: Purpose) -> DomainResult<Account> {
+    async fn managed(
+        &self,
+        actor: &Actor,
+        id: AccountId,
+        purpose: Purpose,
+    ) -> DomainResult<Account> {
         let account = self
             .accounts
             .find_by_id(id)
             .await?
             .ok_or(DomainError::NotFound("account"))?;
         if actor.is_platform_admin() {
-            if account.deleted_at.is_some() && purpose != Purpose::Read {
-                return Err(DomainError::conflict(
+            return match (account.deleted_at, purpose) {
+                (None, _) | (Some(_), Purpose::Read) => Ok(account),
+                (Some(_), Purpose::Delete) => Err(DomainError::NotFound("account")),
+                (Some(_), _) => Err(DomainError::conflict(
                     "account",
                     "the account is deleted; deletion is final",
-                ));
-            }
-            return Ok(account);
+                )),
+            };
         }
         let lineage = match account.company_id {
             Some(company) => self.companies.lineage(company).await?,

@@ -49,6 +49,9 @@ pub trait PasswordHasher: Send + Sync {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AccessClaims {
     pub account_id: AccountId,
+    /// The session (refresh-token family) it was issued for; the token is refused once the
+    /// session has ended.
+    pub session: Uuid,
     pub issued_at: OffsetDateTime,
     pub expires_at: OffsetDateTime,
 }
@@ -68,8 +71,11 @@ pub struct RefreshTokenState {
     pub account_id: AccountId,
     pub family: Uuid,
     pub expires_at: OffsetDateTime,
-    /// Spent by a refresh, or revoked by a logout or a detected replay.
-    pub used: bool,
+    /// Spent by a refresh (presenting it again is a replay).
+    pub spent: bool,
+    /// Its session ended: logout, a detected replay, a password change or reset, a block or
+    /// a deletion.
+    pub revoked: bool,
 }
 
 /// Opaque, rotating refresh tokens. Only a hash of each token is stored; tokens issued from
@@ -87,6 +93,8 @@ pub trait RefreshTokens: Send + Sync {
         expires_at: OffsetDateTime,
     ) -> DomainResult<String>;
     async fn find(&self, token: &str) -> DomainResult<Option<RefreshTokenState>>;
+    /// Whether the session (family) is still open: some token of it is not revoked.
+    async fn session_live(&self, family: Uuid) -> DomainResult<bool>;
     /// Marks the token spent if it is still live; `false` if someone else got there first.
     async fn spend(&self, tx: &mut Tx, id: Uuid, at: OffsetDateTime) -> DomainResult<bool>;
     async fn revoke_family(

@@ -120,6 +120,12 @@ async fn main() -> ExitCode {
         Command::Retention { dry_run } => run_retention(&config, dry_run)
             .await
             .map(|report| {
+                for key in &report.orphaned_audio {
+                    println!(
+                        "{} orphaned audio file {key}",
+                        if dry_run { "would delete" } else { "deleted" }
+                    );
+                }
                 for record in &report.records {
                     println!(
                         "{} {} {} (uploaded {})",

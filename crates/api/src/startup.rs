@@ -16,7 +16,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::config::Config;
 use crate::http::{
     REQUEST_ID_HEADER, RouteTable, ensure_problem_body, json_config, path_config, query_config,
-    request_context, unknown_route,
+    refuse_control_characters, request_context, unknown_route,
 };
 use crate::openapi;
 use crate::state::{AppState, standalone_audit_service};
@@ -125,6 +125,7 @@ impl Application {
                     !cors_origins.is_empty(),
                     cors(&cors_origins),
                 ))
+                .wrap(from_fn(refuse_control_characters))
                 .wrap(from_fn(ensure_problem_body))
                 .wrap(from_fn(request_context))
         })
@@ -245,7 +246,11 @@ async fn apply_record_retention(state: web::Data<AppState>) {
         ticker.tick().await;
         match state.retention.run(false).await {
             Ok(report) => {
-                tracing::info!(records = report.records.len(), "record retention applied")
+                tracing::info!(
+                    records = report.records.len(),
+                    orphaned_audio = report.orphaned_audio.len(),
+                    "record retention applied"
+                )
             }
             Err(error) => tracing::error!(%error, "record retention failed"),
         }

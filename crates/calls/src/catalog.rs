@@ -387,8 +387,10 @@ impl CatalogService {
         meta: &RequestMeta,
     ) -> DomainResult<Checklist> {
         let segments = segments.map(build_segments).transpose()?;
-        retry_on_stale(|| self.try_update_checklist(actor, id, name.clone(), segments.clone(), meta))
-            .await
+        retry_on_stale(|| {
+            self.try_update_checklist(actor, id, name.clone(), segments.clone(), meta)
+        })
+        .await
     }
 
     async fn try_update_checklist(
@@ -540,9 +542,10 @@ fn build_segments(input: Vec<SegmentInput>) -> DomainResult<Vec<ChecklistSegment
         .map(|(s, segment)| {
             let title = segment.title.trim().to_owned();
             errors.check(
-                (1..=NAME_MAX).contains(&title.chars().count()),
+                (1..=NAME_MAX).contains(&title.chars().count())
+                    && !title.chars().any(char::is_control),
                 &format!("segments[{s}].title"),
-                format!("must be 1 to {NAME_MAX} characters"),
+                format!("must be 1 to {NAME_MAX} characters, without control characters"),
             );
             errors.check(
                 !segment.items.is_empty(),
@@ -556,9 +559,10 @@ fn build_segments(input: Vec<SegmentInput>) -> DomainResult<Vec<ChecklistSegment
                 .map(|(i, item)| {
                     let text = item.text.trim().to_owned();
                     errors.check(
-                        (1..=ITEM_MAX).contains(&text.chars().count()),
+                        (1..=ITEM_MAX).contains(&text.chars().count())
+                            && !text.chars().any(char::is_control),
                         &format!("segments[{s}].items[{i}].text"),
-                        format!("must be 1 to {ITEM_MAX} characters"),
+                        format!("must be 1 to {ITEM_MAX} characters, without control characters"),
                     );
                     weights.push(item.weight);
                     ChecklistItem {

@@ -16,6 +16,8 @@ pub trait RecordRepository: Send + Sync {
     /// undeleted and still at `record.row_version`, and advances the version; `Stale` if it
     /// changed or was deleted meanwhile.
     async fn update(&self, tx: &mut Tx, record: &mut Record) -> DomainResult<()>;
+    /// Which of `keys` some record still points to.
+    async fn referenced_keys(&self, keys: &[String]) -> DomainResult<Vec<String>>;
     /// Soft delete: the row stays with `deleted_at` set, no storage key and no reservation,
     /// if it is still at `record.row_version` (else `Stale`).
     async fn mark_deleted(
@@ -36,6 +38,9 @@ pub trait AudioStore: Send + Sync {
     async fn read(&self, key: &str, start: u64, end: u64) -> DomainResult<Vec<u8>>;
     /// Removes the file; a missing file is not an error.
     async fn delete(&self, key: &str) -> DomainResult<()>;
+    /// Keys of the files last written before `cutoff` (half-written ones included), so files
+    /// that no record points to can be swept.
+    async fn written_before(&self, cutoff: OffsetDateTime) -> DomainResult<Vec<String>>;
 }
 
 /// Why an audio file could not be used.

@@ -26,8 +26,14 @@ pub trait RetentionCandidates: Send + Sync {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RetentionReport {
     pub records: Vec<Record>,
+    /// Audio files no record points to (left by an upload interrupted between storing the
+    /// file and committing its record).
+    pub orphaned_audio: Vec<String>,
     pub dry_run: bool,
 }
+
+/// Files younger than this may belong to an upload still committing its records.
+const ORPHAN_GRACE: time::Duration = time::Duration::hours(1);
 
 /// Applies retention in batches.
 pub struct RetentionService {
@@ -46,6 +52,7 @@ impl RetentionService {
         let now = self.clock.now();
         let mut report = RetentionReport {
             dry_run,
+            orphaned_audio: self.sweep_orphans(now, dry_run).await?,
             ..Default::default()
         };
         loop {
@@ -78,6 +85,29 @@ impl RetentionService {
                 return Ok(report);
             }
         }
+    }
+
+    /// Removes (or, in a dry run, lists) audio files that no record points to: call
+    /// recordings are personal data and must not outlive their record.
+    async fn sweep_orphans(&self, now: OffsetDateTime, dry_run: bool) -> DomainResult<Vec<String>> {
+        let files = self.audio.written_before(now - ORPHAN_GRACE).await?;
+        let referenced: std::collections::HashSet<String> = self
+            .records
+            .referenced_keys(&files)
+            .await?
+            .into_iter()
+            .collect();
+        let orphans: Vec<String> = files
+            .into_iter()
+            .filter(|key| !referenced.contains(key))
+            .collect();
+        if !dry_run {
+            for key in &orphans {
+                self.audio.delete(key).await?;
+                tracing::warn!(key, "retention: removed an audio file no record points to");
+            }
+        }
+        Ok(orphans)
     }
 
     async fn clean(&self, mut record: Record, now: OffsetDateTime) -> DomainResult<()> {

@@ -3,8 +3,7 @@ use dialix_kernel::{AccountId, CompanyId, DomainResult, Page, PageRequest, Tx};
 use time::OffsetDateTime;
 
 use crate::{
-    Administrator, Company, CompanyFilter, CompanyStats, LedgerEntry, LedgerKind,
-    MembershipChange,
+    Administrator, Company, CompanyFilter, CompanyStats, LedgerEntry, LedgerKind, MembershipChange,
 };
 
 /// Company storage and the company tree.

@@ -206,6 +206,11 @@ impl CompanyService {
         if let Some(settings) = changes.settings {
             errors.check(settings.is_object(), "settings", "must be a JSON object");
             errors.check(
+                !has_nul(&settings),
+                "settings",
+                "must not contain NUL characters (\\u0000)",
+            );
+            errors.check(
                 settings.to_string().len() <= SETTINGS_MAX_BYTES,
                 "settings",
                 format!("must be at most {SETTINGS_MAX_BYTES} bytes of JSON"),
@@ -361,11 +366,7 @@ impl CompanyService {
             format!("must be 1 to {IDEMPOTENCY_KEY_MAX} printable characters"),
         );
         errors.into_result()?;
-        if let Some(earlier) = self
-            .ledger
-            .find_by_key(id, LedgerKind::Topup, &key)
-            .await?
-        {
+        if let Some(earlier) = self.ledger.find_by_key(id, LedgerKind::Topup, &key).await? {
             return replay(earlier, amount);
         }
 
@@ -791,6 +792,18 @@ fn check_name(errors: &mut FieldErrors, name: &str) {
         "name",
         format!("must be 1 to {NAME_MAX} characters, without control characters"),
     );
+}
+
+/// Whether any key or string of the JSON holds a NUL, which PostgreSQL cannot store.
+fn has_nul(value: &Value) -> bool {
+    match value {
+        Value::String(text) => text.contains('\0'),
+        Value::Array(items) => items.iter().any(has_nul),
+        Value::Object(map) => map
+            .iter()
+            .any(|(key, item)| key.contains('\0') || has_nul(item)),
+        _ => false,
+    }
 }
 
 fn check_description(errors: &mut FieldErrors, description: Option<&str>) {

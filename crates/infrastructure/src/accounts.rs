@@ -53,7 +53,10 @@ impl AccountRepository for SeaOrmAccounts {
             account.row_version,
         )
         .col_expr(account::Column::Email, Expr::value(account.email.clone()))
-        .col_expr(account::Column::Username, Expr::value(account.username.clone()))
+        .col_expr(
+            account::Column::Username,
+            Expr::value(account.username.clone()),
+        )
         .col_expr(
             account::Column::Password,
             Expr::value(account.password_hash.clone()),

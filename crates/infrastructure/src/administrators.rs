@@ -52,14 +52,14 @@ impl Administrators for SeaOrmAdministrators {
             admin.row_version,
         )
         .col_expr(
-                company_administrator::Column::Permissions,
-                Expr::value(stored(&admin.permissions)),
-            )
-            .filter(company_administrator::Column::CompanyId.eq(admin.company_id.as_uuid()))
-            .filter(company_administrator::Column::UserId.eq(admin.user_id.as_uuid()))
-            .exec(db_tx(tx)?)
-            .await
-            .map_err(internal)?;
+            company_administrator::Column::Permissions,
+            Expr::value(stored(&admin.permissions)),
+        )
+        .filter(company_administrator::Column::CompanyId.eq(admin.company_id.as_uuid()))
+        .filter(company_administrator::Column::UserId.eq(admin.user_id.as_uuid()))
+        .exec(db_tx(tx)?)
+        .await
+        .map_err(internal)?;
         landed(result, "administrator")?;
         admin.row_version = admin.row_version.next();
         Ok(())

@@ -4,6 +4,7 @@ use std::path::{Component, Path, PathBuf};
 use async_trait::async_trait;
 use dialix_calls::AudioStore;
 use dialix_kernel::{DomainError, DomainResult};
+use time::OffsetDateTime;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 /// Audio files under one directory. A file is written to a temporary name and renamed, so a
@@ -88,6 +89,38 @@ impl AudioStore for FsAudioStore {
             Err(e) => Err(io_error("delete", &path, e)),
         }
     }
+
+    async fn written_before(&self, cutoff: OffsetDateTime) -> DomainResult<Vec<String>> {
+        let cutoff = std::time::SystemTime::from(cutoff);
+        let mut keys = Vec::new();
+        let mut folders = vec![self.root.clone()];
+        while let Some(folder) = folders.pop() {
+            let mut entries = match tokio::fs::read_dir(&folder).await {
+                Ok(entries) => entries,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(io_error("list", &folder, e)),
+            };
+            while let Some(entry) = entries
+                .next_entry()
+                .await
+                .map_err(|e| io_error("list", &folder, e))?
+            {
+                let path = entry.path();
+                let meta = entry
+                    .metadata()
+                    .await
+                    .map_err(|e| io_error("inspect", &path, e))?;
+                if meta.is_dir() {
+                    folders.push(path);
+                } else if meta.modified().is_ok_and(|at| at < cutoff)
+                    && let Ok(relative) = path.strip_prefix(&self.root)
+                {
+                    keys.push(relative.to_string_lossy().replace('\\', "/"));
+                }
+            }
+        }
+        Ok(keys)
+    }
 }
 
 #[cfg(test)]
@@ -109,6 +142,11 @@ mod tests {
         );
         assert!(store.put("../escape.wav", b"x").await.is_err());
         assert!(store.put("/etc/passwd", b"x").await.is_err());
+        store.put("cd/two.wav", b"x").await.unwrap();
+        let future = OffsetDateTime::now_utc() + time::Duration::minutes(1);
+        assert_eq!(store.written_before(future).await.unwrap(), ["cd/two.wav"]);
+        let past = OffsetDateTime::now_utc() - time::Duration::minutes(1);
+        assert!(store.written_before(past).await.unwrap().is_empty());
         std::fs::remove_dir_all(root).ok();
     }
 }

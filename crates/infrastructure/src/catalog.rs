@@ -3,8 +3,8 @@ use dialix_calls::{Checklist, ChecklistRepository, Operator, OperatorRepository}
 use dialix_kernel::{CompanyId, DomainError, DomainResult, Page, PageRequest, RowVersion, Tx};
 use sea_orm::prelude::{Expr, TimeUnixTimestampMillis};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, EntityTrait, SqlErr, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select,
+    ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Select, SqlErr,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -83,23 +83,23 @@ impl OperatorRepository for SeaOrmCatalog {
             o.row_version,
         )
         .col_expr(operator::Column::Code, Expr::value(o.code.clone()))
-            .col_expr(operator::Column::Name, Expr::value(o.name.clone()))
-            .col_expr(operator::Column::IsActive, Expr::value(o.is_active))
-            .col_expr(operator::Column::ChecklistId, Expr::value(o.checklist_id))
-            .col_expr(
-                operator::Column::UpdatedAt,
-                Expr::value(TimeUnixTimestampMillis(o.updated_at)),
+        .col_expr(operator::Column::Name, Expr::value(o.name.clone()))
+        .col_expr(operator::Column::IsActive, Expr::value(o.is_active))
+        .col_expr(operator::Column::ChecklistId, Expr::value(o.checklist_id))
+        .col_expr(
+            operator::Column::UpdatedAt,
+            Expr::value(TimeUnixTimestampMillis(o.updated_at)),
+        )
+        .filter(operator::Column::Id.eq(o.id))
+        .exec(db_tx(tx)?)
+        .await
+        .map_err(|e| {
+            conflict_on_unique(
+                e,
+                "code",
+                "the company already has an operator with this code",
             )
-            .filter(operator::Column::Id.eq(o.id))
-            .exec(db_tx(tx)?)
-            .await
-            .map_err(|e| {
-                conflict_on_unique(
-                    e,
-                    "code",
-                    "the company already has an operator with this code",
-                )
-            })?;
+        })?;
         landed(result, "operator")?;
         o.row_version = o.row_version.next();
         Ok(())
@@ -215,18 +215,18 @@ impl ChecklistRepository for SeaOrmCatalog {
             c.row_version,
         )
         .col_expr(checklist::Column::Name, Expr::value(c.name.clone()))
-            .col_expr(
-                checklist::Column::CurrentVersion,
-                Expr::value(c.version as i32),
-            )
-            .col_expr(
-                checklist::Column::UpdatedAt,
-                Expr::value(TimeUnixTimestampMillis(c.updated_at)),
-            )
-            .filter(checklist::Column::Id.eq(c.id))
-            .exec(txn)
-            .await
-            .map_err(internal)?;
+        .col_expr(
+            checklist::Column::CurrentVersion,
+            Expr::value(c.version as i32),
+        )
+        .col_expr(
+            checklist::Column::UpdatedAt,
+            Expr::value(TimeUnixTimestampMillis(c.updated_at)),
+        )
+        .filter(checklist::Column::Id.eq(c.id))
+        .exec(txn)
+        .await
+        .map_err(internal)?;
         landed(result, "checklist")?;
         c.row_version = c.row_version.next();
         Ok(())
@@ -283,24 +283,30 @@ impl ChecklistRepository for SeaOrmCatalog {
     }
 
     async fn delete(&self, tx: &mut Tx, id: Uuid, at: OffsetDateTime) -> DomainResult<()> {
-        bump_version(checklist::Entity::update_many(), checklist::Column::RowVersion)
-            .col_expr(
-                checklist::Column::DeletedAt,
-                Expr::value(Some(TimeUnixTimestampMillis(at))),
-            )
-            .filter(checklist::Column::Id.eq(id))
-            .exec(db_tx(tx)?)
-            .await
-            .map_err(internal)?;
-        bump_version(operator::Entity::update_many(), operator::Column::RowVersion)
-            .col_expr(
-                operator::Column::ChecklistId,
-                Expr::value(Option::<Uuid>::None),
-            )
-            .filter(operator::Column::ChecklistId.eq(id))
-            .exec(db_tx(tx)?)
-            .await
-            .map_err(internal)?;
+        bump_version(
+            checklist::Entity::update_many(),
+            checklist::Column::RowVersion,
+        )
+        .col_expr(
+            checklist::Column::DeletedAt,
+            Expr::value(Some(TimeUnixTimestampMillis(at))),
+        )
+        .filter(checklist::Column::Id.eq(id))
+        .exec(db_tx(tx)?)
+        .await
+        .map_err(internal)?;
+        bump_version(
+            operator::Entity::update_many(),
+            operator::Column::RowVersion,
+        )
+        .col_expr(
+            operator::Column::ChecklistId,
+            Expr::value(Option::<Uuid>::None),
+        )
+        .filter(operator::Column::ChecklistId.eq(id))
+        .exec(db_tx(tx)?)
+        .await
+        .map_err(internal)?;
         Ok(())
     }
 }

@@ -62,27 +62,27 @@ impl CompanyRepository for SeaOrmCompanies {
             company.row_version,
         )
         .col_expr(company::Column::Name, Expr::value(company.name.clone()))
-            .col_expr(
-                company::Column::NameKey,
-                Expr::value(Company::name_key(&company.name)),
-            )
-            .col_expr(
-                company::Column::Description,
-                Expr::value(company.description.clone()),
-            )
-            .col_expr(company::Column::IsActive, Expr::value(company.is_active))
-            .col_expr(
-                company::Column::Settings,
-                Expr::value(company.settings.clone()),
-            )
-            .col_expr(
-                company::Column::UpdatedAt,
-                Expr::value(TimeUnixTimestampMillis(company.updated_at)),
-            )
-            .filter(company::Column::Id.eq(company.id.as_uuid()))
-            .exec(db_tx(tx)?)
-            .await
-            .map_err(|e| conflict_on_unique(e, "name", NAME_TAKEN))?;
+        .col_expr(
+            company::Column::NameKey,
+            Expr::value(Company::name_key(&company.name)),
+        )
+        .col_expr(
+            company::Column::Description,
+            Expr::value(company.description.clone()),
+        )
+        .col_expr(company::Column::IsActive, Expr::value(company.is_active))
+        .col_expr(
+            company::Column::Settings,
+            Expr::value(company.settings.clone()),
+        )
+        .col_expr(
+            company::Column::UpdatedAt,
+            Expr::value(TimeUnixTimestampMillis(company.updated_at)),
+        )
+        .filter(company::Column::Id.eq(company.id.as_uuid()))
+        .exec(db_tx(tx)?)
+        .await
+        .map_err(|e| conflict_on_unique(e, "name", NAME_TAKEN))?;
         landed(result, "company")?;
         company.row_version = company.row_version.next();
         Ok(())

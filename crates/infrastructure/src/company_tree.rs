@@ -47,7 +47,12 @@ impl SeaOrmCompanyTree {
 #[async_trait]
 impl CompanyTree for SeaOrmCompanyTree {
     async fn lineage(&self, id: CompanyId) -> DomainResult<Vec<CompanyId>> {
-        Ok(self.walk_up(id).await?.into_iter().map(|(id, _)| id).collect())
+        Ok(self
+            .walk_up(id)
+            .await?
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect())
     }
 
     async fn blocked_in_lineage(&self, id: CompanyId) -> DomainResult<Option<CompanyId>> {

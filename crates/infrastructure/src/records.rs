@@ -158,40 +158,57 @@ impl RecordRepository for SeaOrmRecords {
             r.row_version,
         )
         .col_expr(record::Column::Status, Expr::value(r.status.as_str()))
-            .col_expr(record::Column::Payload, Expr::value(Some(payload_json(r)?)))
-            .col_expr(record::Column::Error, Expr::value(r.error.clone()))
-            .col_expr(
-                record::Column::ReservedAmount,
-                Expr::value(r.reserved_amount),
-            )
-            .col_expr(record::Column::Sentiment, Expr::value(sentiment(r)))
-            .col_expr(
-                record::Column::TranscriptText,
-                Expr::value(transcript_text(r)),
-            )
-            .col_expr(record::Column::ProcessingRound, Expr::value(round(r)))
-            .col_expr(
-                record::Column::StorageKey,
-                Expr::value(r.storage_key.clone()),
-            )
-            .col_expr(record::Column::General, Expr::value(r.general))
-            .col_expr(record::Column::ChecklistId, Expr::value(r.checklist_id))
-            .col_expr(
-                record::Column::ChecklistVersion,
-                Expr::value(r.checklist_version.map(|v| v as i32)),
-            )
-            .col_expr(
-                record::Column::UpdatedAt,
-                Expr::value(TimeUnixTimestampMillis(r.updated_at)),
-            )
-            .filter(record::Column::Id.eq(r.id.as_uuid()))
-            .filter(record::Column::DeletedAt.is_null())
-            .exec(db_tx(tx)?)
-            .await
-            .map_err(internal)?;
+        .col_expr(record::Column::Payload, Expr::value(Some(payload_json(r)?)))
+        .col_expr(record::Column::Error, Expr::value(r.error.clone()))
+        .col_expr(
+            record::Column::ReservedAmount,
+            Expr::value(r.reserved_amount),
+        )
+        .col_expr(record::Column::Sentiment, Expr::value(sentiment(r)))
+        .col_expr(
+            record::Column::TranscriptText,
+            Expr::value(transcript_text(r)),
+        )
+        .col_expr(record::Column::ProcessingRound, Expr::value(round(r)))
+        .col_expr(
+            record::Column::StorageKey,
+            Expr::value(r.storage_key.clone()),
+        )
+        .col_expr(record::Column::General, Expr::value(r.general))
+        .col_expr(record::Column::ChecklistId, Expr::value(r.checklist_id))
+        .col_expr(
+            record::Column::ChecklistVersion,
+            Expr::value(r.checklist_version.map(|v| v as i32)),
+        )
+        .col_expr(
+            record::Column::UpdatedAt,
+            Expr::value(TimeUnixTimestampMillis(r.updated_at)),
+        )
+        .filter(record::Column::Id.eq(r.id.as_uuid()))
+        .filter(record::Column::DeletedAt.is_null())
+        .exec(db_tx(tx)?)
+        .await
+        .map_err(internal)?;
         landed(result, "record")?;
         r.row_version = r.row_version.next();
         Ok(())
+    }
+
+    async fn referenced_keys(&self, keys: &[String]) -> DomainResult<Vec<String>> {
+        let mut referenced = Vec::new();
+        // Bounded IN lists: SQLite caps bound parameters per statement.
+        for chunk in keys.chunks(500) {
+            let found: Vec<Option<String>> = record::Entity::find()
+                .select_only()
+                .column(record::Column::StorageKey)
+                .filter(record::Column::StorageKey.is_in(chunk.iter().cloned()))
+                .into_tuple()
+                .all(self.db.connection())
+                .await
+                .map_err(internal)?;
+            referenced.extend(found.into_iter().flatten());
+        }
+        Ok(referenced)
     }
 
     async fn mark_deleted(

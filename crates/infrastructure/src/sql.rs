@@ -43,7 +43,10 @@ pub(crate) fn versioned<E: EntityTrait>(
 }
 
 /// Bumps the version in a bulk write, so that whole-entity writes decided before it fail.
-pub(crate) fn bump_version<E: EntityTrait>(update: UpdateMany<E>, column: E::Column) -> UpdateMany<E> {
+pub(crate) fn bump_version<E: EntityTrait>(
+    update: UpdateMany<E>,
+    column: E::Column,
+) -> UpdateMany<E> {
     update.col_expr(column, Expr::col(column).add(1))
 }
 

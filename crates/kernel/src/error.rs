@@ -143,7 +143,11 @@ mod tests {
         let mut runs = 0;
         let outcome = retry_on_stale(|| {
             runs += 1;
-            let result = if runs < 3 { Err(DomainError::Stale("account")) } else { Ok(runs) };
+            let result = if runs < 3 {
+                Err(DomainError::Stale("account"))
+            } else {
+                Ok(runs)
+            };
             async move { result }
         })
         .await;

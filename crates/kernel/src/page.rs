@@ -105,7 +105,13 @@ mod tests {
                 offset: 10
             })
         );
-        for (limit, offset) in [("0", "0"), ("201", "0"), ("x", "0"), ("10", "-1"), ("10", "9223372036854775808")] {
+        for (limit, offset) in [
+            ("0", "0"),
+            ("201", "0"),
+            ("x", "0"),
+            ("10", "-1"),
+            ("10", "9223372036854775808"),
+        ] {
             assert!(PageRequest::parse_or_reject(Some(limit), Some(offset)).is_err());
         }
     }

@@ -50,10 +50,11 @@ async fn every_change_so_far_is_recorded_with_who_what_and_where() {
         .json()
         .await
         .unwrap();
-    let access = refreshed["access_token"].as_str().unwrap().to_owned();
     let logout = json!({"refresh_token": refreshed["refresh_token"]});
     assert_eq!(app.post("/auth/logout", None, &logout).await.status(), 204);
 
+    // The logged-out session's access token died with it; a new session reads the log.
+    let access = app.admin_token().await;
     let page = list(&app, "/activity-logs?limit=200", &access).await;
     let seen = actions(&page);
     for action in ["LOGIN_FAILED", "LOGIN", "CREATE", "TOKEN_REFRESH", "LOGOUT"] {

@@ -73,6 +73,7 @@ async fn me_needs_a_valid_unexpired_untampered_token() {
     let expired = JwtAccessTokens::new(JWT_SECRET.as_bytes())
         .issue(&AccessClaims {
             account_id: admin_id,
+            session: uuid::Uuid::now_v7(),
             issued_at: now - Duration::hours(1),
             expires_at: now - Duration::seconds(1),
         })
@@ -82,6 +83,7 @@ async fn me_needs_a_valid_unexpired_untampered_token() {
     let foreign = JwtAccessTokens::new(b"someone-elses-secret-of-enough-length")
         .issue(&AccessClaims {
             account_id: admin_id,
+            session: uuid::Uuid::now_v7(),
             issued_at: now,
             expires_at: now + Duration::minutes(5),
         })

@@ -13,5 +13,6 @@ mod health;
 mod openapi;
 mod processing;
 mod records;
+mod security;
 mod settings;
 mod users;

@@ -4,6 +4,7 @@
 mod auth;
 mod extract;
 mod fallback;
+mod plain_text;
 mod problem;
 mod request_context;
 pub mod timestamp;
@@ -11,5 +12,6 @@ pub mod timestamp;
 pub use auth::Authenticated;
 pub use extract::{QueryValues, json_config, path_config, present, query_config};
 pub use fallback::{RouteTable, ensure_problem_body, unknown_route};
+pub use plain_text::refuse_control_characters;
 pub use problem::{ApiError, PROBLEM_JSON, Problem};
 pub use request_context::{REQUEST_ID_HEADER, request_context, request_meta};

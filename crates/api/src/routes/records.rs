@@ -645,7 +645,10 @@ fn parse_range(value: &str, size: u64) -> RangeRequest {
         (true, false) => parse(last).map(|n| (size.saturating_sub(n), size)),
         (false, true) => parse(first).map(|start| (start, size)),
         (false, false) => match (parse(first), parse(last)) {
-            (Some(start), Some(last)) if last >= start => Some((start, (last + 1).min(size))),
+            // `last` may be as large as u64 allows: clamp before adding one.
+            (Some(start), Some(last)) if last >= start => {
+                Some((start, last.min(size.saturating_sub(1)) + 1))
+            }
             _ => None,
         },
         (true, true) => None,
@@ -683,6 +686,15 @@ mod tests {
         assert_eq!(parse_range("bytes=5-1", 1000), RangeRequest::Ignored);
         assert_eq!(parse_range("bytes=0-1,5-9", 1000), RangeRequest::Ignored);
         assert_eq!(parse_range("items=0-1", 1000), RangeRequest::Ignored);
+        assert_eq!(
+            parse_range("bytes=0-18446744073709551615", 1000),
+            RangeRequest::Bytes(0, 1000)
+        );
+        assert_eq!(
+            parse_range("bytes=18446744073709551615-18446744073709551615", 1000),
+            RangeRequest::Unsatisfiable
+        );
+        assert_eq!(parse_range("bytes=0-5", 0), RangeRequest::Unsatisfiable);
     }
 }
 

@@ -16,6 +16,8 @@ pub struct JwtAccessTokens {
 #[derive(Serialize, Deserialize)]
 struct Claims {
     sub: Uuid,
+    /// The session (refresh-token family) the token belongs to: it dies with the session.
+    sid: Uuid,
     iat: i64,
     exp: i64,
 }
@@ -37,6 +39,7 @@ impl AccessTokens for JwtAccessTokens {
     fn issue(&self, claims: &AccessClaims) -> DomainResult<String> {
         let claims = Claims {
             sub: claims.account_id.as_uuid(),
+            sid: claims.session,
             iat: claims.issued_at.unix_timestamp(),
             exp: claims.expires_at.unix_timestamp(),
         };
@@ -56,6 +59,7 @@ impl AccessTokens for JwtAccessTokens {
         }
         Ok(AccessClaims {
             account_id: AccountId::from_uuid(claims.sub),
+            session: claims.sid,
             issued_at,
             expires_at,
         })
@@ -74,6 +78,7 @@ mod tests {
     fn claims() -> AccessClaims {
         AccessClaims {
             account_id: AccountId::generate(),
+            session: Uuid::now_v7(),
             issued_at: NOW,
             expires_at: NOW + Duration::minutes(15),
         }
