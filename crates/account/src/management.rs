@@ -627,12 +627,23 @@ mod tests {
         audit: MockAuditLog,
         hasher: MockPasswordHasher,
     ) -> AccountService {
+        let mut tree = MockCompanyTree::new();
+        tree.expect_lineage().returning(|id| Ok(vec![id]));
+        tree.expect_blocked_in_lineage().returning(|_| Ok(None));
+        service_over(accounts, refresh_tokens, audit, hasher, tree)
+    }
+
+    fn service_over(
+        accounts: MockAccountRepository,
+        refresh_tokens: MockRefreshTokens,
+        audit: MockAuditLog,
+        hasher: MockPasswordHasher,
+        tree: MockCompanyTree,
+    ) -> AccountService {
         let mut clock = MockClock::new();
         clock
             .expect_now()
             .return_const(datetime!(2026-11-26 12:00 UTC));
-        let mut tree = MockCompanyTree::new();
-        tree.expect_lineage().returning(|id| Ok(vec![id]));
         AccountService::new(
             AccountPorts {
                 accounts: Arc::new(accounts),
@@ -738,5 +749,152 @@ mod tests {
             )
             .await
             .unwrap();
+    }
+
+    /// A stored account administering `company` with `permissions`.
+    fn administrator(company: CompanyId, permissions: &[Permission]) -> MockAccountRepository {
+        let target = account(Some(company));
+        let mut accounts = MockAccountRepository::new();
+        accounts
+            .expect_find_by_id()
+            .returning(move |_| Ok(Some(target.clone())));
+        let grant = CompanyGrant {
+            company_id: company,
+            permissions: permissions.iter().copied().collect(),
+        };
+        accounts
+            .expect_grants()
+            .returning(move |_| Ok(vec![grant.clone()]));
+        accounts.expect_update().never();
+        accounts
+    }
+
+    fn untouched() -> (MockRefreshTokens, MockAuditLog, MockPasswordHasher) {
+        let mut hasher = MockPasswordHasher::new();
+        hasher.expect_hash().never();
+        let mut audit = MockAuditLog::new();
+        audit.expect_append().never();
+        (MockRefreshTokens::new(), audit, hasher)
+    }
+
+    #[tokio::test]
+    async fn a_co_administrator_with_wider_rights_is_out_of_reach() {
+        let company = CompanyId::generate();
+        let accounts = administrator(company, &[Permission::CanManageUsers, Permission::CanTopup]);
+        let (refresh, audit, hasher) = untouched();
+        let error = service(accounts, refresh, audit, hasher)
+            .set_blocked(
+                &manager_of(company),
+                AccountId::generate(),
+                true,
+                &RequestMeta::system(),
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(error, DomainError::Forbidden(_)), "{error:?}");
+    }
+
+    #[tokio::test]
+    async fn administrator_credentials_are_for_platform_admins_only() {
+        let company = CompanyId::generate();
+        let accounts = administrator(company, &[Permission::CanManageUsers]);
+        let (refresh, audit, hasher) = untouched();
+        let error = service(accounts, refresh, audit, hasher)
+            .reset_password(
+                &manager_of(company),
+                AccountId::generate(),
+                "long enough password",
+                &RequestMeta::system(),
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(error, DomainError::Forbidden(_)), "{error:?}");
+    }
+
+    #[tokio::test]
+    async fn a_deleted_account_is_gone_for_company_administrators() {
+        let company = CompanyId::generate();
+        let deleted = Account {
+            is_active: false,
+            deleted_at: Some(datetime!(2026-11-26 11:00 UTC)),
+            ..account(Some(company))
+        };
+        let id = deleted.id;
+        let mut accounts = stored(deleted);
+        accounts.expect_update().never();
+        let (refresh, audit, hasher) = untouched();
+        let changes = AccountChanges {
+            is_active: Some(true),
+            ..Default::default()
+        };
+        let error = service(accounts, refresh, audit, hasher)
+            .update(&manager_of(company), id, changes, &RequestMeta::system())
+            .await
+            .unwrap_err();
+        assert_eq!(error, DomainError::NotFound("account"));
+    }
+
+    #[tokio::test]
+    async fn an_account_of_a_blocked_company_stays_blocked() {
+        let company = CompanyId::generate();
+        let blocked = Account {
+            is_blocked: true,
+            ..account(Some(company))
+        };
+        let id = blocked.id;
+        let mut accounts = stored(blocked);
+        accounts.expect_update().never();
+        let mut tree = MockCompanyTree::new();
+        tree.expect_lineage().returning(|id| Ok(vec![id]));
+        tree.expect_blocked_in_lineage()
+            .returning(move |_| Ok(Some(company)));
+        let (refresh, audit, hasher) = untouched();
+        let error = service_over(accounts, refresh, audit, hasher, tree)
+            .set_blocked(&manager_of(company), id, false, &RequestMeta::system())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                error,
+                DomainError::Conflict {
+                    field: "is_blocked",
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_stale_write_is_decided_again_on_a_fresh_read() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let company = CompanyId::generate();
+        let target = account(Some(company));
+        let id = target.id;
+        let mut accounts = MockAccountRepository::new();
+        accounts
+            .expect_find_by_id()
+            .times(2)
+            .returning(move |_| Ok(Some(target.clone())));
+        accounts.expect_grants().returning(|_| Ok(Vec::new()));
+        let writes = Arc::new(AtomicUsize::new(0));
+        let counted = writes.clone();
+        accounts.expect_update().times(2).returning(move |_, _| {
+            if counted.fetch_add(1, Ordering::SeqCst) == 0 {
+                Err(DomainError::Stale("account"))
+            } else {
+                Ok(())
+            }
+        });
+        let mut refresh = MockRefreshTokens::new();
+        refresh.expect_revoke_all().returning(|_, _, _| Ok(()));
+        let mut audit = MockAuditLog::new();
+        audit.expect_append().times(1).returning(|_, _, _| Ok(()));
+        let blocked = service(accounts, refresh, audit, MockPasswordHasher::new())
+            .set_blocked(&manager_of(company), id, true, &RequestMeta::system())
+            .await
+            .unwrap();
+        assert!(blocked.is_blocked);
+        assert_eq!(writes.load(Ordering::SeqCst), 2);
     }
 }

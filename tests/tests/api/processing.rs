@@ -593,3 +593,111 @@ async fn status_changes_stream_as_server_sent_events() {
     let nothing = tokio::time::timeout(Duration::from_millis(1500), foreign.chunk()).await;
     assert!(nothing.is_err(), "another tenant hears nothing of it");
 }
+
+#[tokio::test]
+async fn concurrent_reprocesses_accept_one_and_reserve_once() {
+    const ROUNDS: i64 = 3;
+    let per_call = STT_PRICE + GENERAL_PRICE;
+    let (app, fakes, _, token) = setup(100_000).await;
+    let record = upload_one(&app, &token).await;
+    let id = record["id"].as_str().unwrap();
+    wait_for(&app, &token, id, "done").await;
+    // Nothing picks a job up until every request of a round has answered.
+    app.kill_workers();
+
+    let path = format!("/records/{id}/reprocess");
+    let body = json!({});
+    for round in 0..ROUNDS {
+        let attempts =
+            (0..16).map(|_| async { app.post(&path, Some(&token), &body).await.status().as_u16() });
+        let statuses = join_all(attempts).await;
+        let accepted = statuses.iter().filter(|s| **s == 202).count();
+        assert_eq!(accepted, 1, "round {round}: {statuses:?}");
+        assert!(
+            statuses.iter().all(|s| [202, 409].contains(s)),
+            "{statuses:?}"
+        );
+        let balance = app.get_json("/balance", &token).await;
+        assert_eq!(balance["reserved"], per_call, "reserved once: {balance}");
+
+        let worker = app.sibling(|config| use_fakes(config, &fakes)).await;
+        wait_for(&worker, &token, id, "done").await;
+        worker.kill_workers();
+    }
+    let balance = app.get_json("/balance", &token).await;
+    assert_eq!(
+        (balance["balance"].as_i64(), balance["reserved"].as_i64()),
+        (Some(100_000 - (ROUNDS + 1) * per_call), Some(0))
+    );
+}
+
+#[tokio::test]
+async fn a_top_up_key_shaped_like_a_charge_key_neither_frees_a_step_nor_leaks() {
+    let fakes = FakeProviders::start().await;
+    let app = spawn_app_with(|config| {
+        use_fakes(config, &fakes);
+        config.processing.workers = 0;
+    })
+    .await;
+    let company = app.create_company("Keys LLC").await;
+    let topup = format!("/company/{}/topup", company["id"].as_str().unwrap());
+    let admin = app.admin_token().await;
+    let seeded = app
+        .post(
+            &topup,
+            Some(&admin),
+            &json!({"amount": 100_000, "idempotency_key": "seed"}),
+        )
+        .await;
+    assert_eq!(seeded.status(), 201);
+    let (_, token) = app.member("agent", &company).await;
+    let record = upload_one(&app, &token).await;
+    let id = record["id"].as_str().unwrap();
+    let charge_key = json!({"amount": 1, "idempotency_key": format!("record:{id}:1:stt")});
+    let sneaky = app.post(&topup, Some(&admin), &charge_key).await;
+    assert_eq!(sneaky.status(), 201);
+    let replayed = app.post(&topup, Some(&admin), &charge_key).await;
+    assert_eq!(replayed.status(), 200, "the same key replays the top-up");
+
+    let worker = app.sibling(|config| use_fakes(config, &fakes)).await;
+    wait_for(&worker, &token, id, "done").await;
+    let mut charged = charges(&worker, &company, &token).await;
+    charged.sort();
+    assert_eq!(
+        charged,
+        [-STT_PRICE, -GENERAL_PRICE],
+        "every step is charged"
+    );
+    let balance = worker.get_json("/balance", &token).await;
+    assert_eq!(
+        (balance["balance"].as_i64(), balance["reserved"].as_i64()),
+        (Some(100_001 - STT_PRICE - GENERAL_PRICE), Some(0))
+    );
+}
+
+#[tokio::test]
+async fn deleting_a_record_mid_processing_releases_its_reservation_and_charges_nothing() {
+    let (app, fakes, company, token) = setup(100_000).await;
+    fakes.script_transcription([Reply::Slow(Duration::from_millis(1500))]);
+    let record = upload_one(&app, &token).await;
+    let id = record["id"].as_str().unwrap();
+    wait_for(&app, &token, id, "transcribing").await;
+    assert_eq!(
+        app.delete(&format!("/records/{id}"), Some(&token))
+            .await
+            .status(),
+        204
+    );
+    assert_eq!(app.get_json("/balance", &token).await["reserved"], 0);
+    // Let the slow transcription come back and the job run to its end.
+    while fakes.transcription_calls() == 0 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(charges(&app, &company, &token).await, Vec::<i64>::new());
+    let balance = app.get_json("/balance", &token).await;
+    assert_eq!(
+        (balance["balance"].as_i64(), balance["reserved"].as_i64()),
+        (Some(100_000), Some(0))
+    );
+}

@@ -152,7 +152,10 @@ async fn a_company_block_racing_an_edit_leaves_the_company_blocked() {
             app.post(&block_path, Some(&admin), &empty),
             app.patch(&path, Some(&admin), &edited),
         );
-        assert_eq!((block.status().as_u16(), edit.status().as_u16()), (200, 200));
+        assert_eq!(
+            (block.status().as_u16(), edit.status().as_u16()),
+            (200, 200)
+        );
         let stored = app.get_json(&path, &admin).await;
         let stored = if stored.get("company").is_some() {
             stored["company"].clone()
