@@ -310,6 +310,16 @@ impl TestApp {
         assert_eq!(response.status(), 201, "granting administration");
     }
 
+    /// `POST /auth/refresh` with `refresh_token`.
+    pub async fn refresh(&self, refresh_token: &str) -> reqwest::Response {
+        self.post(
+            "/auth/refresh",
+            None,
+            &json!({"refresh_token": refresh_token}),
+        )
+        .await
+    }
+
     pub async fn login(&self, login: &str, password: &str) -> reqwest::Response {
         self.post(
             "/auth/login",
@@ -465,6 +475,16 @@ impl TestApp {
     pub async fn break_database(&self) {
         self.server_database.clone().close().await.ok();
     }
+}
+
+/// The `action` of every activity-log entry in `entries` (a JSON array), in order.
+pub fn actions(entries: &Value) -> Vec<String> {
+    entries
+        .as_array()
+        .expect("an array of activity-log entries")
+        .iter()
+        .map(|e| e["action"].as_str().expect("an action").to_owned())
+        .collect()
 }
 
 /// Reads a problem+json error response, checking its content type and shape.

@@ -473,12 +473,7 @@ impl AccountService {
         }
         for grant in &grants {
             let lineage = self.companies.lineage(grant.company_id).await?;
-            let covered = actor.administers_within(&lineage)
-                && grant
-                    .permissions
-                    .iter()
-                    .all(|permission| actor.may_within(*permission, &lineage));
-            if !covered {
+            if !actor.covers(&grant.permissions, &lineage) {
                 return Err(DomainError::Forbidden(
                     "this account administers beyond your own rights; only a platform \
                      administrator may manage it"

@@ -90,6 +90,22 @@ pub trait Billing: Send + Sync {
     async fn balance(&self, company: CompanyId) -> DomainResult<BalanceView>;
 }
 
+/// Gives back whatever is still reserved for `record` (in the caller's transaction, which
+/// also writes the record) and clears its reservation.
+pub(crate) async fn release_reservation(
+    billing: &dyn Billing,
+    tx: &mut Tx,
+    record: &mut Record,
+) -> DomainResult<()> {
+    if record.reserved_amount > 0 {
+        billing
+            .release(tx, record.company_id, record.reserved_amount)
+            .await?;
+        record.reserved_amount = 0;
+    }
+    Ok(())
+}
+
 /// What processing needs to know about the people and companies involved.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
@@ -427,11 +443,7 @@ impl ProcessingService {
     /// Releases what is still reserved and completes the job.
     async fn close(&self, tx: &mut Tx, record: &mut Record) -> DomainResult<()> {
         if record.reserved_amount > 0 {
-            self.ports
-                .billing
-                .release(tx, record.company_id, record.reserved_amount)
-                .await?;
-            record.reserved_amount = 0;
+            release_reservation(self.ports.billing.as_ref(), tx, record).await?;
             self.ports.records.update(tx, record).await?;
         }
         let now = self.ports.clock.now();
@@ -444,13 +456,7 @@ impl ProcessingService {
         };
         let now = self.ports.clock.now();
         let mut tx = self.ports.uow.begin().await?;
-        if record.reserved_amount > 0 {
-            self.ports
-                .billing
-                .release(tx.as_mut(), record.company_id, record.reserved_amount)
-                .await?;
-            record.reserved_amount = 0;
-        }
+        release_reservation(self.ports.billing.as_ref(), tx.as_mut(), &mut record).await?;
         record.status = RecordStatus::Failed;
         record.error = Some(reason.clone());
         record.updated_at = now;

@@ -307,13 +307,12 @@ impl RecordService {
             .meta(meta);
         let storage_key = record.storage_key.clone();
         let mut tx = self.ports.uow.begin().await?;
-        if record.reserved_amount > 0 {
-            self.ports
-                .billing
-                .release(tx.as_mut(), record.company_id, record.reserved_amount)
-                .await?;
-            record.reserved_amount = 0;
-        }
+        crate::processing::release_reservation(
+            self.ports.billing.as_ref(),
+            tx.as_mut(),
+            &mut record,
+        )
+        .await?;
         self.ports
             .records
             .mark_deleted(tx.as_mut(), &mut record, now)

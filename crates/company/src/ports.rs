@@ -90,6 +90,8 @@ pub trait Administrators: Send + Sync {
         user: AccountId,
     ) -> DomainResult<Option<Administrator>>;
     async fn list(&self, company: CompanyId) -> DomainResult<Vec<Administrator>>;
+    /// Every grant the user holds, in any company.
+    async fn of_user(&self, user: AccountId) -> DomainResult<Vec<Administrator>>;
 }
 
 /// Which company accounts belong to, and the history of moves.

@@ -487,6 +487,16 @@ impl CompanyService {
         let source = self
             .permitted(actor, from, Some(Permission::CanManageUsers))
             .await?;
+        for grant in self.administrators.of_user(user).await? {
+            let lineage = self.tree.lineage(grant.company_id).await?;
+            if !actor.covers(&grant.permissions, &lineage) {
+                return Err(DomainError::Forbidden(
+                    "this user administers beyond your own rights; only a platform \
+                     administrator may move them"
+                        .into(),
+                ));
+            }
+        }
 
         let now = self.clock.now();
         let event = AuditEvent::by(actor, AuditAction::Transfer, RESOURCE_ACCOUNT, user)
@@ -1164,6 +1174,10 @@ mod tests {
             .membership
             .expect_company_of()
             .returning(move |_| Ok(Some(Some(from_id))));
+        mocks
+            .administrators
+            .expect_of_user()
+            .returning(|_| Ok(Vec::new()));
         mocks
             .membership
             .expect_move_to()

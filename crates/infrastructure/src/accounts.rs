@@ -35,13 +35,7 @@ impl AccountRepository for SeaOrmAccounts {
         account::Entity::insert(to_active(account))
             .exec_without_returning(db_tx(tx)?)
             .await
-            .map_err(|e| {
-                conflict_on_unique(
-                    e,
-                    "account",
-                    "an account with this email or username already exists",
-                )
-            })?;
+            .map_err(login_taken)?;
         Ok(())
     }
 
@@ -87,13 +81,7 @@ impl AccountRepository for SeaOrmAccounts {
         .filter(account::Column::Id.eq(account.id.as_uuid()))
         .exec(db_tx(tx)?)
         .await
-        .map_err(|e| {
-            conflict_on_unique(
-                e,
-                "account",
-                "an account with this email or username already exists",
-            )
-        })?;
+        .map_err(login_taken)?;
         landed(result, "account")?;
         account.row_version = account.row_version.next();
         Ok(())
@@ -246,6 +234,15 @@ impl AccountRepository for SeaOrmAccounts {
             })
             .collect())
     }
+}
+
+/// A clash on the unique email or username that slipped past the service's checks.
+fn login_taken(error: sea_orm::DbErr) -> DomainError {
+    conflict_on_unique(
+        error,
+        "account",
+        "an account with this email or username already exists",
+    )
 }
 
 fn to_active(account: &Account) -> account::ActiveModel {

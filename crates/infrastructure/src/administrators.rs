@@ -98,6 +98,15 @@ impl Administrators for SeaOrmAdministrators {
             .map_err(internal)?;
         Ok(rows.into_iter().map(to_domain).collect())
     }
+
+    async fn of_user(&self, user: AccountId) -> DomainResult<Vec<Administrator>> {
+        let rows = company_administrator::Entity::find()
+            .filter(company_administrator::Column::UserId.eq(user.as_uuid()))
+            .all(self.db.connection())
+            .await
+            .map_err(internal)?;
+        Ok(rows.into_iter().map(to_domain).collect())
+    }
 }
 
 fn stored(permissions: &BTreeSet<Permission>) -> Value {

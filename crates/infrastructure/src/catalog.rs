@@ -66,13 +66,7 @@ impl OperatorRepository for SeaOrmCatalog {
         })
         .exec_without_returning(db_tx(tx)?)
         .await
-        .map_err(|e| {
-            conflict_on_unique(
-                e,
-                "code",
-                "the company already has an operator with this code",
-            )
-        })?;
+        .map_err(code_taken)?;
         Ok(())
     }
 
@@ -93,13 +87,7 @@ impl OperatorRepository for SeaOrmCatalog {
         .filter(operator::Column::Id.eq(o.id))
         .exec(db_tx(tx)?)
         .await
-        .map_err(|e| {
-            conflict_on_unique(
-                e,
-                "code",
-                "the company already has an operator with this code",
-            )
-        })?;
+        .map_err(code_taken)?;
         landed(result, "operator")?;
         o.row_version = o.row_version.next();
         Ok(())
@@ -149,6 +137,15 @@ impl OperatorRepository for SeaOrmCatalog {
         })
         .await
     }
+}
+
+/// A second operator with the same code in one company.
+fn code_taken(error: sea_orm::DbErr) -> DomainError {
+    conflict_on_unique(
+        error,
+        "code",
+        "the company already has an operator with this code",
+    )
 }
 
 fn to_operator(row: operator::Model) -> Operator {

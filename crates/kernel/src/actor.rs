@@ -106,6 +106,16 @@ impl Actor {
                 .any(|g| lineage.contains(&g.company_id) && g.permissions.contains(&permission))
     }
 
+    /// Whether the actor's own rights cover an administrator grant of `permissions` over the
+    /// company whose `lineage` is given: it administers that company (or an ancestor) with
+    /// every one of those permissions. Nobody may manage an account whose grants reach
+    /// beyond their own.
+    pub fn covers(&self, permissions: &BTreeSet<Permission>, lineage: &[CompanyId]) -> bool {
+        self.is_platform_admin()
+            || (self.administers_within(lineage)
+                && permissions.iter().all(|p| self.may_within(*p, lineage)))
+    }
+
     /// Whether the actor administers any company of `lineage`, with any permission.
     pub fn administers_within(&self, lineage: &[CompanyId]) -> bool {
         self.grants.iter().any(|g| lineage.contains(&g.company_id))

@@ -8,12 +8,7 @@ async fn list(app: &TestApp, path: &str, token: &str) -> Value {
 }
 
 fn actions(page: &Value) -> Vec<String> {
-    page["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap().to_owned())
-        .collect()
+    dialix_tests::actions(&page["items"])
 }
 
 #[tokio::test]

@@ -253,12 +253,7 @@ async fn deleting_a_record_removes_its_audio_and_keeps_its_history() {
     let trail = app
         .get_json(&format!("/activity-logs/record/{id}"), &admin)
         .await;
-    let actions: Vec<&str> = trail["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
+    let actions = dialix_tests::actions(&trail["items"]);
     assert_eq!(actions, ["DELETE", "CREATE"]);
     assert_eq!(
         app.query_strings("SELECT original_filename FROM record")

@@ -170,6 +170,8 @@ async fn a_company_block_racing_an_edit_leaves_the_company_blocked() {
 /// A company with a plain member, an administrator holding only `can_manage_users` and a
 /// co-administrator holding more.
 struct Administered {
+    company: Value,
+    branch: Value,
     member: String,
     manager_token: String,
     co_admin: String,
@@ -188,7 +190,12 @@ async fn administered(app: &TestApp) -> Administered {
         json!({"can_manage_users": true, "can_topup": true}),
     )
     .await;
+    let branch = app
+        .create_company_under("Acme Branch", Some(&company))
+        .await;
     Administered {
+        company,
+        branch,
         member,
         manager_token,
         co_admin,
@@ -223,6 +230,15 @@ async fn an_administrator_cannot_take_over_a_co_administrator_with_more_rights()
             "block",
         ),
         (app.delete(&co_admin, token).await, "delete"),
+        (
+            app.post(
+                &format!("/company/{}/transfer-user", id(&acme.branch)),
+                token,
+                &json!({"user_id": acme.co_admin, "from_company_id": id(&acme.company)}),
+            )
+            .await,
+            "transfer",
+        ),
     ] {
         assert_eq!(response.status(), 403, "{what}");
     }
@@ -417,24 +433,12 @@ async fn access_tokens_end_with_their_session() {
     assert_eq!(me(second.access.clone()).await, 200);
 
     // A replayed refresh token revokes its session, access tokens included.
-    let refreshed = app
-        .post(
-            "/auth/refresh",
-            None,
-            &json!({"refresh_token": second.refresh}),
-        )
-        .await;
+    let refreshed = app.refresh(&second.refresh).await;
     assert_eq!(refreshed.status(), 200);
     let refreshed: Value = refreshed.json().await.unwrap();
     let new_access = refreshed["access_token"].as_str().unwrap().to_owned();
     assert_eq!(me(new_access.clone()).await, 200);
-    let replay = app
-        .post(
-            "/auth/refresh",
-            None,
-            &json!({"refresh_token": second.refresh}),
-        )
-        .await;
+    let replay = app.refresh(&second.refresh).await;
     assert_eq!(replay.status(), 401);
     assert_eq!(me(new_access).await, 401);
     assert_eq!(me(second.access).await, 401);
@@ -476,16 +480,7 @@ async fn a_revoked_refresh_token_is_refused_without_being_called_theft() {
         &json!({"refresh_token": tokens.refresh}),
     )
     .await;
-    let refused = problem(
-        app.post(
-            "/auth/refresh",
-            None,
-            &json!({"refresh_token": tokens.refresh}),
-        )
-        .await,
-        401,
-    )
-    .await;
+    let refused = problem(app.refresh(&tokens.refresh).await, 401).await;
     assert!(
         refused["detail"]
             .as_str()
@@ -496,14 +491,9 @@ async fn a_revoked_refresh_token_is_refused_without_being_called_theft() {
     let trail = app
         .get_json(&format!("/activity-logs/account/{user}?limit=200"), &admin)
         .await;
-    let actions: Vec<&str> = trail["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
-    assert!(actions.contains(&"LOGOUT"), "{actions:?}");
-    assert!(!actions.contains(&"TOKEN_REUSE"), "{actions:?}");
+    let actions = dialix_tests::actions(&trail["items"]);
+    assert!(actions.contains(&"LOGOUT".to_owned()), "{actions:?}");
+    assert!(!actions.contains(&"TOKEN_REUSE".to_owned()), "{actions:?}");
 }
 
 #[tokio::test]

@@ -92,12 +92,7 @@ async fn a_users_details_carry_history_and_the_read_is_audited() {
         .get_json(&format!("/admin/user/{user_id}"), &admin)
         .await;
     assert_eq!(details["user"]["username"], "watched");
-    let actions: Vec<&str> = details["activity"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
+    let actions = dialix_tests::actions(&details["activity"]);
     assert_eq!(actions, ["LOGIN"]);
     assert_eq!(details["transactions"], json!([]));
 
