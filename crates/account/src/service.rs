@@ -133,10 +133,20 @@ impl AccountService {
             &input.password,
             self.password_policy.min_length,
         );
-        if let Some(company_id) = input.company_id
-            && self.companies.lineage(company_id).await?.is_empty()
-        {
-            errors.add("company_id", "no company has this id");
+        if let Some(company_id) = input.company_id {
+            if self.companies.lineage(company_id).await?.is_empty() {
+                errors.add("company_id", "no company has this id");
+            } else if self
+                .companies
+                .blocked_in_lineage(company_id)
+                .await?
+                .is_some()
+            {
+                errors.add(
+                    "company_id",
+                    "the company is blocked; unblock it before adding users to it",
+                );
+            }
         }
         errors.into_result()?;
 

@@ -200,8 +200,15 @@ impl CompanyService {
             after.description = clean_description(description);
             check_description(&mut errors, after.description.as_deref());
         }
-        if let Some(is_active) = changes.is_active {
-            after.is_active = is_active;
+        if let Some(is_active) = changes.is_active
+            && is_active != before.is_active
+        {
+            // Only block/unblock keep the company and its accounts consistent.
+            return Err(DomainError::conflict(
+                "is_active",
+                "use POST /company/{id}/block or /unblock: they block or restore the \
+                 company's accounts with it",
+            ));
         }
         if let Some(settings) = changes.settings {
             errors.check(settings.is_object(), "settings", "must be a JSON object");

@@ -384,7 +384,23 @@ async fn users_of_a_blocked_company_stay_blocked_until_it_is_unblocked() {
         problem(app.post(&unblock, Some(token), &json!({})).await, 409).await;
     }
     problem(app.login("worker@dialix.test", "user-password").await, 403).await;
-    // Nobody moves users into a blocked company either.
+    // The company comes back only through unblock, which restores its accounts too.
+    problem(
+        app.patch(&child_path, Some(&admin), &json!({"is_active": true}))
+            .await,
+        409,
+    )
+    .await;
+    // Nobody adds or moves users into a blocked company either.
+    let created = app
+        .post(
+            "/admin/users",
+            Some(&admin),
+            &json!({"email": "late@dialix.test", "username": "late",
+                    "password": "user-password", "company_id": id(&child)}),
+        )
+        .await;
+    problem(created, 422).await;
     let (loner, _) = app.member("loner", &parent).await;
     problem(
         app.patch(
