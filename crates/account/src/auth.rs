@@ -1,7 +1,9 @@
 use std::sync::Arc;
 
 use dialix_audit::{AuditAction, AuditEvent, AuditLog};
-use dialix_kernel::{Actor, Clock, DomainError, DomainResult, RequestMeta, UnitOfWork};
+use dialix_kernel::{
+    Actor, Clock, DomainError, DomainResult, RequestMeta, ResourceType, UnitOfWork,
+};
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
@@ -10,7 +12,7 @@ use crate::ports::{
     AccessClaims, AccessTokens, AccountRepository, LoginAttempts, PasswordHasher,
     RefreshTokenState, RefreshTokens,
 };
-use crate::{Account, RESOURCE_ACCOUNT, validation};
+use crate::{Account, validation};
 
 /// The one message for every credential failure, so it never reveals whether a login exists.
 const INVALID_CREDENTIALS: &str = "invalid login or password";
@@ -325,7 +327,7 @@ impl AuthService {
     ) -> DomainResult<()> {
         let event = match account {
             Some(account) => self.account_event(account, AuditAction::LoginFailed),
-            None => AuditEvent::system(AuditAction::LoginFailed, RESOURCE_ACCOUNT),
+            None => AuditEvent::system(AuditAction::LoginFailed, ResourceType::Account),
         };
         let login: String = login.chars().take(validation::LOGIN_LOG_MAX).collect();
         let event = event
@@ -341,7 +343,7 @@ impl AuthService {
         AuditEvent::by(
             &account.actor(Vec::new()),
             action,
-            RESOURCE_ACCOUNT,
+            ResourceType::Account,
             account.id,
         )
     }

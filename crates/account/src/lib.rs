@@ -31,6 +31,3 @@ pub use service::{AccountPorts, AccountService, PasswordPolicy};
 #[cfg(any(test, feature = "mock"))]
 pub use settings::MockSettingsRepository;
 pub use settings::{SettingsChanges, SettingsRepository, SettingsService, UserSettings};
-
-/// The resource type of accounts in the activity log.
-pub const RESOURCE_ACCOUNT: &str = "account";

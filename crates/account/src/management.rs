@@ -8,14 +8,11 @@
 use dialix_audit::{AuditAction, AuditEvent, Changes};
 use dialix_kernel::{
     AccountId, Actor, CompanyId, DomainError, DomainResult, FieldErrors, Page, PageRequest,
-    Permission, RequestMeta, Role, administered_companies, retry_on_stale,
+    Permission, RequestMeta, ResourceType, Role, administered_companies, retry_on_stale,
 };
 use serde_json::json;
 
-use crate::{
-    Account, AccountChanges, AccountFilter, AccountService, AccountSummary, RESOURCE_ACCOUNT,
-    validation,
-};
+use crate::{Account, AccountChanges, AccountFilter, AccountService, AccountSummary, validation};
 
 /// Languages the product speaks.
 pub const LANGUAGES: [&str; 3] = ["uz", "ru", "en"];
@@ -68,7 +65,8 @@ impl AccountService {
         let account = self.managed(actor, id, Purpose::Read).await?;
         if id != actor.account_id {
             let now = self.clock.now();
-            let event = AuditEvent::by(actor, AuditAction::View, RESOURCE_ACCOUNT, id).meta(meta);
+            let event =
+                AuditEvent::by(actor, AuditAction::View, ResourceType::Account, id).meta(meta);
             let mut tx = self.uow.begin().await?;
             self.audit.append(tx.as_mut(), event, now).await?;
             tx.commit().await?;
@@ -554,7 +552,7 @@ impl AccountService {
     ) -> DomainResult<Account> {
         let now = self.clock.now();
         account.updated_at = now;
-        let event = AuditEvent::by(actor, action, RESOURCE_ACCOUNT, account.id)
+        let event = AuditEvent::by(actor, action, ResourceType::Account, account.id)
             .details(details)
             .meta(meta);
         let mut tx = self.uow.begin().await?;

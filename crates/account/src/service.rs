@@ -3,12 +3,12 @@ use std::sync::Arc;
 use dialix_audit::{AuditAction, AuditEvent, AuditLog};
 use dialix_kernel::{
     AccountId, Actor, Clock, CompanyTree, DomainError, DomainResult, FieldErrors, RequestMeta,
-    Role, RowVersion, UnitOfWork,
+    ResourceType, Role, RowVersion, UnitOfWork,
 };
 use serde_json::json;
 
 use crate::ports::{AccountRepository, PasswordHasher, RefreshTokens};
-use crate::{Account, NewAccount, RESOURCE_ACCOUNT, validation};
+use crate::{Account, NewAccount, validation};
 
 /// The language new accounts start with (the product's home market).
 const DEFAULT_LANGUAGE: &str = "uz";
@@ -182,10 +182,15 @@ impl AccountService {
             row_version: RowVersion::default(),
         };
         let event = match actor {
-            Some(actor) => AuditEvent::by(actor, AuditAction::Create, RESOURCE_ACCOUNT, account.id),
+            Some(actor) => AuditEvent::by(
+                actor,
+                AuditAction::Create,
+                ResourceType::Account,
+                account.id,
+            ),
             None => AuditEvent {
                 resource_id: Some(account.id.to_string()),
-                ..AuditEvent::system(AuditAction::Create, RESOURCE_ACCOUNT)
+                ..AuditEvent::system(AuditAction::Create, ResourceType::Account)
             },
         }
         .details(json!({

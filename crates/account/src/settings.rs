@@ -5,15 +5,14 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use dialix_audit::{AuditAction, AuditEvent, AuditLog, Changes};
 use dialix_kernel::{
-    AccountId, Actor, Clock, DomainResult, FieldErrors, RequestMeta, RowVersion, Tx, UnitOfWork,
-    retry_on_stale,
+    AccountId, Actor, Clock, DomainResult, FieldErrors, RequestMeta, ResourceType, RowVersion, Tx,
+    UnitOfWork, retry_on_stale,
 };
 use serde_json::json;
 use time::OffsetDateTime;
 
 use crate::management::LANGUAGES;
 
-const RESOURCE_SETTINGS: &str = "user_settings";
 const RETENTION_DAYS_MAX: i32 = 3650;
 /// Zone and link names of the IANA time-zone database (regenerate from tzdata.zi).
 const TIMEZONES: &str = include_str!("timezones.txt");
@@ -113,7 +112,7 @@ impl SettingsService {
         let event = AuditEvent::by(
             actor,
             AuditAction::Create,
-            RESOURCE_SETTINGS,
+            ResourceType::Settings,
             actor.account_id,
         )
         .details(json!({"defaults": true}))
@@ -229,7 +228,7 @@ impl SettingsService {
         let event = AuditEvent::by(
             actor,
             AuditAction::Update,
-            RESOURCE_SETTINGS,
+            ResourceType::Settings,
             actor.account_id,
         )
         .details(diff.into_value())

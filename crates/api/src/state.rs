@@ -6,7 +6,7 @@ use dialix_account::{
     AccountPorts, AccountService, AuthPolicy, AuthPorts, AuthService, PasswordPolicy,
     SettingsService,
 };
-use dialix_audit::AuditService;
+use dialix_audit::{AuditPorts, AuditService};
 use dialix_calls::{
     CallAnalyzer, CatalogService, ProcessingPorts, ProcessingService, Providers, RecordPolicy,
     RecordPorts, RecordService, RetentionService, SpeechToText,
@@ -248,13 +248,14 @@ pub fn audit_service(
     clock: Arc<dyn Clock>,
 ) -> AuditService {
     let log = Arc::new(SeaOrmAuditLog::new(database.clone()));
-    AuditService::new(
-        log.clone(),
+    AuditService::new(AuditPorts {
+        store: log.clone(),
         log,
-        Arc::new(SeaOrmResourceAccess::new(database.clone())),
+        access: Arc::new(SeaOrmResourceAccess::new(database.clone())),
+        tree: Arc::new(SeaOrmCompanyTree::new(database.clone())),
         uow,
         clock,
-    )
+    })
 }
 
 /// What the command line needs to run one-off jobs against the database.

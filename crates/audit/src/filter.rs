@@ -1,4 +1,4 @@
-use dialix_kernel::{AccountId, CompanyId, DomainResult, FieldErrors};
+use dialix_kernel::{AccountId, CompanyId, DomainResult, FieldErrors, ResourceType};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -19,9 +19,9 @@ pub struct AuditFilterInput {
 pub struct AuditFilter {
     pub user_id: Option<AccountId>,
     pub company_id: Option<CompanyId>,
-    pub resource: Option<(String, String)>,
+    pub resource: Option<(ResourceType, String)>,
     pub action: Option<AuditAction>,
-    pub resource_type: Option<String>,
+    pub resource_type: Option<ResourceType>,
     pub start: Option<OffsetDateTime>,
     pub end: Option<OffsetDateTime>,
 }
@@ -55,14 +55,16 @@ impl AuditFilterInput {
             }
             parsed
         });
-        let resource_type = self.resource_type.as_ref().map(|r| r.trim().to_owned());
-        if let Some(resource_type) = &resource_type {
-            errors.check(
-                (1..=64).contains(&resource_type.len()),
-                "resource_type",
-                "must be 1 to 64 characters",
-            );
-        }
+        let resource_type = self.resource_type.as_deref().and_then(|raw| {
+            let parsed = ResourceType::parse(raw.trim());
+            if parsed.is_none() {
+                errors.add(
+                    "resource_type",
+                    format!("must be one of {}", ResourceType::names()),
+                );
+            }
+            parsed
+        });
         let user_id = self.user_id.as_deref().and_then(|raw| {
             raw.trim()
                 .parse::<AccountId>()

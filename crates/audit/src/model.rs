@@ -1,4 +1,4 @@
-use dialix_kernel::{AccountId, Actor, CompanyId, RequestMeta};
+use dialix_kernel::{AccountId, Actor, CompanyId, RequestMeta, ResourceType};
 use serde_json::Value;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -79,7 +79,7 @@ pub struct AuditEvent {
     /// The actor's company at the time of the event; also selects the hash chain.
     pub company_id: Option<CompanyId>,
     pub action: AuditAction,
-    pub resource_type: &'static str,
+    pub resource_type: ResourceType,
     pub resource_id: Option<String>,
     pub details: Value,
     pub meta: RequestMeta,
@@ -90,7 +90,7 @@ impl AuditEvent {
     pub fn by(
         actor: &Actor,
         action: AuditAction,
-        resource_type: &'static str,
+        resource_type: ResourceType,
         resource_id: impl ToString,
     ) -> Self {
         Self {
@@ -105,7 +105,7 @@ impl AuditEvent {
     }
 
     /// An event with no authenticated actor (a failed login, a system task).
-    pub fn system(action: AuditAction, resource_type: &'static str) -> Self {
+    pub fn system(action: AuditAction, resource_type: ResourceType) -> Self {
         Self {
             user_id: None,
             company_id: None,

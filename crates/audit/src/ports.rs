@@ -1,5 +1,5 @@
 use async_trait::async_trait;
-use dialix_kernel::{AccountId, CompanyId, DomainResult, Page, PageRequest, Tx};
+use dialix_kernel::{AccountId, CompanyId, DomainResult, Page, PageRequest, ResourceType, Tx};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -78,7 +78,7 @@ pub trait ResourceAccess: Send + Sync {
     /// `None` when the type is unknown or no such resource exists.
     async fn owner_of(
         &self,
-        resource_type: &str,
+        resource_type: ResourceType,
         resource_id: &str,
     ) -> DomainResult<Option<ResourceOwner>>;
 }

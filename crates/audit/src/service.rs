@@ -1,8 +1,8 @@
 use std::sync::Arc;
 
 use dialix_kernel::{
-    AccountId, Actor, Clock, CompanyId, DomainError, DomainResult, Page, PageRequest, Permission,
-    RequestMeta, UnitOfWork,
+    AccountId, Actor, Clock, CompanyId, CompanyTree, DomainError, DomainResult, Page, PageRequest,
+    Permission, RequestMeta, ResourceType, UnitOfWork,
 };
 use serde_json::json;
 use time::OffsetDateTime;
@@ -33,24 +33,30 @@ pub struct AuditService {
     store: Arc<dyn AuditStore>,
     log: Arc<dyn AuditLog>,
     access: Arc<dyn ResourceAccess>,
+    tree: Arc<dyn CompanyTree>,
     uow: Arc<dyn UnitOfWork>,
     clock: Arc<dyn Clock>,
 }
 
+/// The adapters `AuditService` works through.
+pub struct AuditPorts {
+    pub store: Arc<dyn AuditStore>,
+    pub log: Arc<dyn AuditLog>,
+    pub access: Arc<dyn ResourceAccess>,
+    pub tree: Arc<dyn CompanyTree>,
+    pub uow: Arc<dyn UnitOfWork>,
+    pub clock: Arc<dyn Clock>,
+}
+
 impl AuditService {
-    pub fn new(
-        store: Arc<dyn AuditStore>,
-        log: Arc<dyn AuditLog>,
-        access: Arc<dyn ResourceAccess>,
-        uow: Arc<dyn UnitOfWork>,
-        clock: Arc<dyn Clock>,
-    ) -> Self {
+    pub fn new(ports: AuditPorts) -> Self {
         Self {
-            store,
-            log,
-            access,
-            uow,
-            clock,
+            store: ports.store,
+            log: ports.log,
+            access: ports.access,
+            tree: ports.tree,
+            uow: ports.uow,
+            clock: ports.clock,
         }
     }
 
@@ -61,13 +67,14 @@ impl AuditService {
         Ok(AuditQuery(filter))
     }
 
-    /// The trail of one resource, if the actor may see that resource: platform admins any,
-    /// company administrators (with `can_view_activity_logs`) those of their company, users
-    /// their own. Anything else is "not found", so ids of others are not confirmed.
+    /// The trail of one resource, if the actor may see that resource: platform admins any;
+    /// company administrators with `can_view_activity_logs` those of their companies and
+    /// sub-companies; users the resources that are theirs (their account, settings, grants and
+    /// uploads). Anything else is "not found", so ids of others are not confirmed.
     pub async fn resource(
         &self,
         actor: &Actor,
-        resource_type: &str,
+        resource_type: ResourceType,
         resource_id: &str,
         input: &AuditFilterInput,
     ) -> DomainResult<AuditQuery> {
@@ -79,14 +86,18 @@ impl AuditService {
                 .await?
                 .ok_or(DomainError::NotFound("resource"))?;
             let own = owner.account_id == Some(actor.account_id);
-            let administered = owner
-                .company_id
-                .is_some_and(|c| actor.may(Permission::CanViewActivityLogs, c));
+            let administered = match owner.company_id {
+                Some(company) => actor.may_within(
+                    Permission::CanViewActivityLogs,
+                    &self.tree.lineage(company).await?,
+                ),
+                None => false,
+            };
             if !own && !administered {
                 return Err(DomainError::NotFound("resource"));
             }
         }
-        filter.resource = Some((resource_type.to_owned(), resource_id.to_owned()));
+        filter.resource = Some((resource_type, resource_id.to_owned()));
         Ok(AuditQuery(filter))
     }
 
@@ -102,7 +113,7 @@ impl AuditService {
             return Err(DomainError::NotFound("company"));
         }
         self.access
-            .owner_of("company", &company_id.to_string())
+            .owner_of(ResourceType::Company, &company_id.to_string())
             .await?
             .ok_or(DomainError::NotFound("company"))?;
         filter.company_id = Some(company_id);
@@ -198,7 +209,7 @@ impl AuditService {
         }
         let mut tx = self.uow.begin().await?;
         let report = self.store.purge(tx.as_mut(), before).await?;
-        let event = AuditEvent::system(AuditAction::Purge, "activity_log")
+        let event = AuditEvent::system(AuditAction::Purge, ResourceType::ActivityLog)
             .details(json!({
                 "before": before.format(&Rfc3339).map_err(DomainError::internal)?,
                 "deleted": report.deleted,
@@ -215,7 +226,9 @@ impl AuditService {
 mod tests {
     use std::collections::BTreeSet;
 
-    use dialix_kernel::{AccountId, CompanyGrant, MockClock, Role, noop_unit_of_work};
+    use dialix_kernel::{
+        AccountId, CompanyGrant, MockClock, MockCompanyTree, Role, noop_unit_of_work,
+    };
     use mockall::predicate::eq;
     use time::macros::datetime;
 
@@ -231,13 +244,16 @@ mod tests {
         clock
             .expect_now()
             .return_const(datetime!(2026-11-26 12:00 UTC));
-        AuditService::new(
-            Arc::new(store),
-            Arc::new(log),
-            Arc::new(access),
-            Arc::new(noop_unit_of_work()),
-            Arc::new(clock),
-        )
+        let mut tree = MockCompanyTree::new();
+        tree.expect_lineage().returning(|id| Ok(vec![id]));
+        AuditService::new(AuditPorts {
+            store: Arc::new(store),
+            log: Arc::new(log),
+            access: Arc::new(access),
+            tree: Arc::new(tree),
+            uow: Arc::new(noop_unit_of_work()),
+            clock: Arc::new(clock),
+        })
     }
 
     fn user(company: CompanyId, permissions: &[Permission]) -> Actor {
@@ -283,7 +299,7 @@ mod tests {
         let mut access = MockResourceAccess::new();
         access
             .expect_owner_of()
-            .with(eq("account"), eq(owner_id.to_string()))
+            .with(eq(ResourceType::Account), eq(owner_id.to_string()))
             .returning(move |_, _| {
                 Ok(Some(ResourceOwner {
                     company_id: Some(company),
@@ -300,26 +316,28 @@ mod tests {
         };
         assert!(
             service
-                .resource(&owner, "account", &id, &input)
+                .resource(&owner, ResourceType::Account, &id, &input)
                 .await
                 .is_ok()
         );
         let administrator = user(company, &[Permission::CanViewActivityLogs]);
         assert!(
             service
-                .resource(&administrator, "account", &id, &input)
+                .resource(&administrator, ResourceType::Account, &id, &input)
                 .await
                 .is_ok()
         );
         let colleague = user(company, &[]);
         assert_eq!(
-            service.resource(&colleague, "account", &id, &input).await,
+            service
+                .resource(&colleague, ResourceType::Account, &id, &input)
+                .await,
             Err(DomainError::NotFound("resource"))
         );
         let other_admin = user(company, &[Permission::CanManageUsers]);
         assert!(
             service
-                .resource(&other_admin, "account", &id, &input)
+                .resource(&other_admin, ResourceType::Account, &id, &input)
                 .await
                 .is_err()
         );

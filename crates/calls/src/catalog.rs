@@ -6,8 +6,8 @@ use async_trait::async_trait;
 use dialix_audit::{AuditAction, AuditEvent, AuditLog, Changes};
 use dialix_kernel::{
     Actor, Clock, CompanyId, CompanyTree, DomainError, DomainResult, FieldErrors, Page,
-    PageRequest, Permission, RequestMeta, RowVersion, Tx, UnitOfWork, administered_companies,
-    retry_on_stale,
+    PageRequest, Permission, RequestMeta, ResourceType, RowVersion, Tx, UnitOfWork,
+    administered_companies, retry_on_stale,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -159,9 +159,14 @@ impl CatalogService {
             row_version: RowVersion::default(),
         };
         check_operator(&operator)?;
-        let event = AuditEvent::by(actor, AuditAction::Create, "operator", operator.id)
-            .details(json!({"code": operator.code, "name": operator.name, "company_id": company}))
-            .meta(meta);
+        let event = AuditEvent::by(
+            actor,
+            AuditAction::Create,
+            ResourceType::Operator,
+            operator.id,
+        )
+        .details(json!({"code": operator.code, "name": operator.name, "company_id": company}))
+        .meta(meta);
         let mut tx = self.uow.begin().await?;
         self.operators.insert(tx.as_mut(), &operator).await?;
         self.audit.append(tx.as_mut(), event, now).await?;
@@ -284,7 +289,7 @@ impl CatalogService {
         self.ensure_permitted(actor, operator.company_id, Permission::CanManageUsers)
             .await?;
         let now = self.clock.now();
-        let event = AuditEvent::by(actor, AuditAction::Delete, "operator", id)
+        let event = AuditEvent::by(actor, AuditAction::Delete, ResourceType::Operator, id)
             .details(json!({"code": operator.code}))
             .meta(meta);
         let mut tx = self.uow.begin().await?;
@@ -306,7 +311,7 @@ impl CatalogService {
         }
         let now = self.clock.now();
         after.updated_at = now;
-        let event = AuditEvent::by(actor, AuditAction::Update, "operator", after.id)
+        let event = AuditEvent::by(actor, AuditAction::Update, ResourceType::Operator, after.id)
             .details(diff.into_value())
             .meta(meta);
         let mut tx = self.uow.begin().await?;
@@ -339,11 +344,14 @@ impl CatalogService {
             row_version: RowVersion::default(),
         };
         check_name(&checklist.name)?;
-        let event = AuditEvent::by(actor, AuditAction::Create, "checklist", checklist.id)
-            .details(
-                json!({"name": checklist.name, "version": 1, "items": checklist.items().count()}),
-            )
-            .meta(meta);
+        let event = AuditEvent::by(
+            actor,
+            AuditAction::Create,
+            ResourceType::Checklist,
+            checklist.id,
+        )
+        .details(json!({"name": checklist.name, "version": 1, "items": checklist.items().count()}))
+        .meta(meta);
         let mut tx = self.uow.begin().await?;
         self.checklists.insert(tx.as_mut(), &checklist).await?;
         self.audit.append(tx.as_mut(), event, now).await?;
@@ -413,7 +421,7 @@ impl CatalogService {
             ..current.clone()
         };
         check_name(&next.name)?;
-        let event = AuditEvent::by(actor, AuditAction::Update, "checklist", id)
+        let event = AuditEvent::by(actor, AuditAction::Update, ResourceType::Checklist, id)
             .details(json!({
                 "changes": {"version": {"old_value": current.version, "new_value": next.version}},
                 "name": next.name,
@@ -436,7 +444,7 @@ impl CatalogService {
         self.ensure_permitted(actor, checklist.company_id, Permission::CanManageSettings)
             .await?;
         let now = self.clock.now();
-        let event = AuditEvent::by(actor, AuditAction::Delete, "checklist", id)
+        let event = AuditEvent::by(actor, AuditAction::Delete, ResourceType::Checklist, id)
             .details(json!({"name": checklist.name, "version": checklist.version}))
             .meta(meta);
         let mut tx = self.uow.begin().await?;

@@ -50,6 +50,3 @@ pub use retention::MockRetentionCandidates;
 pub use retention::{RetentionCandidates, RetentionReport, RetentionService};
 pub use service::{AudioHandle, Estimate, EstimatedFile, RecordPolicy, RecordPorts, RecordService};
 pub use transcript::{SpeakerRole, Turn, Utterance, as_dialogue, assign_roles, build_turns};
-
-/// The resource type of records in the activity log.
-pub const RESOURCE_RECORD: &str = "record";

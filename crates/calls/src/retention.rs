@@ -6,11 +6,11 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use dialix_audit::{AuditAction, AuditEvent, AuditLog};
-use dialix_kernel::{Clock, DomainResult, RequestMeta, UnitOfWork, retry_on_stale};
+use dialix_kernel::{Clock, DomainResult, RequestMeta, ResourceType, UnitOfWork, retry_on_stale};
 use serde_json::json;
 use time::OffsetDateTime;
 
-use crate::{AudioStore, RESOURCE_RECORD, Record, RecordRepository};
+use crate::{AudioStore, Record, RecordRepository};
 
 /// Records to clean up at the moment of a run.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
@@ -117,7 +117,7 @@ impl RetentionService {
         let event = AuditEvent {
             resource_id: Some(record.id.to_string()),
             company_id: Some(record.company_id),
-            ..AuditEvent::system(AuditAction::Delete, RESOURCE_RECORD)
+            ..AuditEvent::system(AuditAction::Delete, ResourceType::Record)
         }
         .details(json!({
             "retention": true,

@@ -3,16 +3,16 @@ use std::sync::Arc;
 use dialix_audit::{AuditAction, AuditEvent, AuditLog};
 use dialix_kernel::{
     Actor, Clock, CompanyId, CompanyTree, DomainError, DomainResult, FieldErrors, Page,
-    PageRequest, Permission, RecordId, RequestMeta, RowVersion, UnitOfWork, administered_companies,
-    retry_on_stale,
+    PageRequest, Permission, RecordId, RequestMeta, ResourceType, RowVersion, UnitOfWork,
+    administered_companies, retry_on_stale,
 };
 use serde_json::json;
 use time::UtcOffset;
 
 use crate::{
     AudioProbe, AudioStore, BalanceView, Billing, CallPrice, CallType, JobQueue, Prices,
-    ProcessingContext, Providers, RESOURCE_RECORD, Record, RecordFilter, RecordRepository,
-    RecordScope, RecordStatus, Undecodable, UploadFile, normalise_phone, parse_pbx_file_name,
+    ProcessingContext, Providers, Record, RecordFilter, RecordRepository, RecordScope,
+    RecordStatus, Undecodable, UploadFile, normalise_phone, parse_pbx_file_name,
 };
 
 const FILE_NAME_MAX: usize = 255;
@@ -198,7 +198,7 @@ impl RecordService {
                 }
                 self.ports.jobs.enqueue(tx.as_mut(), record.id, now).await?;
             }
-            let event = AuditEvent::by(actor, AuditAction::Create, RESOURCE_RECORD, record.id)
+            let event = AuditEvent::by(actor, AuditAction::Create, ResourceType::Record, record.id)
                 .details(json!({
                     "file_name": record.original_filename,
                     "duration_ms": record.duration_ms,
@@ -245,7 +245,7 @@ impl RecordService {
     ) -> DomainResult<Record> {
         let record = self.visible(actor, id).await?;
         let now = self.ports.clock.now();
-        let event = AuditEvent::by(actor, AuditAction::View, RESOURCE_RECORD, id).meta(meta);
+        let event = AuditEvent::by(actor, AuditAction::View, ResourceType::Record, id).meta(meta);
         let mut tx = self.ports.uow.begin().await?;
         self.ports.audit.append(tx.as_mut(), event, now).await?;
         tx.commit().await?;
@@ -298,7 +298,7 @@ impl RecordService {
     ) -> DomainResult<Record> {
         let mut record = self.visible(actor, id).await?;
         let now = self.ports.clock.now();
-        let event = AuditEvent::by(actor, AuditAction::Delete, RESOURCE_RECORD, id)
+        let event = AuditEvent::by(actor, AuditAction::Delete, ResourceType::Record, id)
             .details(json!({
                 "soft": true,
                 "audio_removed": record.storage_key.is_some(),
@@ -398,7 +398,7 @@ impl RecordService {
         record.reserved_amount = price.total();
         let now = self.ports.clock.now();
         record.updated_at = now;
-        let event = AuditEvent::by(actor, AuditAction::Update, RESOURCE_RECORD, id)
+        let event = AuditEvent::by(actor, AuditAction::Update, ResourceType::Record, id)
             .details(
                 json!({"reprocess": true, "general": general, "round": record.processing_round}),
             )
@@ -467,7 +467,7 @@ impl RecordService {
         record.payload.transcript = Some(turns);
         let now = self.ports.clock.now();
         record.updated_at = now;
-        let event = AuditEvent::by(actor, AuditAction::Update, RESOURCE_RECORD, id)
+        let event = AuditEvent::by(actor, AuditAction::Update, ResourceType::Record, id)
             .details(json!({"changes": {"operator_speaker": {"old_value": before, "new_value": speaker}}}))
             .meta(meta);
         let mut tx = self.ports.uow.begin().await?;

@@ -14,6 +14,3 @@ pub use ports::{Administrators, CompanyRepository, Ledger, Membership};
 #[cfg(any(test, feature = "mock"))]
 pub use ports::{MockAdministrators, MockCompanyRepository, MockLedger, MockMembership};
 pub use service::{CompanyPorts, CompanyService, TOPUP_MAX, Topup, parse_permissions};
-
-/// The resource type of companies in the activity log.
-pub const RESOURCE_COMPANY: &str = "company";

@@ -4,8 +4,8 @@ use std::sync::Arc;
 use dialix_audit::{AuditAction, AuditEvent, AuditLog, Changes};
 use dialix_kernel::{
     AccountId, Actor, Clock, CompanyId, CompanyTree, DomainError, DomainResult, FieldErrors, Page,
-    PageRequest, Permission, RequestMeta, RowVersion, UnitOfWork, administered_companies,
-    retry_on_stale,
+    PageRequest, Permission, RequestMeta, ResourceType, RowVersion, UnitOfWork,
+    administered_companies, retry_on_stale,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::{
     Administrator, Administrators, Company, CompanyChanges, CompanyFilter, CompanyRepository,
     CompanyStats, Ledger, LedgerEntry, LedgerKind, Membership, MembershipAction, MembershipChange,
-    NewCompany, RESOURCE_COMPANY,
+    NewCompany,
 };
 
 const NAME_MAX: usize = 200;
@@ -22,9 +22,6 @@ const SETTINGS_MAX_BYTES: usize = 16 * 1024;
 /// The largest single top-up: 10 billion so'm, in minor units.
 pub const TOPUP_MAX: i64 = 1_000_000_000_000;
 const IDEMPOTENCY_KEY_MAX: usize = 128;
-const RESOURCE_ADMINISTRATOR: &str = "company_administrator";
-/// Transfers are recorded against the moved account (as the account crate names it).
-const RESOURCE_ACCOUNT: &str = "account";
 
 /// The outcome of a top-up: a new ledger entry, or the one an earlier request with the same
 /// idempotency key made.
@@ -121,14 +118,19 @@ impl CompanyService {
             updated_at: now,
             row_version: RowVersion::default(),
         };
-        let event = AuditEvent::by(actor, AuditAction::Create, RESOURCE_COMPANY, company.id)
-            .details(json!({
-                "name": company.name,
-                "description": company.description,
-                "parent_company_id": company.parent_company_id,
-                "hierarchy_level": company.hierarchy_level,
-            }))
-            .meta(meta);
+        let event = AuditEvent::by(
+            actor,
+            AuditAction::Create,
+            ResourceType::Company,
+            company.id,
+        )
+        .details(json!({
+            "name": company.name,
+            "description": company.description,
+            "parent_company_id": company.parent_company_id,
+            "hierarchy_level": company.hierarchy_level,
+        }))
+        .meta(meta);
         let mut tx = self.uow.begin().await?;
         self.companies.insert(tx.as_mut(), &company).await?;
         self.audit.append(tx.as_mut(), event, now).await?;
@@ -244,7 +246,7 @@ impl CompanyService {
         }
         let now = self.clock.now();
         after.updated_at = now;
-        let event = AuditEvent::by(actor, AuditAction::Update, RESOURCE_COMPANY, id)
+        let event = AuditEvent::by(actor, AuditAction::Update, ResourceType::Company, id)
             .details(diff.into_value())
             .meta(meta);
         let mut tx = self.uow.begin().await?;
@@ -295,7 +297,7 @@ impl CompanyService {
                 },
             )
             .await?;
-        let event = AuditEvent::by(actor, AuditAction::Block, RESOURCE_COMPANY, id)
+        let event = AuditEvent::by(actor, AuditAction::Block, ResourceType::Company, id)
             .details(json!({"blocked_accounts": blocked, "companies": scope.len()}))
             .meta(meta);
         self.audit.append(tx.as_mut(), event, now).await?;
@@ -339,7 +341,7 @@ impl CompanyService {
                 },
             )
             .await?;
-        let event = AuditEvent::by(actor, AuditAction::Unblock, RESOURCE_COMPANY, id)
+        let event = AuditEvent::by(actor, AuditAction::Unblock, ResourceType::Company, id)
             .details(json!({"unblocked_accounts": unblocked}))
             .meta(meta);
         self.audit.append(tx.as_mut(), event, now).await?;
@@ -405,7 +407,7 @@ impl CompanyService {
             }
             Err(other) => return Err(other),
         }
-        let event = AuditEvent::by(actor, AuditAction::Topup, RESOURCE_COMPANY, id)
+        let event = AuditEvent::by(actor, AuditAction::Topup, ResourceType::Company, id)
             .details(json!({
                 "amount": amount,
                 "balance_after": balance_after,
@@ -506,7 +508,7 @@ impl CompanyService {
         }
 
         let now = self.clock.now();
-        let event = AuditEvent::by(actor, AuditAction::Transfer, RESOURCE_ACCOUNT, user)
+        let event = AuditEvent::by(actor, AuditAction::Transfer, ResourceType::Account, user)
             .details(json!({
                 "from_company_id": from,
                 "to_company_id": to,
@@ -585,9 +587,14 @@ impl CompanyService {
             created_at: now,
             row_version: RowVersion::default(),
         };
-        let event = AuditEvent::by(actor, AuditAction::Create, RESOURCE_ADMINISTRATOR, user)
-            .details(json!({"company_id": company, "permissions": names(&admin.permissions)}))
-            .meta(meta);
+        let event = AuditEvent::by(
+            actor,
+            AuditAction::Create,
+            ResourceType::Administrator,
+            user,
+        )
+        .details(json!({"company_id": company, "permissions": names(&admin.permissions)}))
+        .meta(meta);
         let mut tx = self.uow.begin().await?;
         self.administrators.insert(tx.as_mut(), &admin).await?;
         self.audit.append(tx.as_mut(), event, now).await?;
@@ -651,9 +658,14 @@ impl CompanyService {
             return Ok(before);
         }
         let now = self.clock.now();
-        let event = AuditEvent::by(actor, AuditAction::Update, RESOURCE_ADMINISTRATOR, user)
-            .details(json!({"company_id": company, "changes": diff.into_value()["changes"]}))
-            .meta(meta);
+        let event = AuditEvent::by(
+            actor,
+            AuditAction::Update,
+            ResourceType::Administrator,
+            user,
+        )
+        .details(json!({"company_id": company, "changes": diff.into_value()["changes"]}))
+        .meta(meta);
         let mut tx = self.uow.begin().await?;
         self.administrators.update(tx.as_mut(), &mut after).await?;
         self.audit.append(tx.as_mut(), event, now).await?;
@@ -676,9 +688,14 @@ impl CompanyService {
             .await?
             .ok_or(DomainError::NotFound("administrator"))?;
         let now = self.clock.now();
-        let event = AuditEvent::by(actor, AuditAction::Delete, RESOURCE_ADMINISTRATOR, user)
-            .details(json!({"company_id": company, "permissions": names(&before.permissions)}))
-            .meta(meta);
+        let event = AuditEvent::by(
+            actor,
+            AuditAction::Delete,
+            ResourceType::Administrator,
+            user,
+        )
+        .details(json!({"company_id": company, "permissions": names(&before.permissions)}))
+        .meta(meta);
         let mut tx = self.uow.begin().await?;
         self.administrators
             .delete(tx.as_mut(), company, user)

@@ -69,7 +69,7 @@ impl AuditLog for SeaOrmAuditLog {
             user_id: event.user_id,
             company_id: event.company_id,
             action: event.action,
-            resource_type: event.resource_type.to_owned(),
+            resource_type: event.resource_type.as_str().to_owned(),
             resource_id: event.resource_id.map(|r| clip(r, 128)),
             details: event.details,
             ip_address: event.meta.ip_address.map(|v| clip(v, 64)),

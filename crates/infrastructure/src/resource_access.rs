@@ -1,14 +1,14 @@
 use async_trait::async_trait;
 use dialix_audit::{ResourceAccess, ResourceOwner};
-use dialix_kernel::{AccountId, CompanyId, DomainResult};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use dialix_kernel::{AccountId, CompanyId, DomainResult, ResourceType};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
 use crate::Database;
-use crate::entities::{account, company};
+use crate::entities::{account, checklist, company, operator, record};
 use crate::sql::internal;
 
-/// Finds who owns a resource, by type: one arm per resource type the log knows.
+/// Finds who owns a resource, by type: one arm per resource type, matched exhaustively.
 pub struct SeaOrmResourceAccess {
     db: Database,
 }
@@ -23,32 +23,72 @@ impl SeaOrmResourceAccess {
 impl ResourceAccess for SeaOrmResourceAccess {
     async fn owner_of(
         &self,
-        resource_type: &str,
+        resource_type: ResourceType,
         resource_id: &str,
     ) -> DomainResult<Option<ResourceOwner>> {
         let Ok(id) = Uuid::parse_str(resource_id) else {
             return Ok(None);
         };
         let db = self.db.connection();
+        let company_of = |company: Uuid| ResourceOwner {
+            company_id: Some(CompanyId::from_uuid(company)),
+            account_id: None,
+        };
         Ok(match resource_type {
-            dialix_account::RESOURCE_ACCOUNT => account::Entity::find_by_id(id)
-                .one(db)
-                .await
-                .map_err(internal)?
-                .map(|row| ResourceOwner {
-                    company_id: row.company_id.map(CompanyId::from_uuid),
-                    account_id: Some(AccountId::from_uuid(row.id)),
-                }),
-            dialix_company::RESOURCE_COMPANY => company::Entity::find_by_id(id)
+            // Settings and administrator grants are keyed by their account's id.
+            ResourceType::Account | ResourceType::Settings | ResourceType::Administrator => {
+                account::Entity::find_by_id(id)
+                    .select_only()
+                    .column(account::Column::CompanyId)
+                    .into_tuple::<Option<Uuid>>()
+                    .one(db)
+                    .await
+                    .map_err(internal)?
+                    .map(|company| ResourceOwner {
+                        company_id: company.map(CompanyId::from_uuid),
+                        account_id: Some(AccountId::from_uuid(id)),
+                    })
+            }
+            ResourceType::Company => company::Entity::find_by_id(id)
                 .filter(company::Column::DeletedAt.is_null())
+                .select_only()
+                .column(company::Column::Id)
+                .into_tuple::<Uuid>()
                 .one(db)
                 .await
                 .map_err(internal)?
-                .map(|row| ResourceOwner {
-                    company_id: Some(CompanyId::from_uuid(row.id)),
-                    account_id: None,
+                .map(company_of),
+            // Deleted records keep their trail: it says who deleted them.
+            ResourceType::Record => record::Entity::find_by_id(id)
+                .select_only()
+                .column(record::Column::CompanyId)
+                .column(record::Column::OwnerId)
+                .into_tuple::<(Uuid, Uuid)>()
+                .one(db)
+                .await
+                .map_err(internal)?
+                .map(|(company, owner)| ResourceOwner {
+                    company_id: Some(CompanyId::from_uuid(company)),
+                    account_id: Some(AccountId::from_uuid(owner)),
                 }),
-            _ => None,
+            ResourceType::Operator => operator::Entity::find_by_id(id)
+                .select_only()
+                .column(operator::Column::CompanyId)
+                .into_tuple::<Uuid>()
+                .one(db)
+                .await
+                .map_err(internal)?
+                .map(company_of),
+            ResourceType::Checklist => checklist::Entity::find_by_id(id)
+                .select_only()
+                .column(checklist::Column::CompanyId)
+                .into_tuple::<Uuid>()
+                .one(db)
+                .await
+                .map_err(internal)?
+                .map(company_of),
+            // Purges concern every tenant: their trail is for platform admins only.
+            ResourceType::ActivityLog => None,
         })
     }
 }

@@ -9,6 +9,7 @@ mod error;
 mod ids;
 mod page;
 mod request;
+mod resource;
 mod transaction;
 mod version;
 
@@ -23,6 +24,7 @@ pub use error::{DomainError, DomainResult, FieldErrors, retry_on_stale};
 pub use ids::{AccountId, CompanyId, RecordId};
 pub use page::{MAX_LIMIT, MAX_OFFSET, Page, PageRequest};
 pub use request::RequestMeta;
+pub use resource::ResourceType;
 #[cfg(any(test, feature = "mock"))]
 pub use transaction::{MockUnitOfWork, NoopTransaction, noop_unit_of_work};
 pub use transaction::{Transaction, Tx, UnitOfWork};

@@ -15,4 +15,5 @@ mod processing;
 mod records;
 mod security;
 mod settings;
+mod trails;
 mod users;

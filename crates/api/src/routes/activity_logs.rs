@@ -4,7 +4,7 @@ use actix_web::http::header;
 use actix_web::web::Bytes;
 use actix_web::{HttpResponse, get, web};
 use dialix_audit::{AuditCursor, AuditEntry, AuditFilterInput, AuditQuery, VerificationReport};
-use dialix_kernel::{CompanyId, FieldErrors, PageRequest};
+use dialix_kernel::{CompanyId, DomainError, FieldErrors, PageRequest, ResourceType};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
@@ -181,10 +181,16 @@ pub async fn resource_logs(
     query: web::Query<LogQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let (resource_type, resource_id) = path.into_inner();
+    let resource_type = ResourceType::parse(&resource_type).ok_or_else(|| {
+        ApiError::from(DomainError::NotFound("resource")).detail(format!(
+            "no resource type {resource_type:?}; the types are {}",
+            ResourceType::names()
+        ))
+    })?;
     let (input, format) = query.parse()?;
     let audit_query = state
         .audit
-        .resource(&caller.actor, &resource_type, &resource_id, &input)
+        .resource(&caller.actor, resource_type, &resource_id, &input)
         .await?;
     respond(state, audit_query, format).await
 }
