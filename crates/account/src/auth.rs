@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use dialix_audit::{AuditAction, AuditEvent, AuditLog};
+use dialix_audit::{AuditAction, AuditEvent, AuditLog, AuditedUnitOfWork};
 use dialix_kernel::{
     Actor, Clock, DomainError, DomainResult, RequestMeta, ResourceType, UnitOfWork,
 };
@@ -68,8 +68,7 @@ pub struct AuthService {
     access_tokens: Arc<dyn AccessTokens>,
     refresh_tokens: Arc<dyn RefreshTokens>,
     attempts: Arc<dyn LoginAttempts>,
-    uow: Arc<dyn UnitOfWork>,
-    audit: Arc<dyn AuditLog>,
+    audited: AuditedUnitOfWork,
     clock: Arc<dyn Clock>,
     policy: AuthPolicy,
 }
@@ -94,8 +93,7 @@ impl AuthService {
             access_tokens: ports.access_tokens,
             refresh_tokens: ports.refresh_tokens,
             attempts: ports.attempts,
-            uow: ports.uow,
-            audit: ports.audit,
+            audited: AuditedUnitOfWork::new(ports.uow, ports.audit),
             clock: ports.clock,
             policy,
         }
@@ -173,7 +171,7 @@ impl AuthService {
         }
         self.attempts.clear(&login_key).await;
 
-        let mut tx = self.uow.begin().await?;
+        let mut tx = self.audited.begin().await?;
         self.accounts
             .touch_last_activity(tx.as_mut(), account.id, now)
             .await?;
@@ -184,8 +182,7 @@ impl AuthService {
             .account_event(&account, AuditAction::Login)
             .details(json!({"method": "password"}))
             .meta(meta);
-        self.audit.append(tx.as_mut(), event, now).await?;
-        tx.commit().await?;
+        tx.commit(event, now).await?;
         Ok(pair)
     }
 
@@ -221,7 +218,7 @@ impl AuthService {
             return Err(DomainError::Unauthenticated(reason.into()));
         }
 
-        let mut tx = self.uow.begin().await?;
+        let mut tx = self.audited.begin().await?;
         if !self
             .refresh_tokens
             .spend(tx.as_mut(), state.id, now)
@@ -241,8 +238,7 @@ impl AuthService {
         let event = self
             .account_event(&account, AuditAction::TokenRefresh)
             .meta(meta);
-        self.audit.append(tx.as_mut(), event, now).await?;
-        tx.commit().await?;
+        tx.commit(event, now).await?;
         Ok(pair)
     }
 
@@ -305,7 +301,7 @@ impl AuthService {
         meta: &RequestMeta,
         now: OffsetDateTime,
     ) -> DomainResult<()> {
-        let mut tx = self.uow.begin().await?;
+        let mut tx = self.audited.begin().await?;
         self.refresh_tokens
             .revoke_family(tx.as_mut(), state.family, now)
             .await?;
@@ -313,8 +309,7 @@ impl AuthService {
             .account_event(account, action)
             .details(json!({"session": state.family}))
             .meta(meta);
-        self.audit.append(tx.as_mut(), event, now).await?;
-        tx.commit().await
+        tx.commit(event, now).await
     }
 
     async fn record_failed_login(
@@ -333,9 +328,7 @@ impl AuthService {
         let event = event
             .details(json!({"login": login, "reason": reason}))
             .meta(meta);
-        let mut tx = self.uow.begin().await?;
-        self.audit.append(tx.as_mut(), event, now).await?;
-        tx.commit().await
+        self.audited.record_alone(event, now).await
     }
 
     /// An event about `account`, attributed to it (it is the one logging in or out).

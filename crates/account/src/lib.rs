@@ -30,4 +30,6 @@ pub use ports::{
 pub use service::{AccountPorts, AccountService, PasswordPolicy};
 #[cfg(any(test, feature = "mock"))]
 pub use settings::MockSettingsRepository;
-pub use settings::{SettingsChanges, SettingsRepository, SettingsService, UserSettings};
+pub use settings::{
+    SettingsChanges, SettingsPorts, SettingsRepository, SettingsService, UserSettings,
+};

@@ -67,9 +67,7 @@ impl AccountService {
             let now = self.clock.now();
             let event =
                 AuditEvent::by(actor, AuditAction::View, ResourceType::Account, id).meta(meta);
-            let mut tx = self.uow.begin().await?;
-            self.audit.append(tx.as_mut(), event, now).await?;
-            tx.commit().await?;
+            self.audited.record_alone(event, now).await?;
         }
         Ok(account)
     }
@@ -555,15 +553,14 @@ impl AccountService {
         let event = AuditEvent::by(actor, action, ResourceType::Account, account.id)
             .details(details)
             .meta(meta);
-        let mut tx = self.uow.begin().await?;
+        let mut tx = self.audited.begin().await?;
         self.accounts.update(tx.as_mut(), &mut account).await?;
         if end_sessions {
             self.refresh_tokens
                 .revoke_all(tx.as_mut(), account.id, now)
                 .await?;
         }
-        self.audit.append(tx.as_mut(), event, now).await?;
-        tx.commit().await?;
+        tx.commit(event, now).await?;
         Ok(account)
     }
 }

@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use dialix_audit::{AuditAction, AuditEvent, AuditLog};
+use dialix_audit::{AuditAction, AuditEvent, AuditLog, AuditedUnitOfWork};
 use dialix_kernel::{
     AccountId, Actor, Clock, CompanyTree, DomainError, DomainResult, FieldErrors, RequestMeta,
     ResourceType, Role, RowVersion, UnitOfWork,
@@ -31,8 +31,7 @@ pub struct AccountService {
     pub(crate) companies: Arc<dyn CompanyTree>,
     pub(crate) hasher: Arc<dyn PasswordHasher>,
     pub(crate) refresh_tokens: Arc<dyn RefreshTokens>,
-    pub(crate) uow: Arc<dyn UnitOfWork>,
-    pub(crate) audit: Arc<dyn AuditLog>,
+    pub(crate) audited: AuditedUnitOfWork,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) password_policy: PasswordPolicy,
 }
@@ -55,8 +54,7 @@ impl AccountService {
             companies: ports.companies,
             hasher: ports.hasher,
             refresh_tokens: ports.refresh_tokens,
-            uow: ports.uow,
-            audit: ports.audit,
+            audited: AuditedUnitOfWork::new(ports.uow, ports.audit),
             clock: ports.clock,
             password_policy,
         }
@@ -201,10 +199,9 @@ impl AccountService {
             "bootstrap": actor.is_none(),
         }))
         .meta(meta);
-        let mut tx = self.uow.begin().await?;
+        let mut tx = self.audited.begin().await?;
         self.accounts.insert(tx.as_mut(), &account).await?;
-        self.audit.append(tx.as_mut(), event, now).await?;
-        tx.commit().await?;
+        tx.commit(event, now).await?;
         Ok(account)
     }
 }

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use dialix_audit::{AuditAction, AuditEvent, AuditLog, Changes};
+use dialix_audit::{AuditAction, AuditEvent, AuditLog, AuditedUnitOfWork, Changes};
 use dialix_kernel::{
     AccountId, Actor, Clock, DomainResult, FieldErrors, RequestMeta, ResourceType, RowVersion, Tx,
     UnitOfWork, retry_on_stale,
@@ -62,26 +62,28 @@ pub trait SettingsRepository: Send + Sync {
 /// Reading and changing the caller's settings.
 pub struct SettingsService {
     settings: Arc<dyn SettingsRepository>,
-    uow: Arc<dyn UnitOfWork>,
-    audit: Arc<dyn AuditLog>,
+    audited: AuditedUnitOfWork,
     clock: Arc<dyn Clock>,
     /// The speech-to-text models users may choose from; the first is the default.
     stt_models: Vec<String>,
 }
 
+/// The adapters `SettingsService` works through.
+pub struct SettingsPorts {
+    pub settings: Arc<dyn SettingsRepository>,
+    pub uow: Arc<dyn UnitOfWork>,
+    pub audit: Arc<dyn AuditLog>,
+    pub clock: Arc<dyn Clock>,
+}
+
 impl SettingsService {
-    pub fn new(
-        settings: Arc<dyn SettingsRepository>,
-        uow: Arc<dyn UnitOfWork>,
-        audit: Arc<dyn AuditLog>,
-        clock: Arc<dyn Clock>,
-        stt_models: Vec<String>,
-    ) -> Self {
+    /// `stt_models`: the speech-to-text models users may choose from; the first is the
+    /// default.
+    pub fn new(ports: SettingsPorts, stt_models: Vec<String>) -> Self {
         Self {
-            settings,
-            uow,
-            audit,
-            clock,
+            settings: ports.settings,
+            audited: AuditedUnitOfWork::new(ports.uow, ports.audit),
+            clock: ports.clock,
             stt_models,
         }
     }
@@ -117,10 +119,9 @@ impl SettingsService {
         )
         .details(json!({"defaults": true}))
         .meta(meta);
-        let mut tx = self.uow.begin().await?;
+        let mut tx = self.audited.begin().await?;
         if self.settings.insert(tx.as_mut(), &defaults).await? {
-            self.audit.append(tx.as_mut(), event, now).await?;
-            tx.commit().await?;
+            tx.commit(event, now).await?;
             return Ok(defaults);
         }
         drop(tx);
@@ -233,10 +234,9 @@ impl SettingsService {
         )
         .details(diff.into_value())
         .meta(meta);
-        let mut tx = self.uow.begin().await?;
+        let mut tx = self.audited.begin().await?;
         self.settings.update(tx.as_mut(), &mut after).await?;
-        self.audit.append(tx.as_mut(), event, now).await?;
-        tx.commit().await?;
+        tx.commit(event, now).await?;
         Ok(after)
     }
 }

@@ -4,12 +4,12 @@ use std::sync::Arc;
 
 use dialix_account::{
     AccountPorts, AccountService, AuthPolicy, AuthPorts, AuthService, PasswordPolicy,
-    SettingsService,
+    SettingsPorts, SettingsService,
 };
 use dialix_audit::{AuditPorts, AuditService};
 use dialix_calls::{
-    CallAnalyzer, CatalogService, ProcessingPorts, ProcessingService, Providers, RecordPolicy,
-    RecordPorts, RecordService, RetentionService, SpeechToText,
+    CallAnalyzer, CatalogPorts, CatalogService, ProcessingPorts, ProcessingService, Providers,
+    RecordPolicy, RecordPorts, RecordService, RetentionPorts, RetentionService, SpeechToText,
 };
 use dialix_company::{CompanyPorts, CompanyService};
 use dialix_infrastructure::{
@@ -87,10 +87,12 @@ impl AppState {
             },
         );
         let settings = SettingsService::new(
-            Arc::new(SeaOrmSettings::new(database.clone())),
-            uow.clone(),
-            audit_log.clone(),
-            clock.clone(),
+            SettingsPorts {
+                settings: Arc::new(SeaOrmSettings::new(database.clone())),
+                uow: uow.clone(),
+                audit: audit_log.clone(),
+                clock: clock.clone(),
+            },
             config.stt_models.clone(),
         );
         let companies = CompanyService::new(CompanyPorts {
@@ -135,22 +137,22 @@ impl AppState {
             },
             providers.clone(),
         );
-        let catalog = CatalogService {
+        let catalog = CatalogService::new(CatalogPorts {
             operators: catalog_store.clone(),
             checklists: catalog_store.clone(),
             tree: tree.clone(),
             uow: uow.clone(),
             audit: audit_log.clone(),
             clock: clock.clone(),
-        };
-        let retention = RetentionService {
+        });
+        let retention = RetentionService::new(RetentionPorts {
             candidates: Arc::new(SeaOrmRetention::new(database.clone())),
             records: record_store.clone(),
             audio: audio.clone(),
             uow: uow.clone(),
             audit: audit_log.clone(),
             clock: clock.clone(),
-        };
+        });
         let processing = ProcessingService::new(
             ProcessingPorts {
                 records: record_store,

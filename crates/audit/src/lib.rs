@@ -2,6 +2,7 @@
 //! written in the same transaction as the change through the `AuditLog` port. Entries are
 //! append-only and hash-chained per company, so editing or deleting one is detectable.
 
+mod audited;
 mod chain;
 mod details;
 mod filter;
@@ -9,6 +10,7 @@ mod model;
 mod ports;
 mod service;
 
+pub use audited::{AuditedTransaction, AuditedUnitOfWork};
 pub use chain::{BrokenLink, ChainVerifier, GENESIS_HASH, entry_hash};
 pub use details::{Changes, sanitize};
 pub use filter::{AuditFilter, AuditFilterInput};

@@ -10,7 +10,7 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::{
     AuditAction, AuditCursor, AuditEntry, AuditEvent, AuditFilter, AuditFilterInput, AuditLog,
-    AuditStore, BrokenLink, ChainVerifier, PurgeReport, ResourceAccess,
+    AuditStore, AuditedUnitOfWork, BrokenLink, ChainVerifier, PurgeReport, ResourceAccess,
 };
 
 /// Entries read per database round trip when exporting or verifying.
@@ -31,10 +31,9 @@ pub struct VerificationReport {
 /// Reading, verifying and purging the activity log.
 pub struct AuditService {
     store: Arc<dyn AuditStore>,
-    log: Arc<dyn AuditLog>,
     access: Arc<dyn ResourceAccess>,
     tree: Arc<dyn CompanyTree>,
-    uow: Arc<dyn UnitOfWork>,
+    audited: AuditedUnitOfWork,
     clock: Arc<dyn Clock>,
 }
 
@@ -52,10 +51,9 @@ impl AuditService {
     pub fn new(ports: AuditPorts) -> Self {
         Self {
             store: ports.store,
-            log: ports.log,
             access: ports.access,
             tree: ports.tree,
-            uow: ports.uow,
+            audited: AuditedUnitOfWork::new(ports.uow, ports.log),
             clock: ports.clock,
         }
     }
@@ -207,7 +205,7 @@ impl AuditService {
                 "must not be in the future",
             ));
         }
-        let mut tx = self.uow.begin().await?;
+        let mut tx = self.audited.begin().await?;
         let report = self.store.purge(tx.as_mut(), before).await?;
         let event = AuditEvent::system(AuditAction::Purge, ResourceType::ActivityLog)
             .details(json!({
@@ -216,8 +214,7 @@ impl AuditService {
                 "chains": report.chains,
             }))
             .meta(meta);
-        self.log.append(tx.as_mut(), event, now).await?;
-        tx.commit().await?;
+        tx.commit(event, now).await?;
         Ok(report)
     }
 }

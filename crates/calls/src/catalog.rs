@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use dialix_audit::{AuditAction, AuditEvent, AuditLog, Changes};
+use dialix_audit::{AuditAction, AuditEvent, AuditLog, AuditedUnitOfWork, Changes};
 use dialix_kernel::{
     Actor, Clock, CompanyId, CompanyTree, DomainError, DomainResult, FieldErrors, Page,
     PageRequest, Permission, RequestMeta, ResourceType, RowVersion, Tx, UnitOfWork,
@@ -122,6 +122,15 @@ pub trait ChecklistRepository: Send + Sync {
 /// Operators and checklists: read by the company's members, managed by platform admins and
 /// administrators with `can_manage_users` (operators) or `can_manage_settings` (checklists).
 pub struct CatalogService {
+    operators: Arc<dyn OperatorRepository>,
+    checklists: Arc<dyn ChecklistRepository>,
+    tree: Arc<dyn CompanyTree>,
+    audited: AuditedUnitOfWork,
+    clock: Arc<dyn Clock>,
+}
+
+/// The adapters `CatalogService` works through.
+pub struct CatalogPorts {
     pub operators: Arc<dyn OperatorRepository>,
     pub checklists: Arc<dyn ChecklistRepository>,
     pub tree: Arc<dyn CompanyTree>,
@@ -135,6 +144,16 @@ const NAME_MAX: usize = 200;
 const ITEM_MAX: usize = 500;
 
 impl CatalogService {
+    pub fn new(ports: CatalogPorts) -> Self {
+        Self {
+            operators: ports.operators,
+            checklists: ports.checklists,
+            tree: ports.tree,
+            audited: AuditedUnitOfWork::new(ports.uow, ports.audit),
+            clock: ports.clock,
+        }
+    }
+
     pub async fn create_operator(
         &self,
         actor: &Actor,
@@ -167,10 +186,9 @@ impl CatalogService {
         )
         .details(json!({"code": operator.code, "name": operator.name, "company_id": company}))
         .meta(meta);
-        let mut tx = self.uow.begin().await?;
+        let mut tx = self.audited.begin().await?;
         self.operators.insert(tx.as_mut(), &operator).await?;
-        self.audit.append(tx.as_mut(), event, now).await?;
-        tx.commit().await?;
+        tx.commit(event, now).await?;
         Ok(operator)
     }
 
@@ -292,10 +310,9 @@ impl CatalogService {
         let event = AuditEvent::by(actor, AuditAction::Delete, ResourceType::Operator, id)
             .details(json!({"code": operator.code}))
             .meta(meta);
-        let mut tx = self.uow.begin().await?;
+        let mut tx = self.audited.begin().await?;
         self.operators.delete(tx.as_mut(), id).await?;
-        self.audit.append(tx.as_mut(), event, now).await?;
-        tx.commit().await
+        tx.commit(event, now).await
     }
 
     async fn save_operator(
@@ -314,10 +331,9 @@ impl CatalogService {
         let event = AuditEvent::by(actor, AuditAction::Update, ResourceType::Operator, after.id)
             .details(diff.into_value())
             .meta(meta);
-        let mut tx = self.uow.begin().await?;
+        let mut tx = self.audited.begin().await?;
         self.operators.update(tx.as_mut(), &mut after).await?;
-        self.audit.append(tx.as_mut(), event, now).await?;
-        tx.commit().await?;
+        tx.commit(event, now).await?;
         Ok(after)
     }
 
@@ -352,10 +368,9 @@ impl CatalogService {
         )
         .details(json!({"name": checklist.name, "version": 1, "items": checklist.items().count()}))
         .meta(meta);
-        let mut tx = self.uow.begin().await?;
+        let mut tx = self.audited.begin().await?;
         self.checklists.insert(tx.as_mut(), &checklist).await?;
-        self.audit.append(tx.as_mut(), event, now).await?;
-        tx.commit().await?;
+        tx.commit(event, now).await?;
         Ok(checklist)
     }
 
@@ -427,10 +442,9 @@ impl CatalogService {
                 "name": next.name,
             }))
             .meta(meta);
-        let mut tx = self.uow.begin().await?;
+        let mut tx = self.audited.begin().await?;
         self.checklists.add_version(tx.as_mut(), &mut next).await?;
-        self.audit.append(tx.as_mut(), event, now).await?;
-        tx.commit().await?;
+        tx.commit(event, now).await?;
         Ok(next)
     }
 
@@ -447,10 +461,9 @@ impl CatalogService {
         let event = AuditEvent::by(actor, AuditAction::Delete, ResourceType::Checklist, id)
             .details(json!({"name": checklist.name, "version": checklist.version}))
             .meta(meta);
-        let mut tx = self.uow.begin().await?;
+        let mut tx = self.audited.begin().await?;
         self.checklists.delete(tx.as_mut(), id, now).await?;
-        self.audit.append(tx.as_mut(), event, now).await?;
-        tx.commit().await
+        tx.commit(event, now).await
     }
 
     /// The company a new operator or checklist goes to: the named one, or the actor's own.

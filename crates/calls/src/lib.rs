@@ -20,8 +20,8 @@ mod transcript;
 
 pub use analysis::{GeneralAnalysis, Sentiment, general_prompt, general_schema, parse_general};
 pub use catalog::{
-    CatalogService, Checklist, ChecklistItem, ChecklistRepository, ChecklistSegment, ItemInput,
-    Operator, OperatorRepository, SegmentInput,
+    CatalogPorts, CatalogService, Checklist, ChecklistItem, ChecklistRepository, ChecklistSegment,
+    ItemInput, Operator, OperatorRepository, SegmentInput,
 };
 pub use checklist_analysis::{
     ChecklistResult, ItemVerdict, checklist_prompt, checklist_schema, parse_checklist,
@@ -47,6 +47,6 @@ pub use providers::{CallAnalyzer, ProviderError, SpeechToText};
 pub use providers::{MockCallAnalyzer, MockSpeechToText};
 #[cfg(any(test, feature = "mock"))]
 pub use retention::MockRetentionCandidates;
-pub use retention::{RetentionCandidates, RetentionReport, RetentionService};
+pub use retention::{RetentionCandidates, RetentionPorts, RetentionReport, RetentionService};
 pub use service::{AudioHandle, Estimate, EstimatedFile, RecordPolicy, RecordPorts, RecordService};
 pub use transcript::{SpeakerRole, Turn, Utterance, as_dialogue, assign_roles, build_turns};

@@ -166,6 +166,8 @@ pub struct ProcessingPorts {
     pub audio: Arc<dyn AudioStore>,
     pub context: Arc<dyn ProcessingContext>,
     pub checklists: Arc<dyn crate::ChecklistRepository>,
+    /// Deliberately unaudited: moving a record through its steps is nobody's change. The
+    /// upload or reprocess that queued it was audited; charges are in the ledger.
     pub uow: Arc<dyn UnitOfWork>,
     pub clock: Arc<dyn Clock>,
 }

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use dialix_audit::{AuditAction, AuditEvent, AuditLog};
+use dialix_audit::{AuditAction, AuditEvent, AuditLog, AuditedUnitOfWork};
 use dialix_kernel::{Clock, DomainResult, RequestMeta, ResourceType, UnitOfWork, retry_on_stale};
 use serde_json::json;
 use time::OffsetDateTime;
@@ -37,6 +37,15 @@ const ORPHAN_GRACE: time::Duration = time::Duration::hours(1);
 
 /// Applies retention in batches.
 pub struct RetentionService {
+    candidates: Arc<dyn RetentionCandidates>,
+    records: Arc<dyn RecordRepository>,
+    audio: Arc<dyn AudioStore>,
+    audited: AuditedUnitOfWork,
+    clock: Arc<dyn Clock>,
+}
+
+/// The adapters `RetentionService` works through.
+pub struct RetentionPorts {
     pub candidates: Arc<dyn RetentionCandidates>,
     pub records: Arc<dyn RecordRepository>,
     pub audio: Arc<dyn AudioStore>,
@@ -48,6 +57,16 @@ pub struct RetentionService {
 const BATCH: u64 = 500;
 
 impl RetentionService {
+    pub fn new(ports: RetentionPorts) -> Self {
+        Self {
+            candidates: ports.candidates,
+            records: ports.records,
+            audio: ports.audio,
+            audited: AuditedUnitOfWork::new(ports.uow, ports.audit),
+            clock: ports.clock,
+        }
+    }
+
     pub async fn run(&self, dry_run: bool) -> DomainResult<RetentionReport> {
         let now = self.clock.now();
         let mut report = RetentionReport {
@@ -126,10 +145,9 @@ impl RetentionService {
             "created_at": record.created_at.unix_timestamp(),
         }))
         .meta(&RequestMeta::system());
-        let mut tx = self.uow.begin().await?;
+        let mut tx = self.audited.begin().await?;
         self.records.update(tx.as_mut(), &mut record).await?;
-        self.audit.append(tx.as_mut(), event, now).await?;
-        tx.commit().await?;
+        tx.commit(event, now).await?;
         if let Some(key) = key {
             self.audio.delete(&key).await?;
         }

@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use dialix_audit::{AuditAction, AuditEvent, AuditLog};
+use dialix_audit::{AuditAction, AuditEvent, AuditLog, AuditedUnitOfWork};
 use dialix_kernel::{
     Actor, Clock, CompanyId, CompanyTree, DomainError, DomainResult, FieldErrors, Page,
     PageRequest, Permission, RecordId, RequestMeta, ResourceType, RowVersion, UnitOfWork,
@@ -80,6 +80,7 @@ struct Prepared {
 /// Uploading, listing, reading and deleting records.
 pub struct RecordService {
     ports: RecordPorts,
+    audited: AuditedUnitOfWork,
     policy: RecordPolicy,
     providers: Providers,
 }
@@ -87,6 +88,7 @@ pub struct RecordService {
 impl RecordService {
     pub fn new(ports: RecordPorts, policy: RecordPolicy, providers: Providers) -> Self {
         Self {
+            audited: AuditedUnitOfWork::new(ports.uow.clone(), ports.audit.clone()),
             ports,
             policy,
             providers,
@@ -173,7 +175,7 @@ impl RecordService {
             stored.push(key);
         }
         let now = self.ports.clock.now();
-        let mut tx = self.ports.uow.begin().await?;
+        let mut tx = self.audited.begin().await?;
         for file in prepared {
             let record = &file.record;
             self.ports.records.insert(tx.as_mut(), record).await?;
@@ -209,9 +211,9 @@ impl RecordService {
                     "checklist": file.checklist,
                 }))
                 .meta(meta);
-            self.ports.audit.append(tx.as_mut(), event, now).await?;
+            tx.record(event);
         }
-        tx.commit().await
+        tx.commit_recorded(now).await
     }
 
     /// Records the actor may see: platform admins all; administrators with `can_view_records`
@@ -246,9 +248,7 @@ impl RecordService {
         let record = self.visible(actor, id).await?;
         let now = self.ports.clock.now();
         let event = AuditEvent::by(actor, AuditAction::View, ResourceType::Record, id).meta(meta);
-        let mut tx = self.ports.uow.begin().await?;
-        self.ports.audit.append(tx.as_mut(), event, now).await?;
-        tx.commit().await?;
+        self.audited.record_alone(event, now).await?;
         Ok(record)
     }
 
@@ -306,7 +306,7 @@ impl RecordService {
             }))
             .meta(meta);
         let storage_key = record.storage_key.clone();
-        let mut tx = self.ports.uow.begin().await?;
+        let mut tx = self.audited.begin().await?;
         crate::processing::release_reservation(
             self.ports.billing.as_ref(),
             tx.as_mut(),
@@ -317,8 +317,7 @@ impl RecordService {
             .records
             .mark_deleted(tx.as_mut(), &mut record, now)
             .await?;
-        self.ports.audit.append(tx.as_mut(), event, now).await?;
-        tx.commit().await?;
+        tx.commit(event, now).await?;
         record.storage_key = storage_key;
         Ok(record)
     }
@@ -403,7 +402,7 @@ impl RecordService {
                 json!({"reprocess": true, "general": general, "round": record.processing_round}),
             )
             .meta(meta);
-        let mut tx = self.ports.uow.begin().await?;
+        let mut tx = self.audited.begin().await?;
         if !self
             .ports
             .billing
@@ -418,8 +417,7 @@ impl RecordService {
         }
         self.ports.records.update(tx.as_mut(), &mut record).await?;
         self.ports.jobs.enqueue(tx.as_mut(), id, now).await?;
-        self.ports.audit.append(tx.as_mut(), event, now).await?;
-        tx.commit().await?;
+        tx.commit(event, now).await?;
         Ok(record)
     }
 
@@ -470,10 +468,9 @@ impl RecordService {
         let event = AuditEvent::by(actor, AuditAction::Update, ResourceType::Record, id)
             .details(json!({"changes": {"operator_speaker": {"old_value": before, "new_value": speaker}}}))
             .meta(meta);
-        let mut tx = self.ports.uow.begin().await?;
+        let mut tx = self.audited.begin().await?;
         self.ports.records.update(tx.as_mut(), &mut record).await?;
-        self.ports.audit.append(tx.as_mut(), event, now).await?;
-        tx.commit().await?;
+        tx.commit(event, now).await?;
         Ok(record)
     }
 

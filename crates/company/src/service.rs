@@ -1,7 +1,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use dialix_audit::{AuditAction, AuditEvent, AuditLog, Changes};
+use dialix_audit::{AuditAction, AuditEvent, AuditLog, AuditedUnitOfWork, Changes};
 use dialix_kernel::{
     AccountId, Actor, Clock, CompanyId, CompanyTree, DomainError, DomainResult, FieldErrors, Page,
     PageRequest, Permission, RequestMeta, ResourceType, RowVersion, UnitOfWork,
@@ -38,8 +38,7 @@ pub struct CompanyService {
     administrators: Arc<dyn Administrators>,
     membership: Arc<dyn Membership>,
     tree: Arc<dyn CompanyTree>,
-    uow: Arc<dyn UnitOfWork>,
-    audit: Arc<dyn AuditLog>,
+    audited: AuditedUnitOfWork,
     clock: Arc<dyn Clock>,
 }
 
@@ -63,8 +62,7 @@ impl CompanyService {
             administrators: ports.administrators,
             membership: ports.membership,
             tree: ports.tree,
-            uow: ports.uow,
-            audit: ports.audit,
+            audited: AuditedUnitOfWork::new(ports.uow, ports.audit),
             clock: ports.clock,
         }
     }
@@ -131,10 +129,9 @@ impl CompanyService {
             "hierarchy_level": company.hierarchy_level,
         }))
         .meta(meta);
-        let mut tx = self.uow.begin().await?;
+        let mut tx = self.audited.begin().await?;
         self.companies.insert(tx.as_mut(), &company).await?;
-        self.audit.append(tx.as_mut(), event, now).await?;
-        tx.commit().await?;
+        tx.commit(event, now).await?;
         Ok(company)
     }
 
@@ -249,10 +246,9 @@ impl CompanyService {
         let event = AuditEvent::by(actor, AuditAction::Update, ResourceType::Company, id)
             .details(diff.into_value())
             .meta(meta);
-        let mut tx = self.uow.begin().await?;
+        let mut tx = self.audited.begin().await?;
         self.companies.update(tx.as_mut(), &mut after).await?;
-        self.audit.append(tx.as_mut(), event, now).await?;
-        tx.commit().await?;
+        tx.commit(event, now).await?;
         Ok(after)
     }
 
@@ -282,7 +278,7 @@ impl CompanyService {
         }
         let scope = self.tree.subtree(&[id]).await?;
         let now = self.clock.now();
-        let mut tx = self.uow.begin().await?;
+        let mut tx = self.audited.begin().await?;
         let blocked = self
             .companies
             .block_members(tx.as_mut(), &scope, id, now)
@@ -300,8 +296,7 @@ impl CompanyService {
         let event = AuditEvent::by(actor, AuditAction::Block, ResourceType::Company, id)
             .details(json!({"blocked_accounts": blocked, "companies": scope.len()}))
             .meta(meta);
-        self.audit.append(tx.as_mut(), event, now).await?;
-        tx.commit().await?;
+        tx.commit(event, now).await?;
         Ok(blocked)
     }
 
@@ -329,7 +324,7 @@ impl CompanyService {
             ));
         }
         let now = self.clock.now();
-        let mut tx = self.uow.begin().await?;
+        let mut tx = self.audited.begin().await?;
         let unblocked = self.companies.unblock_members(tx.as_mut(), id, now).await?;
         self.companies
             .update(
@@ -344,8 +339,7 @@ impl CompanyService {
         let event = AuditEvent::by(actor, AuditAction::Unblock, ResourceType::Company, id)
             .details(json!({"unblocked_accounts": unblocked}))
             .meta(meta);
-        self.audit.append(tx.as_mut(), event, now).await?;
-        tx.commit().await?;
+        tx.commit(event, now).await?;
         Ok(unblocked)
     }
 
@@ -380,7 +374,7 @@ impl CompanyService {
         }
 
         let now = self.clock.now();
-        let mut tx = self.uow.begin().await?;
+        let mut tx = self.audited.begin().await?;
         let balance_after = self.ledger.add_to_balance(tx.as_mut(), id, amount).await?;
         let entry = LedgerEntry {
             id: Uuid::now_v7(),
@@ -415,8 +409,7 @@ impl CompanyService {
                 "transaction_id": entry.id,
             }))
             .meta(meta);
-        self.audit.append(tx.as_mut(), event, now).await?;
-        tx.commit().await?;
+        tx.commit(event, now).await?;
         Ok(Topup {
             entry,
             replayed: false,
@@ -515,7 +508,7 @@ impl CompanyService {
                 "balance_moved": 0,
             }))
             .meta(meta);
-        let mut tx = self.uow.begin().await?;
+        let mut tx = self.audited.begin().await?;
         self.membership
             .move_to(tx.as_mut(), user, from, to, now)
             .await?;
@@ -532,8 +525,7 @@ impl CompanyService {
             };
             self.membership.record(tx.as_mut(), &change).await?;
         }
-        self.audit.append(tx.as_mut(), event, now).await?;
-        tx.commit().await
+        tx.commit(event, now).await
     }
 
     /// Grants `user` (a member of the company or of one of its descendants) administration
@@ -595,10 +587,9 @@ impl CompanyService {
         )
         .details(json!({"company_id": company, "permissions": names(&admin.permissions)}))
         .meta(meta);
-        let mut tx = self.uow.begin().await?;
+        let mut tx = self.audited.begin().await?;
         self.administrators.insert(tx.as_mut(), &admin).await?;
-        self.audit.append(tx.as_mut(), event, now).await?;
-        tx.commit().await?;
+        tx.commit(event, now).await?;
         Ok(admin)
     }
 
@@ -666,10 +657,9 @@ impl CompanyService {
         )
         .details(json!({"company_id": company, "changes": diff.into_value()["changes"]}))
         .meta(meta);
-        let mut tx = self.uow.begin().await?;
+        let mut tx = self.audited.begin().await?;
         self.administrators.update(tx.as_mut(), &mut after).await?;
-        self.audit.append(tx.as_mut(), event, now).await?;
-        tx.commit().await?;
+        tx.commit(event, now).await?;
         Ok(after)
     }
 
@@ -696,12 +686,11 @@ impl CompanyService {
         )
         .details(json!({"company_id": company, "permissions": names(&before.permissions)}))
         .meta(meta);
-        let mut tx = self.uow.begin().await?;
+        let mut tx = self.audited.begin().await?;
         self.administrators
             .delete(tx.as_mut(), company, user)
             .await?;
-        self.audit.append(tx.as_mut(), event, now).await?;
-        tx.commit().await
+        tx.commit(event, now).await
     }
 
     /// The company, if the actor may see it: platform admins, its members, and
