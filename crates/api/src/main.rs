@@ -8,6 +8,7 @@ use dialix_api::startup::{
     Application, open_database, purge_audit_log, run_retention, run_workers,
 };
 use dialix_api::telemetry;
+use dialix_audit::PurgeCutoff;
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 use time::{Date, OffsetDateTime};
@@ -98,17 +99,17 @@ async fn main() -> ExitCode {
             .map(|_| tracing::info!("migrations applied"))
             .map_err(|e| e.to_string()),
         Command::AuditPurge { before } => {
-            let before = match (before, config.audit_retention) {
-                (Some(before), _) => before,
-                (None, Some(retention)) => OffsetDateTime::now_utc() - retention,
+            let cutoff = match (before, config.audit_retention) {
+                (Some(before), _) => PurgeCutoff::Before(before),
+                (None, Some(retention)) => PurgeCutoff::OlderThan(retention),
                 (None, None) => {
                     eprintln!("error: give --before DATE or set AUDIT_RETENTION_DAYS");
                     return ExitCode::from(2);
                 }
             };
-            purge_audit_log(&config, before)
+            purge_audit_log(&config, cutoff)
                 .await
-                .map(|report| {
+                .map(|(before, report)| {
                     println!(
                         "purged {} activity-log entries from {} chains (before {before})",
                         report.deleted, report.chains

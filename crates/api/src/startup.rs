@@ -7,7 +7,7 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::http::{Method, header};
 use actix_web::middleware::{Condition, from_fn};
 use actix_web::{App, HttpResponse, HttpServer, web};
-use dialix_audit::PurgeReport;
+use dialix_audit::{PurgeCutoff, PurgeReport};
 use dialix_infrastructure::{Database, DatabaseError, random_token};
 use dialix_kernel::{DomainError, RequestMeta};
 use utoipa_actix_web::AppExt;
@@ -40,16 +40,17 @@ pub async fn open_database(config: &Config) -> Result<Database, StartupError> {
 }
 
 /// Removes activity-log entries older than `before` (the `dialix audit purge` command).
+/// `dialix audit purge`: returns the cutoff used and what was removed.
 pub async fn purge_audit_log(
     config: &Config,
-    before: time::OffsetDateTime,
-) -> Result<PurgeReport, StartupError> {
+    cutoff: PurgeCutoff,
+) -> Result<(time::OffsetDateTime, PurgeReport), StartupError> {
     let database = open_database(config).await?;
-    let report = standalone_audit_service(&database)
-        .purge(before, &RequestMeta::system())
+    let outcome = standalone_audit_service(&database)
+        .purge(cutoff, &RequestMeta::system())
         .await?;
     database.close().await?;
-    Ok(report)
+    Ok(outcome)
 }
 
 /// A bound, not yet running server.
@@ -274,9 +275,9 @@ async fn purge_periodically(state: web::Data<AppState>, retention: time::Duratio
     let mut ticker = tokio::time::interval(std::time::Duration::from_secs(6 * 3600));
     loop {
         ticker.tick().await;
-        let before = time::OffsetDateTime::now_utc() - retention;
-        match state.audit.purge(before, &RequestMeta::system()).await {
-            Ok(report) => tracing::info!(
+        let cutoff = PurgeCutoff::OlderThan(retention);
+        match state.audit.purge(cutoff, &RequestMeta::system()).await {
+            Ok((before, report)) => tracing::info!(
                 deleted = report.deleted,
                 chains = report.chains,
                 %before,

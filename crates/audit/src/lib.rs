@@ -20,4 +20,4 @@ pub use ports::{
 };
 #[cfg(any(test, feature = "mock"))]
 pub use ports::{MockAuditLog, MockAuditStore, MockResourceAccess};
-pub use service::{AuditPorts, AuditQuery, AuditService, VerificationReport};
+pub use service::{AuditPorts, AuditQuery, AuditService, PurgeCutoff, VerificationReport};

@@ -20,6 +20,14 @@ const BATCH: u64 = 1000;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditQuery(AuditFilter);
 
+/// Which entries a purge removes: those created before a date, or older than an age (counted
+/// from the service's clock).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PurgeCutoff {
+    Before(OffsetDateTime),
+    OlderThan(time::Duration),
+}
+
 /// The outcome of walking every chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerificationReport {
@@ -195,10 +203,14 @@ impl AuditService {
     /// Removes entries older than `before` and records one summary entry, atomically.
     pub async fn purge(
         &self,
-        before: OffsetDateTime,
+        cutoff: PurgeCutoff,
         meta: &RequestMeta,
-    ) -> DomainResult<PurgeReport> {
+    ) -> DomainResult<(OffsetDateTime, PurgeReport)> {
         let now = self.clock.now();
+        let before = match cutoff {
+            PurgeCutoff::Before(before) => before,
+            PurgeCutoff::OlderThan(age) => now - age,
+        };
         if before > now {
             return Err(dialix_kernel::FieldErrors::single(
                 "before",
@@ -215,7 +227,7 @@ impl AuditService {
             }))
             .meta(meta);
         tx.commit(event, now).await?;
-        Ok(report)
+        Ok((before, report))
     }
 }
 
@@ -376,14 +388,25 @@ mod tests {
             .times(1)
             .returning(|_, _, _| Ok(()));
         let service = service(MockResourceAccess::new(), store, log);
-        let report = service
-            .purge(datetime!(2026-01-01 0:00 UTC), &RequestMeta::system())
+        let (before, report) = service
+            .purge(
+                PurgeCutoff::OlderThan(time::Duration::days(30)),
+                &RequestMeta::system(),
+            )
             .await
             .unwrap();
         assert_eq!(report.deleted, 7);
+        assert_eq!(
+            before,
+            datetime!(2026-10-27 12:00 UTC),
+            "30 days before the clock"
+        );
         assert!(
             service
-                .purge(datetime!(2027-01-01 0:00 UTC), &RequestMeta::system())
+                .purge(
+                    PurgeCutoff::Before(datetime!(2027-01-01 0:00 UTC)),
+                    &RequestMeta::system()
+                )
                 .await
                 .is_err()
         );

@@ -6,6 +6,7 @@
 mod analysis;
 mod catalog;
 mod checklist_analysis;
+mod feed;
 mod filename;
 mod metrics;
 mod model;
@@ -26,6 +27,7 @@ pub use catalog::{
 pub use checklist_analysis::{
     ChecklistResult, ItemVerdict, checklist_prompt, checklist_schema, parse_checklist,
 };
+pub use feed::{ChangeFeed, RecordChange};
 pub use filename::{PbxFileName, parse_pbx_file_name};
 pub use metrics::{CallMetrics, compute_metrics};
 pub use model::{

@@ -79,7 +79,7 @@ struct Prepared {
 
 /// Uploading, listing, reading and deleting records.
 pub struct RecordService {
-    ports: RecordPorts,
+    pub(crate) ports: RecordPorts,
     audited: AuditedUnitOfWork,
     policy: RecordPolicy,
     providers: Providers,

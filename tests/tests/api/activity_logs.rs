@@ -1,3 +1,4 @@
+use dialix_audit::PurgeCutoff;
 use dialix_tests::{ADMIN_EMAIL, ADMIN_PASSWORD, Backend, TestApp, problem, spawn_app};
 use serde_json::{Value, json};
 
@@ -518,9 +519,11 @@ async fn a_purge_removes_old_entries_and_the_chain_still_verifies() {
         .parse::<u64>()
         .unwrap();
 
-    let report = dialix_api::startup::purge_audit_log(&app.config(), cutoff)
-        .await
-        .expect("purge runs");
+    let (used, report) =
+        dialix_api::startup::purge_audit_log(&app.config(), PurgeCutoff::Before(cutoff))
+            .await
+            .expect("purge runs");
+    assert_eq!(used, cutoff);
     assert!(
         report.deleted >= 3,
         "bootstrap, login and creation: {report:?}"
@@ -552,7 +555,7 @@ async fn a_purge_removes_old_entries_and_the_chain_still_verifies() {
 
     let in_future = time::OffsetDateTime::now_utc() + time::Duration::days(1);
     assert!(
-        dialix_api::startup::purge_audit_log(&app.config(), in_future)
+        dialix_api::startup::purge_audit_log(&app.config(), PurgeCutoff::Before(in_future))
             .await
             .is_err()
     );

@@ -5,7 +5,8 @@ use actix_web::http::{StatusCode, header};
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use dialix_calls::{
-    AudioHandle, CallPrice, CallType, Estimate, Record, RecordFilter, RecordStatus, UploadFile,
+    AudioHandle, CallPrice, CallType, ChangeFeed, Estimate, Record, RecordFilter, RecordStatus,
+    UploadFile,
 };
 use dialix_kernel::{FieldErrors, RecordId};
 use futures_util::StreamExt;
@@ -866,68 +867,47 @@ pub async fn events(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<i64>().ok())
         .and_then(|ms| OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok());
-    struct Cursor {
+    struct Stream {
         state: web::Data<AppState>,
-        actor: dialix_kernel::Actor,
-        since: OffsetDateTime,
-        /// Changes already sent at exactly `since` (the cursor is inclusive).
-        sent_at_since: Vec<(Uuid, String)>,
+        feed: ChangeFeed,
         idle_polls: u32,
     }
-    let start = Cursor {
+    let feed = state.records.change_feed(caller.actor, resume);
+    let start = Stream {
         state,
-        actor: caller.actor,
-        since: resume.unwrap_or_else(OffsetDateTime::now_utc),
-        sent_at_since: Vec::new(),
+        feed,
         idle_polls: 0,
     };
-    let stream = futures_util::stream::unfold(start, |mut cursor| async move {
+    let stream = futures_util::stream::unfold(start, |mut stream| async move {
         loop {
             tokio::time::sleep(EVENTS_POLL).await;
-            let filter = RecordFilter {
-                updated_since: Some(cursor.since),
-                ..Default::default()
-            };
-            let page = dialix_kernel::PageRequest {
-                limit: 100,
-                offset: 0,
-            };
-            let changes = match cursor.state.records.list(&cursor.actor, filter, page).await {
-                Ok(page) => page.items,
+            let changes = match stream.state.records.poll_changes(&mut stream.feed).await {
+                Ok(changes) => changes,
                 Err(error) => {
                     tracing::error!(%error, "record event stream stopped");
                     return None;
                 }
             };
             let mut out = String::new();
-            for record in changes {
-                let key = (record.id.as_uuid(), record.status.as_str().to_owned());
-                if record.updated_at == cursor.since && cursor.sent_at_since.contains(&key) {
-                    continue;
-                }
-                if record.updated_at > cursor.since {
-                    cursor.since = record.updated_at;
-                    cursor.sent_at_since.clear();
-                }
-                cursor.sent_at_since.push(key);
+            for change in changes {
+                let millis = change.updated_at.unix_timestamp_nanos() / 1_000_000;
                 let event = RecordEvent {
-                    id: record.id.as_uuid(),
-                    status: record.status.as_str().to_owned(),
-                    error: record.error,
-                    updated_at: record.updated_at,
+                    id: change.id.as_uuid(),
+                    status: change.status.as_str().to_owned(),
+                    error: change.error,
+                    updated_at: change.updated_at,
                 };
-                let millis = record.updated_at.unix_timestamp_nanos() / 1_000_000;
                 let data = serde_json::to_string(&event).unwrap_or_default();
                 out.push_str(&format!("id: {millis}\nevent: record\ndata: {data}\n\n"));
             }
             if !out.is_empty() {
-                cursor.idle_polls = 0;
-                return Some((Ok::<_, actix_web::Error>(Bytes::from(out)), cursor));
+                stream.idle_polls = 0;
+                return Some((Ok::<_, actix_web::Error>(Bytes::from(out)), stream));
             }
-            cursor.idle_polls += 1;
-            if cursor.idle_polls >= EVENTS_KEEP_ALIVE {
-                cursor.idle_polls = 0;
-                return Some((Ok(Bytes::from_static(b": keep-alive\n\n")), cursor));
+            stream.idle_polls += 1;
+            if stream.idle_polls >= EVENTS_KEEP_ALIVE {
+                stream.idle_polls = 0;
+                return Some((Ok(Bytes::from_static(b": keep-alive\n\n")), stream));
             }
         }
     });
