@@ -101,7 +101,7 @@ mod tests {
             checklist_id: None,
             checklist_version: None,
             original_filename: "call.wav".into(),
-            content_type: "audio/wav".into(),
+            content_type: crate::AudioFormat::Wav,
             size_bytes: 10,
             storage_key: None,
             error: None,

@@ -31,7 +31,8 @@ pub use feed::{ChangeFeed, RecordChange};
 pub use filename::{PbxFileName, parse_pbx_file_name};
 pub use metrics::{CallMetrics, compute_metrics};
 pub use model::{
-    CallType, Record, RecordFilter, RecordPayload, RecordScope, RecordStatus, UploadFile,
+    AudioFormat, CallType, Record, RecordFilter, RecordPayload, RecordScope, RecordStatus,
+    UploadFile,
 };
 pub use phone::normalise_phone;
 pub use ports::{AudioProbe, AudioStore, RecordRepository, Undecodable};

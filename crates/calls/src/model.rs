@@ -28,6 +28,52 @@ impl CallType {
     }
 }
 
+/// The containers calls are stored in: one MIME type and one file extension each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AudioFormat {
+    Wav,
+    Mp3,
+    /// Ogg with Vorbis or Opus.
+    Ogg,
+    Flac,
+    /// MP4/M4A with AAC.
+    Mp4,
+}
+
+impl AudioFormat {
+    pub const ALL: [AudioFormat; 5] = [
+        AudioFormat::Wav,
+        AudioFormat::Mp3,
+        AudioFormat::Ogg,
+        AudioFormat::Flac,
+        AudioFormat::Mp4,
+    ];
+
+    pub const fn mime(self) -> &'static str {
+        match self {
+            AudioFormat::Wav => "audio/wav",
+            AudioFormat::Mp3 => "audio/mpeg",
+            AudioFormat::Ogg => "audio/ogg",
+            AudioFormat::Flac => "audio/flac",
+            AudioFormat::Mp4 => "audio/mp4",
+        }
+    }
+
+    pub const fn extension(self) -> &'static str {
+        match self {
+            AudioFormat::Wav => "wav",
+            AudioFormat::Mp3 => "mp3",
+            AudioFormat::Ogg => "ogg",
+            AudioFormat::Flac => "flac",
+            AudioFormat::Mp4 => "m4a",
+        }
+    }
+
+    pub fn from_mime(mime: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.mime() == mime)
+    }
+}
+
 /// Where a record is in its processing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RecordStatus {
@@ -87,7 +133,7 @@ pub struct Record {
     pub checklist_id: Option<uuid::Uuid>,
     pub checklist_version: Option<u32>,
     pub original_filename: String,
-    pub content_type: String,
+    pub content_type: AudioFormat,
     pub size_bytes: u64,
     /// Where the audio is; `None` once the audio was removed.
     pub storage_key: Option<String>,

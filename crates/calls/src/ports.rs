@@ -2,7 +2,7 @@ use async_trait::async_trait;
 use dialix_kernel::{DomainResult, Page, PageRequest, RecordId, Tx};
 use time::OffsetDateTime;
 
-use crate::{Record, RecordFilter};
+use crate::{AudioFormat, Record, RecordFilter};
 
 /// Record storage.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
@@ -52,6 +52,10 @@ pub struct Undecodable(pub String);
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait AudioProbe: Send + Sync {
-    /// The playable duration in milliseconds, and the MIME type of the container.
-    async fn probe(&self, bytes: Vec<u8>, file_name: String) -> Result<(u64, String), Undecodable>;
+    /// The playable duration in milliseconds, and the container.
+    async fn probe(
+        &self,
+        bytes: Vec<u8>,
+        file_name: String,
+    ) -> Result<(u64, AudioFormat), Undecodable>;
 }

@@ -298,7 +298,7 @@ impl ProcessingService {
                 .transcribe(
                     audio,
                     record.original_filename.clone(),
-                    record.content_type.clone(),
+                    record.content_type,
                     language,
                 )
                 .await?;

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use serde_json::Value;
 
-use crate::Utterance;
+use crate::{AudioFormat, Utterance};
 
 /// Why a provider call failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -24,7 +24,7 @@ pub trait SpeechToText: Send + Sync {
         &self,
         audio: Vec<u8>,
         file_name: String,
-        content_type: String,
+        format: AudioFormat,
         language: String,
     ) -> Result<Vec<Utterance>, ProviderError>;
 }

@@ -10,8 +10,8 @@ use serde_json::json;
 use time::UtcOffset;
 
 use crate::{
-    AudioProbe, AudioStore, BalanceView, Billing, CallPrice, CallType, JobQueue, Prices,
-    ProcessingContext, Providers, Record, RecordFilter, RecordRepository, RecordScope,
+    AudioFormat, AudioProbe, AudioStore, BalanceView, Billing, CallPrice, CallType, JobQueue,
+    Prices, ProcessingContext, Providers, Record, RecordFilter, RecordRepository, RecordScope,
     RecordStatus, Undecodable, UploadFile, normalise_phone, parse_pbx_file_name,
 };
 
@@ -66,7 +66,7 @@ pub struct Estimate {
 pub struct AudioHandle {
     pub key: String,
     pub size: u64,
-    pub content_type: String,
+    pub format: AudioFormat,
 }
 
 /// A checked file, ready to be stored.
@@ -260,7 +260,7 @@ impl RecordService {
         Ok(AudioHandle {
             key,
             size,
-            content_type: record.content_type,
+            format: record.content_type,
         })
     }
 
@@ -627,7 +627,7 @@ impl RecordService {
                 checklist_id: checklist.as_ref().map(|c| c.id),
                 checklist_version: checklist.as_ref().map(|c| c.version),
                 size_bytes: file.bytes.len() as u64,
-                storage_key: Some(storage_key(id, &content_type)),
+                storage_key: Some(storage_key(id, content_type)),
                 original_filename: file_name,
                 content_type,
                 error: None,
@@ -670,15 +670,7 @@ fn clean_file_name(raw: &str) -> String {
 }
 
 /// Chosen from the record id, never from user input: `ab/abcdef…-….mp3`.
-fn storage_key(id: RecordId, content_type: &str) -> String {
-    let extension = match content_type {
-        "audio/mpeg" => "mp3",
-        "audio/wav" => "wav",
-        "audio/ogg" => "ogg",
-        "audio/flac" => "flac",
-        "audio/mp4" => "m4a",
-        _ => "bin",
-    };
+fn storage_key(id: RecordId, format: AudioFormat) -> String {
     let id = id.to_string();
-    format!("{}/{id}.{extension}", &id[..2])
+    format!("{}/{id}.{}", &id[..2], format.extension())
 }

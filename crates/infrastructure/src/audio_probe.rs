@@ -1,7 +1,7 @@
 use std::io::Cursor;
 
 use async_trait::async_trait;
-use dialix_calls::{AudioProbe, Undecodable};
+use dialix_calls::{AudioFormat, AudioProbe, Undecodable};
 use symphonia::core::codecs::CodecParameters;
 use symphonia::core::codecs::audio::AudioDecoderOptions;
 use symphonia::core::formats::probe::Hint;
@@ -16,17 +16,21 @@ pub struct SymphoniaProbe;
 
 #[async_trait]
 impl AudioProbe for SymphoniaProbe {
-    async fn probe(&self, bytes: Vec<u8>, file_name: String) -> Result<(u64, String), Undecodable> {
+    async fn probe(
+        &self,
+        bytes: Vec<u8>,
+        file_name: String,
+    ) -> Result<(u64, AudioFormat), Undecodable> {
         tokio::task::spawn_blocking(move || measure(bytes, &file_name))
             .await
             .map_err(|e| Undecodable(format!("the decoder crashed: {e}")))?
     }
 }
 
-fn measure(bytes: Vec<u8>, file_name: &str) -> Result<(u64, String), Undecodable> {
+fn measure(bytes: Vec<u8>, file_name: &str) -> Result<(u64, AudioFormat), Undecodable> {
     // symphonia has no Opus decoder; Ogg/Opus is measured from its pages instead.
     if let Some(measured) = ogg_opus_duration(&bytes) {
-        return measured.map(|ms| (ms, "audio/ogg".to_owned()));
+        return measured.map(|ms| (ms, AudioFormat::Ogg));
     }
     let mut hint = Hint::new();
     if let Some((_, extension)) = file_name.rsplit_once('.') {
@@ -41,7 +45,9 @@ fn measure(bytes: Vec<u8>, file_name: &str) -> Result<(u64, String), Undecodable
             MetadataOptions::default(),
         )
         .map_err(|e| Undecodable(format!("unrecognised format ({e})")))?;
-    let content_type = content_type(reader.format_info().short_name);
+    let short_name = reader.format_info().short_name;
+    let format = container(short_name)
+        .ok_or_else(|| Undecodable(format!("unsupported container {short_name:?}")))?;
     let track = reader
         .default_track(TrackType::Audio)
         .ok_or_else(|| Undecodable("no audio track".into()))?;
@@ -81,7 +87,7 @@ fn measure(bytes: Vec<u8>, file_name: &str) -> Result<(u64, String), Undecodable
             Err(e) => return Err(Undecodable(format!("decoding failed ({e})"))),
         }
     }
-    Ok((frames * 1000 / u64::from(sample_rate), content_type))
+    Ok((frames * 1000 / u64::from(sample_rate), format))
 }
 
 /// The playable length of an Ogg/Opus stream: the last page's granule position (48 kHz
@@ -127,16 +133,16 @@ fn ogg_opus_duration(bytes: &[u8]) -> Option<Result<u64, Undecodable>> {
     Some(Ok((last_granule - pre_skip) / 48))
 }
 
-fn content_type(format: &str) -> String {
-    match format {
-        "wave" | "wav" => "audio/wav",
-        "mp3" | "mpa" => "audio/mpeg",
-        "ogg" => "audio/ogg",
-        "flac" => "audio/flac",
-        "isomp4" => "audio/mp4",
-        _ => "application/octet-stream",
-    }
-    .to_owned()
+/// The container symphonia recognised, by its short name.
+fn container(short_name: &str) -> Option<AudioFormat> {
+    Some(match short_name {
+        "wave" | "wav" => AudioFormat::Wav,
+        "mp3" | "mpa" => AudioFormat::Mp3,
+        "ogg" => AudioFormat::Ogg,
+        "flac" => AudioFormat::Flac,
+        "isomp4" => AudioFormat::Mp4,
+        _ => return None,
+    })
 }
 
 #[cfg(test)]
@@ -170,7 +176,7 @@ mod tests {
             .probe(wav(2500), "call.wav".into())
             .await
             .unwrap();
-        assert_eq!((millis, content_type.as_str()), (2500, "audio/wav"));
+        assert_eq!((millis, content_type), (2500, AudioFormat::Wav));
     }
 
     #[tokio::test]
@@ -184,7 +190,7 @@ mod tests {
             .probe(bytes.clone(), "call.opus".into())
             .await
             .unwrap();
-        assert_eq!((millis, content_type.as_str()), (3000, "audio/ogg"));
+        assert_eq!((millis, content_type), (3000, AudioFormat::Ogg));
         let truncated = bytes[..bytes.len() - 100].to_vec();
         assert!(
             SymphoniaProbe

@@ -1,5 +1,7 @@
 use async_trait::async_trait;
-use dialix_calls::{CallType, Record, RecordFilter, RecordRepository, RecordScope, RecordStatus};
+use dialix_calls::{
+    AudioFormat, CallType, Record, RecordFilter, RecordRepository, RecordScope, RecordStatus,
+};
 use dialix_kernel::{
     AccountId, CompanyId, DomainError, DomainResult, Page, PageRequest, RecordId, RowVersion, Tx,
 };
@@ -42,7 +44,7 @@ impl RecordRepository for SeaOrmRecords {
             status: Set(r.status.as_str().to_owned()),
             general: Set(r.general),
             original_filename: Set(r.original_filename.clone()),
-            content_type: Set(r.content_type.clone()),
+            content_type: Set(r.content_type.mime().to_owned()),
             size_bytes: Set(r.size_bytes as i64),
             storage_key: Set(r.storage_key.clone()),
             payload: Set(Some(payload_json(r)?)),
@@ -265,7 +267,12 @@ fn to_domain(row: record::Model) -> DomainResult<Record> {
         status,
         general: row.general,
         original_filename: row.original_filename,
-        content_type: row.content_type,
+        content_type: AudioFormat::from_mime(&row.content_type).ok_or_else(|| {
+            DomainError::internal(format!(
+                "record {} has audio type {:?}",
+                row.id, row.content_type
+            ))
+        })?,
         size_bytes: u64::try_from(row.size_bytes).unwrap_or(0),
         storage_key: row.storage_key,
         error: row.error,

@@ -96,7 +96,7 @@ impl From<Record> for RecordResponse {
             status: record.status.as_str().to_owned(),
             general: record.general,
             original_filename: record.original_filename,
-            content_type: record.content_type,
+            content_type: record.content_type.mime().to_owned(),
             size_bytes: record.size_bytes,
             error: record.error,
             transcript: record
@@ -586,7 +586,7 @@ pub async fn audio(
     };
     let mut response = HttpResponse::build(status);
     response
-        .content_type(handle.content_type.clone())
+        .content_type(handle.format.mime())
         .insert_header((header::ACCEPT_RANGES, "bytes"))
         .no_chunking(end - start);
     if status == StatusCode::PARTIAL_CONTENT {

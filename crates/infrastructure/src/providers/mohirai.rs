@@ -3,7 +3,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use dialix_calls::{ProviderError, SpeechToText, Utterance};
+use dialix_calls::{AudioFormat, ProviderError, SpeechToText, Utterance};
 use reqwest::multipart::{Form, Part};
 use serde::Deserialize;
 use serde_json::Value;
@@ -141,7 +141,7 @@ impl SpeechToText for MohirAiTranscriber {
         &self,
         audio: Vec<u8>,
         file_name: String,
-        content_type: String,
+        format: AudioFormat,
         language: String,
     ) -> Result<Vec<Utterance>, ProviderError> {
         self.take_submission_slot().await;
@@ -149,7 +149,7 @@ impl SpeechToText for MohirAiTranscriber {
         let response = http::send(&self.policy, "MohirAI submit", || {
             let part = Part::bytes(audio.clone())
                 .file_name(file_name.clone())
-                .mime_str(&content_type)
+                .mime_str(format.mime())
                 .unwrap_or_else(|_| Part::bytes(audio.clone()).file_name(file_name.clone()));
             let form = Form::new()
                 .part("file", part)

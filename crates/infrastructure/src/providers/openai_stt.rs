@@ -1,5 +1,5 @@
 use async_trait::async_trait;
-use dialix_calls::{ProviderError, SpeechToText, Utterance};
+use dialix_calls::{AudioFormat, ProviderError, SpeechToText, Utterance};
 use reqwest::multipart::{Form, Part};
 use serde::Deserialize;
 
@@ -52,14 +52,14 @@ impl SpeechToText for OpenAiTranscriber {
         &self,
         audio: Vec<u8>,
         file_name: String,
-        content_type: String,
+        format: AudioFormat,
         language: String,
     ) -> Result<Vec<Utterance>, ProviderError> {
         let what = "speech-to-text (OpenAI-compatible)";
         let response = http::send(&self.policy, what, || {
             let part = Part::bytes(audio.clone())
                 .file_name(file_name.clone())
-                .mime_str(&content_type)
+                .mime_str(format.mime())
                 .unwrap_or_else(|_| Part::bytes(audio.clone()).file_name(file_name.clone()));
             let form = Form::new()
                 .part("file", part)
