@@ -5,25 +5,24 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use dialix_audit::{AuditAction, AuditEvent, AuditLog, AuditedUnitOfWork, Changes};
 use dialix_kernel::{
-    Actor, Clock, CompanyId, CompanyTree, DomainError, DomainResult, FieldErrors, Page,
-    PageRequest, Permission, RequestMeta, ResourceType, RowVersion, Tx, UnitOfWork,
-    administered_companies, retry_on_stale,
+    Actor, ChecklistId, Clock, CompanyId, CompanyTree, DomainError, DomainResult, FieldErrors,
+    OperatorId, Page, PageRequest, Permission, RequestMeta, ResourceType, RowVersion, Tx,
+    UnitOfWork, administered_companies, retry_on_stale,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 /// An operator (a call-center agent) of a company, known by their PBX extension `code`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Operator {
-    pub id: Uuid,
+    pub id: OperatorId,
     pub company_id: CompanyId,
     pub code: String,
     pub name: String,
     pub is_active: bool,
     /// Their calls are scored with this checklist when an upload names none.
-    pub checklist_id: Option<Uuid>,
+    pub checklist_id: Option<ChecklistId>,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
     pub row_version: RowVersion,
@@ -51,7 +50,7 @@ pub struct ChecklistSegment {
 /// One version of a checklist.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Checklist {
-    pub id: Uuid,
+    pub id: ChecklistId,
     pub company_id: CompanyId,
     pub name: String,
     pub version: u32,
@@ -89,8 +88,8 @@ pub trait OperatorRepository: Send + Sync {
     /// Writes the operator if it is still at `operator.row_version` (else `Stale`), and
     /// advances the version. A code already used in the company is a `Conflict`.
     async fn update(&self, tx: &mut Tx, operator: &mut Operator) -> DomainResult<()>;
-    async fn delete(&self, tx: &mut Tx, id: Uuid) -> DomainResult<()>;
-    async fn find(&self, id: Uuid) -> DomainResult<Option<Operator>>;
+    async fn delete(&self, tx: &mut Tx, id: OperatorId) -> DomainResult<()>;
+    async fn find(&self, id: OperatorId) -> DomainResult<Option<Operator>>;
     async fn find_by_code(&self, company: CompanyId, code: &str) -> DomainResult<Option<Operator>>;
     /// `None`: every company.
     async fn list(
@@ -110,13 +109,13 @@ pub trait ChecklistRepository: Send + Sync {
     async fn add_version(&self, tx: &mut Tx, checklist: &mut Checklist) -> DomainResult<()>;
     /// The current version, or the given one; `None` for deleted checklists unless a version
     /// is asked for (results keep pointing at theirs).
-    async fn find(&self, id: Uuid, version: Option<u32>) -> DomainResult<Option<Checklist>>;
+    async fn find(&self, id: ChecklistId, version: Option<u32>) -> DomainResult<Option<Checklist>>;
     async fn list(
         &self,
         companies: Option<Vec<CompanyId>>,
         page: PageRequest,
     ) -> DomainResult<Page<Checklist>>;
-    async fn delete(&self, tx: &mut Tx, id: Uuid, at: OffsetDateTime) -> DomainResult<()>;
+    async fn delete(&self, tx: &mut Tx, id: ChecklistId, at: OffsetDateTime) -> DomainResult<()>;
 }
 
 /// Operators and checklists: read by the company's members, managed by platform admins and
@@ -167,7 +166,7 @@ impl CatalogService {
             .await?;
         let now = self.clock.now();
         let operator = Operator {
-            id: Uuid::now_v7(),
+            id: OperatorId::generate(),
             company_id: company,
             code: code.trim().to_owned(),
             name: name.trim().to_owned(),
@@ -201,7 +200,7 @@ impl CatalogService {
         self.operators.list(scope, page).await
     }
 
-    pub async fn operator(&self, actor: &Actor, id: Uuid) -> DomainResult<Operator> {
+    pub async fn operator(&self, actor: &Actor, id: OperatorId) -> DomainResult<Operator> {
         let operator = self
             .operators
             .find(id)
@@ -216,7 +215,7 @@ impl CatalogService {
     pub async fn update_operator(
         &self,
         actor: &Actor,
-        id: Uuid,
+        id: OperatorId,
         code: Option<String>,
         name: Option<String>,
         is_active: Option<bool>,
@@ -232,7 +231,7 @@ impl CatalogService {
     async fn try_update_operator(
         &self,
         actor: &Actor,
-        id: Uuid,
+        id: OperatorId,
         code: Option<String>,
         name: Option<String>,
         is_active: Option<bool>,
@@ -263,8 +262,8 @@ impl CatalogService {
     pub async fn assign_checklist(
         &self,
         actor: &Actor,
-        id: Uuid,
-        checklist_id: Option<Uuid>,
+        id: OperatorId,
+        checklist_id: Option<ChecklistId>,
         meta: &RequestMeta,
     ) -> DomainResult<Operator> {
         retry_on_stale(|| self.try_assign_checklist(actor, id, checklist_id, meta)).await
@@ -273,8 +272,8 @@ impl CatalogService {
     async fn try_assign_checklist(
         &self,
         actor: &Actor,
-        id: Uuid,
-        checklist_id: Option<Uuid>,
+        id: OperatorId,
+        checklist_id: Option<ChecklistId>,
         meta: &RequestMeta,
     ) -> DomainResult<Operator> {
         let before = self.operator(actor, id).await?;
@@ -300,7 +299,7 @@ impl CatalogService {
     pub async fn delete_operator(
         &self,
         actor: &Actor,
-        id: Uuid,
+        id: OperatorId,
         meta: &RequestMeta,
     ) -> DomainResult<()> {
         let operator = self.operator(actor, id).await?;
@@ -350,7 +349,7 @@ impl CatalogService {
             .await?;
         let now = self.clock.now();
         let checklist = Checklist {
-            id: Uuid::now_v7(),
+            id: ChecklistId::generate(),
             company_id: company,
             name: name.trim().to_owned(),
             version: 1,
@@ -387,7 +386,7 @@ impl CatalogService {
     pub async fn checklist(
         &self,
         actor: &Actor,
-        id: Uuid,
+        id: ChecklistId,
         version: Option<u32>,
     ) -> DomainResult<Checklist> {
         let checklist = self
@@ -404,7 +403,7 @@ impl CatalogService {
     pub async fn update_checklist(
         &self,
         actor: &Actor,
-        id: Uuid,
+        id: ChecklistId,
         name: Option<String>,
         segments: Option<Vec<SegmentInput>>,
         meta: &RequestMeta,
@@ -419,7 +418,7 @@ impl CatalogService {
     async fn try_update_checklist(
         &self,
         actor: &Actor,
-        id: Uuid,
+        id: ChecklistId,
         name: Option<String>,
         segments: Option<Vec<ChecklistSegment>>,
         meta: &RequestMeta,
@@ -451,7 +450,7 @@ impl CatalogService {
     pub async fn delete_checklist(
         &self,
         actor: &Actor,
-        id: Uuid,
+        id: ChecklistId,
         meta: &RequestMeta,
     ) -> DomainResult<()> {
         let checklist = self.checklist(actor, id, None).await?;

@@ -1,9 +1,9 @@
 //! Checklist analysis: the schema the model answers in, the check of its reply, and the
 //! score.
 
+use dialix_kernel::ChecklistId;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use uuid::Uuid;
 
 use crate::Checklist;
 
@@ -21,7 +21,7 @@ pub struct ItemVerdict {
 /// A call scored against one checklist version.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChecklistResult {
-    pub checklist_id: Uuid,
+    pub checklist_id: ChecklistId,
     pub version: u32,
     pub items: Vec<ItemVerdict>,
     /// 0–100: the weight of passed items over the weight of applicable ones.
@@ -160,7 +160,7 @@ mod tests {
             critical,
         };
         Checklist {
-            id: Uuid::now_v7(),
+            id: ChecklistId::generate(),
             company_id: CompanyId::generate(),
             name: "QA".into(),
             version: 3,

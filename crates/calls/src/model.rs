@@ -1,4 +1,4 @@
-use dialix_kernel::{AccountId, CompanyId, RecordId, RowVersion};
+use dialix_kernel::{AccountId, ChecklistId, CompanyId, RecordId, RowVersion};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -130,7 +130,7 @@ pub struct Record {
     /// Whether the general analysis was asked for.
     pub general: bool,
     /// The checklist (and its version) the call is scored with, if any.
-    pub checklist_id: Option<uuid::Uuid>,
+    pub checklist_id: Option<ChecklistId>,
     pub checklist_version: Option<u32>,
     pub original_filename: String,
     pub content_type: AudioFormat,
@@ -199,7 +199,7 @@ pub struct RecordFilter {
     /// The conversation's sentiment in the general analysis.
     pub sentiment: Option<String>,
     /// Scored with this checklist.
-    pub checklist_id: Option<uuid::Uuid>,
+    pub checklist_id: Option<ChecklistId>,
     /// Words anywhere in the transcript (case-insensitive).
     pub transcript_contains: Option<String>,
     pub created_from: Option<OffsetDateTime>,

@@ -2,8 +2,8 @@ use std::sync::Arc;
 
 use dialix_audit::{AuditAction, AuditEvent, AuditLog, AuditedUnitOfWork};
 use dialix_kernel::{
-    Actor, Clock, CompanyId, CompanyTree, DomainError, DomainResult, FieldErrors, Page,
-    PageRequest, Permission, RecordId, RequestMeta, ResourceType, RowVersion, UnitOfWork,
+    Actor, ChecklistId, Clock, CompanyId, CompanyTree, DomainError, DomainResult, FieldErrors,
+    Page, PageRequest, Permission, RecordId, RequestMeta, ResourceType, RowVersion, UnitOfWork,
     administered_companies, retry_on_stale,
 };
 use serde_json::json;
@@ -331,7 +331,7 @@ impl RecordService {
         actor: &Actor,
         id: RecordId,
         general: Option<bool>,
-        checklist_id: Option<uuid::Uuid>,
+        checklist_id: Option<ChecklistId>,
         meta: &RequestMeta,
     ) -> DomainResult<Record> {
         retry_on_stale(|| self.try_reprocess(actor, id, general, checklist_id, meta)).await
@@ -342,7 +342,7 @@ impl RecordService {
         actor: &Actor,
         id: RecordId,
         general: Option<bool>,
-        checklist_id: Option<uuid::Uuid>,
+        checklist_id: Option<ChecklistId>,
         meta: &RequestMeta,
     ) -> DomainResult<Record> {
         let mut record = self.visible(actor, id).await?;
@@ -556,7 +556,7 @@ impl RecordService {
                 _ => pbx.as_ref().map(|p| p.call_type),
             };
             let checklist = match file.checklist_id.as_deref().map(str::trim) {
-                Some(raw) if !raw.is_empty() => match uuid::Uuid::parse_str(raw) {
+                Some(raw) if !raw.is_empty() => match raw.parse::<ChecklistId>() {
                     Ok(id) => match self.ports.checklists.find(id, None).await? {
                         Some(c) if c.company_id == company => Some(c),
                         _ => {

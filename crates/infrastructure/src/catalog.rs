@@ -1,6 +1,9 @@
 use async_trait::async_trait;
 use dialix_calls::{Checklist, ChecklistRepository, Operator, OperatorRepository};
-use dialix_kernel::{CompanyId, DomainError, DomainResult, Page, PageRequest, RowVersion, Tx};
+use dialix_kernel::{
+    ChecklistId, CompanyId, DomainError, DomainResult, OperatorId, Page, PageRequest, RowVersion,
+    Tx,
+};
 use sea_orm::prelude::{Expr, TimeUnixTimestampMillis};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
@@ -54,12 +57,12 @@ where
 impl OperatorRepository for SeaOrmCatalog {
     async fn insert(&self, tx: &mut Tx, o: &Operator) -> DomainResult<()> {
         operator::Entity::insert(operator::ActiveModel {
-            id: Set(o.id),
+            id: Set(o.id.as_uuid()),
             company_id: Set(o.company_id.as_uuid()),
             code: Set(o.code.clone()),
             name: Set(o.name.clone()),
             is_active: Set(o.is_active),
-            checklist_id: Set(o.checklist_id),
+            checklist_id: Set(o.checklist_id.map(|c| c.as_uuid())),
             created_at: Set(TimeUnixTimestampMillis(o.created_at)),
             updated_at: Set(TimeUnixTimestampMillis(o.updated_at)),
             row_version: Set(o.row_version.0),
@@ -79,12 +82,15 @@ impl OperatorRepository for SeaOrmCatalog {
         .col_expr(operator::Column::Code, Expr::value(o.code.clone()))
         .col_expr(operator::Column::Name, Expr::value(o.name.clone()))
         .col_expr(operator::Column::IsActive, Expr::value(o.is_active))
-        .col_expr(operator::Column::ChecklistId, Expr::value(o.checklist_id))
+        .col_expr(
+            operator::Column::ChecklistId,
+            Expr::value(o.checklist_id.map(|c| c.as_uuid())),
+        )
         .col_expr(
             operator::Column::UpdatedAt,
             Expr::value(TimeUnixTimestampMillis(o.updated_at)),
         )
-        .filter(operator::Column::Id.eq(o.id))
+        .filter(operator::Column::Id.eq(o.id.as_uuid()))
         .exec(db_tx(tx)?)
         .await
         .map_err(code_taken)?;
@@ -93,7 +99,7 @@ impl OperatorRepository for SeaOrmCatalog {
         Ok(())
     }
 
-    async fn delete(&self, tx: &mut Tx, id: Uuid) -> DomainResult<()> {
+    async fn delete(&self, tx: &mut Tx, id: OperatorId) -> DomainResult<()> {
         operator::Entity::delete_by_id(id)
             .exec(db_tx(tx)?)
             .await
@@ -101,7 +107,7 @@ impl OperatorRepository for SeaOrmCatalog {
         Ok(())
     }
 
-    async fn find(&self, id: Uuid) -> DomainResult<Option<Operator>> {
+    async fn find(&self, id: OperatorId) -> DomainResult<Option<Operator>> {
         let row = operator::Entity::find_by_id(id)
             .one(self.db.connection())
             .await
@@ -150,12 +156,12 @@ fn code_taken(error: sea_orm::DbErr) -> DomainError {
 
 fn to_operator(row: operator::Model) -> Operator {
     Operator {
-        id: row.id,
+        id: OperatorId::from_uuid(row.id),
         company_id: CompanyId::from_uuid(row.company_id),
         code: row.code,
         name: row.name,
         is_active: row.is_active,
-        checklist_id: row.checklist_id,
+        checklist_id: row.checklist_id.map(ChecklistId::from_uuid),
         created_at: row.created_at.0,
         updated_at: row.updated_at.0,
         row_version: RowVersion(row.row_version),
@@ -165,7 +171,7 @@ fn to_operator(row: operator::Model) -> Operator {
 fn version_row(c: &Checklist) -> DomainResult<checklist_version::ActiveModel> {
     Ok(checklist_version::ActiveModel {
         id: Set(Uuid::now_v7()),
-        checklist_id: Set(c.id),
+        checklist_id: Set(c.id.as_uuid()),
         version: Set(i32::try_from(c.version).map_err(DomainError::internal)?),
         content: Set(serde_json::json!({"name": c.name, "segments": c.segments})),
         created_at: Set(TimeUnixTimestampMillis(c.updated_at)),
@@ -177,7 +183,7 @@ impl ChecklistRepository for SeaOrmCatalog {
     async fn insert(&self, tx: &mut Tx, c: &Checklist) -> DomainResult<()> {
         let txn = db_tx(tx)?;
         checklist::Entity::insert(checklist::ActiveModel {
-            id: Set(c.id),
+            id: Set(c.id.as_uuid()),
             company_id: Set(c.company_id.as_uuid()),
             name: Set(c.name.clone()),
             current_version: Set(1),
@@ -220,7 +226,7 @@ impl ChecklistRepository for SeaOrmCatalog {
             checklist::Column::UpdatedAt,
             Expr::value(TimeUnixTimestampMillis(c.updated_at)),
         )
-        .filter(checklist::Column::Id.eq(c.id))
+        .filter(checklist::Column::Id.eq(c.id.as_uuid()))
         .exec(txn)
         .await
         .map_err(internal)?;
@@ -229,9 +235,9 @@ impl ChecklistRepository for SeaOrmCatalog {
         Ok(())
     }
 
-    async fn find(&self, id: Uuid, version: Option<u32>) -> DomainResult<Option<Checklist>> {
+    async fn find(&self, id: ChecklistId, version: Option<u32>) -> DomainResult<Option<Checklist>> {
         let db = self.db.connection();
-        let mut query = checklist::Entity::find_by_id(id);
+        let mut query = checklist::Entity::find_by_id(id.as_uuid());
         if version.is_none() {
             query = query.filter(checklist::Column::DeletedAt.is_null());
         }
@@ -240,7 +246,7 @@ impl ChecklistRepository for SeaOrmCatalog {
         };
         let wanted = version.map_or(head.current_version, |v| v as i32);
         let Some(row) = checklist_version::Entity::find()
-            .filter(checklist_version::Column::ChecklistId.eq(id))
+            .filter(checklist_version::Column::ChecklistId.eq(id.as_uuid()))
             .filter(checklist_version::Column::Version.eq(wanted))
             .one(db)
             .await
@@ -267,7 +273,9 @@ impl ChecklistRepository for SeaOrmCatalog {
         let heads = page_of(query, page, self.db.connection(), Ok).await?;
         let mut items = Vec::with_capacity(heads.items.len());
         for head in heads.items {
-            if let Some(current) = ChecklistRepository::find(self, head.id, None).await? {
+            if let Some(current) =
+                ChecklistRepository::find(self, ChecklistId::from_uuid(head.id), None).await?
+            {
                 items.push(current);
             }
         }
@@ -279,7 +287,7 @@ impl ChecklistRepository for SeaOrmCatalog {
         })
     }
 
-    async fn delete(&self, tx: &mut Tx, id: Uuid, at: OffsetDateTime) -> DomainResult<()> {
+    async fn delete(&self, tx: &mut Tx, id: ChecklistId, at: OffsetDateTime) -> DomainResult<()> {
         bump_version(
             checklist::Entity::update_many(),
             checklist::Column::RowVersion,
@@ -288,7 +296,7 @@ impl ChecklistRepository for SeaOrmCatalog {
             checklist::Column::DeletedAt,
             Expr::value(Some(TimeUnixTimestampMillis(at))),
         )
-        .filter(checklist::Column::Id.eq(id))
+        .filter(checklist::Column::Id.eq(id.as_uuid()))
         .exec(db_tx(tx)?)
         .await
         .map_err(internal)?;
@@ -300,7 +308,7 @@ impl ChecklistRepository for SeaOrmCatalog {
             operator::Column::ChecklistId,
             Expr::value(Option::<Uuid>::None),
         )
-        .filter(operator::Column::ChecklistId.eq(id))
+        .filter(operator::Column::ChecklistId.eq(id.as_uuid()))
         .exec(db_tx(tx)?)
         .await
         .map_err(internal)?;
@@ -314,7 +322,7 @@ fn to_checklist(
 ) -> DomainResult<Checklist> {
     let mut content = version.content;
     Ok(Checklist {
-        id: head.id,
+        id: ChecklistId::from_uuid(head.id),
         company_id: CompanyId::from_uuid(head.company_id),
         name: content["name"].as_str().unwrap_or(&head.name).to_owned(),
         version: u32::try_from(version.version).unwrap_or(1),

@@ -3,7 +3,8 @@ use dialix_calls::{
     AudioFormat, CallType, Record, RecordFilter, RecordRepository, RecordScope, RecordStatus,
 };
 use dialix_kernel::{
-    AccountId, CompanyId, DomainError, DomainResult, Page, PageRequest, RecordId, RowVersion, Tx,
+    AccountId, ChecklistId, CompanyId, DomainError, DomainResult, Page, PageRequest, RecordId,
+    RowVersion, Tx,
 };
 use sea_orm::prelude::{Expr, TimeUnixTimestampMillis};
 use sea_orm::sea_query::ExprTrait;
@@ -53,7 +54,7 @@ impl RecordRepository for SeaOrmRecords {
             sentiment: Set(sentiment(r)),
             transcript_text: Set(transcript_text(r)),
             processing_round: Set(round(r)),
-            checklist_id: Set(r.checklist_id),
+            checklist_id: Set(r.checklist_id.map(|c| c.as_uuid())),
             checklist_version: Set(r.checklist_version.map(|v| v as i32)),
             created_at: Set(TimeUnixTimestampMillis(r.created_at)),
             updated_at: Set(TimeUnixTimestampMillis(r.updated_at)),
@@ -100,7 +101,7 @@ impl RecordRepository for SeaOrmRecords {
                 .filter(Expr::col(record::Column::ClientPhoneNumber).like(like_pattern(phone)));
         }
         if let Some(checklist) = filter.checklist_id {
-            query = query.filter(record::Column::ChecklistId.eq(checklist));
+            query = query.filter(record::Column::ChecklistId.eq(checklist.as_uuid()));
         }
         if let Some(sentiment) = &filter.sentiment {
             query = query.filter(record::Column::Sentiment.eq(sentiment.as_str()));
@@ -177,7 +178,10 @@ impl RecordRepository for SeaOrmRecords {
             Expr::value(r.storage_key.clone()),
         )
         .col_expr(record::Column::General, Expr::value(r.general))
-        .col_expr(record::Column::ChecklistId, Expr::value(r.checklist_id))
+        .col_expr(
+            record::Column::ChecklistId,
+            Expr::value(r.checklist_id.map(|c| c.as_uuid())),
+        )
         .col_expr(
             record::Column::ChecklistVersion,
             Expr::value(r.checklist_version.map(|v| v as i32)),
@@ -278,7 +282,7 @@ fn to_domain(row: record::Model) -> DomainResult<Record> {
         error: row.error,
         reserved_amount: row.reserved_amount,
         processing_round: u32::try_from(row.processing_round).unwrap_or(1),
-        checklist_id: row.checklist_id,
+        checklist_id: row.checklist_id.map(ChecklistId::from_uuid),
         checklist_version: row.checklist_version.and_then(|v| u32::try_from(v).ok()),
         payload: row
             .payload

@@ -67,6 +67,14 @@ typed_id!(
     /// Identifies a record: one uploaded call.
     RecordId
 );
+typed_id!(
+    /// Identifies an operator (a call-center agent) of a company.
+    OperatorId
+);
+typed_id!(
+    /// Identifies a checklist (all its versions share it).
+    ChecklistId
+);
 
 #[cfg(test)]
 mod tests {

@@ -21,7 +21,7 @@ pub use clock::{Clock, SystemClock};
 pub use company_tree::MockCompanyTree;
 pub use company_tree::{CompanyTree, administered_companies};
 pub use error::{DomainError, DomainResult, FieldErrors, retry_on_stale};
-pub use ids::{AccountId, CompanyId, RecordId};
+pub use ids::{AccountId, ChecklistId, CompanyId, OperatorId, RecordId};
 pub use page::{MAX_LIMIT, MAX_OFFSET, Page, PageRequest};
 pub use request::RequestMeta;
 pub use resource::ResourceType;

@@ -213,11 +213,11 @@ pub async fn resource_logs(
 pub async fn company_logs(
     state: web::Data<AppState>,
     caller: Authenticated,
-    path: web::Path<Uuid>,
+    path: web::Path<CompanyId>,
     query: web::Query<LogQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let (input, format) = query.parse()?;
-    let company_id = CompanyId::from_uuid(path.into_inner());
+    let company_id = path.into_inner();
     let audit_query = state
         .audit
         .company(&caller.actor, company_id, &input)

@@ -77,7 +77,7 @@ pub async fn add_administrator(
     state: web::Data<AppState>,
     req: HttpRequest,
     caller: Authenticated,
-    path: web::Path<Uuid>,
+    path: web::Path<CompanyId>,
     body: web::Json<AddAdministratorRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let permissions = parse_permissions(&body.permissions)?;
@@ -85,7 +85,7 @@ pub async fn add_administrator(
         .companies
         .add_administrator(
             &caller.actor,
-            CompanyId::from_uuid(path.into_inner()),
+            path.into_inner(),
             AccountId::from_uuid(body.user_id),
             permissions,
             &request_meta(&req),
@@ -110,11 +110,11 @@ pub async fn add_administrator(
 pub async fn list_administrators(
     state: web::Data<AppState>,
     caller: Authenticated,
-    path: web::Path<Uuid>,
+    path: web::Path<CompanyId>,
 ) -> Result<web::Json<Vec<AdministratorResponse>>, ApiError> {
     let admins = state
         .companies
-        .administrators(&caller.actor, CompanyId::from_uuid(path.into_inner()))
+        .administrators(&caller.actor, path.into_inner())
         .await?;
     Ok(web::Json(admins.into_iter().map(Into::into).collect()))
 }
@@ -138,16 +138,12 @@ pub async fn list_administrators(
 pub async fn get_administrator(
     state: web::Data<AppState>,
     caller: Authenticated,
-    path: web::Path<(Uuid, Uuid)>,
+    path: web::Path<(CompanyId, AccountId)>,
 ) -> Result<web::Json<AdministratorResponse>, ApiError> {
     let (company, user) = path.into_inner();
     let admin = state
         .companies
-        .administrator(
-            &caller.actor,
-            CompanyId::from_uuid(company),
-            AccountId::from_uuid(user),
-        )
+        .administrator(&caller.actor, company, user)
         .await?;
     Ok(web::Json(admin.into()))
 }
@@ -174,7 +170,7 @@ pub async fn update_administrator(
     state: web::Data<AppState>,
     req: HttpRequest,
     caller: Authenticated,
-    path: web::Path<(Uuid, Uuid)>,
+    path: web::Path<(CompanyId, AccountId)>,
     body: web::Json<UpdateAdministratorRequest>,
 ) -> Result<web::Json<AdministratorResponse>, ApiError> {
     let (company, user) = path.into_inner();
@@ -183,8 +179,8 @@ pub async fn update_administrator(
         .companies
         .update_administrator(
             &caller.actor,
-            CompanyId::from_uuid(company),
-            AccountId::from_uuid(user),
+            company,
+            user,
             permissions,
             &request_meta(&req),
         )
@@ -212,17 +208,12 @@ pub async fn remove_administrator(
     state: web::Data<AppState>,
     req: HttpRequest,
     caller: Authenticated,
-    path: web::Path<(Uuid, Uuid)>,
+    path: web::Path<(CompanyId, AccountId)>,
 ) -> Result<HttpResponse, ApiError> {
     let (company, user) = path.into_inner();
     state
         .companies
-        .remove_administrator(
-            &caller.actor,
-            CompanyId::from_uuid(company),
-            AccountId::from_uuid(user),
-            &request_meta(&req),
-        )
+        .remove_administrator(&caller.actor, company, user, &request_meta(&req))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -1,6 +1,6 @@
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
 use dialix_calls::{Checklist, ItemInput, Operator, SegmentInput};
-use dialix_kernel::CompanyId;
+use dialix_kernel::{ChecklistId, CompanyId, OperatorId};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
@@ -31,12 +31,12 @@ pub struct OperatorResponse {
 impl From<Operator> for OperatorResponse {
     fn from(o: Operator) -> Self {
         Self {
-            id: o.id,
+            id: o.id.as_uuid(),
             company_id: o.company_id.as_uuid(),
             code: o.code,
             name: o.name,
             is_active: o.is_active,
-            checklist_id: o.checklist_id,
+            checklist_id: o.checklist_id.map(|c| c.as_uuid()),
             created_at: o.created_at,
             updated_at: o.updated_at,
         }
@@ -144,7 +144,7 @@ pub async fn list_operators(
 pub async fn get_operator(
     state: web::Data<AppState>,
     caller: Authenticated,
-    path: web::Path<Uuid>,
+    path: web::Path<OperatorId>,
 ) -> Result<web::Json<OperatorResponse>, ApiError> {
     let operator = state
         .catalog
@@ -173,7 +173,7 @@ pub async fn update_operator(
     state: web::Data<AppState>,
     req: HttpRequest,
     caller: Authenticated,
-    path: web::Path<Uuid>,
+    path: web::Path<OperatorId>,
     body: web::Json<UpdateOperatorRequest>,
 ) -> Result<web::Json<OperatorResponse>, ApiError> {
     let body = body.into_inner();
@@ -208,7 +208,7 @@ pub async fn delete_operator(
     state: web::Data<AppState>,
     req: HttpRequest,
     caller: Authenticated,
-    path: web::Path<Uuid>,
+    path: web::Path<OperatorId>,
 ) -> Result<HttpResponse, ApiError> {
     state
         .catalog
@@ -236,7 +236,7 @@ pub async fn assign_checklist(
     state: web::Data<AppState>,
     req: HttpRequest,
     caller: Authenticated,
-    path: web::Path<Uuid>,
+    path: web::Path<OperatorId>,
     body: web::Json<AssignChecklistRequest>,
 ) -> Result<web::Json<OperatorResponse>, ApiError> {
     let operator = state
@@ -244,7 +244,7 @@ pub async fn assign_checklist(
         .assign_checklist(
             &caller.actor,
             path.into_inner(),
-            body.checklist_id.flatten(),
+            body.checklist_id.flatten().map(ChecklistId::from_uuid),
             &request_meta(&req),
         )
         .await?;
@@ -291,7 +291,7 @@ pub struct ChecklistResponse {
 impl From<Checklist> for ChecklistResponse {
     fn from(c: Checklist) -> Self {
         Self {
-            id: c.id,
+            id: c.id.as_uuid(),
             company_id: c.company_id.as_uuid(),
             name: c.name,
             version: c.version,
@@ -433,7 +433,7 @@ pub struct VersionQuery {
 pub async fn get_checklist(
     state: web::Data<AppState>,
     caller: Authenticated,
-    path: web::Path<Uuid>,
+    path: web::Path<ChecklistId>,
     query: web::Query<VersionQuery>,
 ) -> Result<web::Json<ChecklistResponse>, ApiError> {
     let checklist = state
@@ -462,7 +462,7 @@ pub async fn update_checklist(
     state: web::Data<AppState>,
     req: HttpRequest,
     caller: Authenticated,
-    path: web::Path<Uuid>,
+    path: web::Path<ChecklistId>,
     body: web::Json<UpdateChecklistRequest>,
 ) -> Result<web::Json<ChecklistResponse>, ApiError> {
     let body = body.into_inner();
@@ -496,7 +496,7 @@ pub async fn delete_checklist(
     state: web::Data<AppState>,
     req: HttpRequest,
     caller: Authenticated,
-    path: web::Path<Uuid>,
+    path: web::Path<ChecklistId>,
 ) -> Result<HttpResponse, ApiError> {
     state
         .catalog

@@ -215,9 +215,9 @@ fn details(company: Company, stats: CompanyStats) -> CompanyDetails {
 pub async fn get_company(
     state: web::Data<AppState>,
     caller: Authenticated,
-    path: web::Path<Uuid>,
+    path: web::Path<CompanyId>,
 ) -> Result<web::Json<CompanyDetails>, ApiError> {
-    let id = CompanyId::from_uuid(path.into_inner());
+    let id = path.into_inner();
     let (company, stats) = state.companies.get(&caller.actor, id).await?;
     Ok(web::Json(details(company, stats)))
 }
@@ -259,7 +259,7 @@ pub async fn update_company(
     state: web::Data<AppState>,
     req: HttpRequest,
     caller: Authenticated,
-    path: web::Path<Uuid>,
+    path: web::Path<CompanyId>,
     body: web::Json<UpdateCompanyRequest>,
 ) -> Result<web::Json<CompanyResponse>, ApiError> {
     let body = body.into_inner();
@@ -267,7 +267,7 @@ pub async fn update_company(
         .companies
         .update(
             &caller.actor,
-            CompanyId::from_uuid(path.into_inner()),
+            path.into_inner(),
             CompanyChanges {
                 name: body.name,
                 description: body.description,
@@ -306,9 +306,9 @@ pub async fn block_company(
     state: web::Data<AppState>,
     req: HttpRequest,
     caller: Authenticated,
-    path: web::Path<Uuid>,
+    path: web::Path<CompanyId>,
 ) -> Result<web::Json<BlockResult>, ApiError> {
-    let id = CompanyId::from_uuid(path.into_inner());
+    let id = path.into_inner();
     let accounts = state
         .companies
         .block(&caller.actor, id, &request_meta(&req))
@@ -335,9 +335,9 @@ pub async fn unblock_company(
     state: web::Data<AppState>,
     req: HttpRequest,
     caller: Authenticated,
-    path: web::Path<Uuid>,
+    path: web::Path<CompanyId>,
 ) -> Result<web::Json<BlockResult>, ApiError> {
-    let id = CompanyId::from_uuid(path.into_inner());
+    let id = path.into_inner();
     let accounts = state
         .companies
         .unblock(&caller.actor, id, &request_meta(&req))
@@ -414,7 +414,7 @@ pub async fn topup(
     state: web::Data<AppState>,
     req: HttpRequest,
     caller: Authenticated,
-    path: web::Path<Uuid>,
+    path: web::Path<CompanyId>,
     body: web::Json<TopupRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
@@ -422,7 +422,7 @@ pub async fn topup(
         .companies
         .topup(
             &caller.actor,
-            CompanyId::from_uuid(path.into_inner()),
+            path.into_inner(),
             body.amount,
             body.idempotency_key,
             &request_meta(&req),
@@ -474,13 +474,13 @@ impl PageQuery {
 pub async fn transactions(
     state: web::Data<AppState>,
     caller: Authenticated,
-    path: web::Path<Uuid>,
+    path: web::Path<CompanyId>,
     query: web::Query<PageQuery>,
 ) -> Result<web::Json<PageOf<TransactionResponse>>, ApiError> {
     let mut values = QueryValues::default();
     let page = values.page(query.limit.as_deref(), query.offset.as_deref());
     values.finish()?;
-    let id = CompanyId::from_uuid(path.into_inner());
+    let id = path.into_inner();
     let page = state.companies.ledger(&caller.actor, id, page).await?;
     Ok(web::Json(PageOf::from_page(
         page,
@@ -505,13 +505,13 @@ pub async fn transactions(
 pub async fn company_users(
     state: web::Data<AppState>,
     caller: Authenticated,
-    path: web::Path<Uuid>,
+    path: web::Path<CompanyId>,
     query: web::Query<PageQuery>,
 ) -> Result<web::Json<PageOf<AccountResponse>>, ApiError> {
     let mut values = QueryValues::default();
     let page = values.page(query.limit.as_deref(), query.offset.as_deref());
     values.finish()?;
-    let id = CompanyId::from_uuid(path.into_inner());
+    let id = path.into_inner();
     state.companies.get(&caller.actor, id).await?;
     let filter = AccountFilter {
         company_id: Some(id),
@@ -564,7 +564,7 @@ pub async fn transfer_user(
     state: web::Data<AppState>,
     req: HttpRequest,
     caller: Authenticated,
-    path: web::Path<Uuid>,
+    path: web::Path<CompanyId>,
     body: web::Json<TransferUserRequest>,
 ) -> Result<web::Json<TransferResult>, ApiError> {
     let to = path.into_inner();
@@ -572,7 +572,7 @@ pub async fn transfer_user(
         .companies
         .transfer_user(
             &caller.actor,
-            CompanyId::from_uuid(to),
+            to,
             AccountId::from_uuid(body.user_id),
             CompanyId::from_uuid(body.from_company_id),
             &request_meta(&req),
@@ -581,7 +581,7 @@ pub async fn transfer_user(
     Ok(web::Json(TransferResult {
         user_id: body.user_id,
         from_company_id: body.from_company_id,
-        to_company_id: to,
+        to_company_id: to.as_uuid(),
         balance_moved: 0,
     }))
 }

@@ -8,7 +8,7 @@ use dialix_calls::{
     AudioHandle, CallPrice, CallType, ChangeFeed, Estimate, Record, RecordFilter, RecordStatus,
     UploadFile,
 };
-use dialix_kernel::{FieldErrors, RecordId};
+use dialix_kernel::{ChecklistId, FieldErrors, RecordId};
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -111,7 +111,7 @@ impl From<Record> for RecordResponse {
                 .payload
                 .general
                 .and_then(|g| serde_json::to_value(g).ok()),
-            checklist_id: record.checklist_id,
+            checklist_id: record.checklist_id.map(|c| c.as_uuid()),
             checklist_version: record.checklist_version,
             checklist_result: record
                 .payload
@@ -464,7 +464,7 @@ pub async fn list_records(
         call_type,
         phone_contains: query.phone.clone().filter(|p| !p.trim().is_empty()),
         sentiment,
-        checklist_id,
+        checklist_id: checklist_id.map(ChecklistId::from_uuid),
         transcript_contains: query
             .transcript_contains
             .clone()
@@ -494,15 +494,11 @@ pub async fn get_record(
     state: web::Data<AppState>,
     req: HttpRequest,
     caller: Authenticated,
-    path: web::Path<Uuid>,
+    path: web::Path<RecordId>,
 ) -> Result<web::Json<RecordResponse>, ApiError> {
     let record = state
         .records
-        .get(
-            &caller.actor,
-            RecordId::from_uuid(path.into_inner()),
-            &request_meta(&req),
-        )
+        .get(&caller.actor, path.into_inner(), &request_meta(&req))
         .await?;
     Ok(web::Json(record.into()))
 }
@@ -523,15 +519,11 @@ pub async fn delete_record(
     state: web::Data<AppState>,
     req: HttpRequest,
     caller: Authenticated,
-    path: web::Path<Uuid>,
+    path: web::Path<RecordId>,
 ) -> Result<HttpResponse, ApiError> {
     state
         .records
-        .delete(
-            &caller.actor,
-            RecordId::from_uuid(path.into_inner()),
-            &request_meta(&req),
-        )
+        .delete(&caller.actor, path.into_inner(), &request_meta(&req))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -558,11 +550,11 @@ pub async fn audio(
     state: web::Data<AppState>,
     req: HttpRequest,
     caller: Authenticated,
-    path: web::Path<Uuid>,
+    path: web::Path<RecordId>,
 ) -> Result<HttpResponse, ApiError> {
     let handle = state
         .records
-        .audio(&caller.actor, RecordId::from_uuid(path.into_inner()))
+        .audio(&caller.actor, path.into_inner())
         .await?;
     let range = req
         .headers()
@@ -769,16 +761,16 @@ pub async fn reprocess(
     state: web::Data<AppState>,
     req: HttpRequest,
     caller: Authenticated,
-    path: web::Path<Uuid>,
+    path: web::Path<RecordId>,
     body: web::Json<ReprocessRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let record = state
         .records
         .reprocess(
             &caller.actor,
-            RecordId::from_uuid(path.into_inner()),
+            path.into_inner(),
             body.general,
-            body.checklist_id,
+            body.checklist_id.map(ChecklistId::from_uuid),
             &request_meta(&req),
         )
         .await?;
@@ -813,14 +805,14 @@ pub async fn update_record(
     state: web::Data<AppState>,
     req: HttpRequest,
     caller: Authenticated,
-    path: web::Path<Uuid>,
+    path: web::Path<RecordId>,
     body: web::Json<UpdateRecordRequest>,
 ) -> Result<web::Json<RecordResponse>, ApiError> {
     let record = state
         .records
         .set_operator_speaker(
             &caller.actor,
-            RecordId::from_uuid(path.into_inner()),
+            path.into_inner(),
             body.operator_speaker.trim(),
             &request_meta(&req),
         )

@@ -145,9 +145,9 @@ pub async fn get_user(
     state: web::Data<AppState>,
     req: HttpRequest,
     caller: Authenticated,
-    path: web::Path<Uuid>,
+    path: web::Path<AccountId>,
 ) -> Result<web::Json<UserDetails>, ApiError> {
-    let id = AccountId::from_uuid(path.into_inner());
+    let id = path.into_inner();
     let account = state
         .accounts
         .get(&caller.actor, id, &request_meta(&req))
@@ -200,7 +200,7 @@ pub async fn update_user(
     state: web::Data<AppState>,
     req: HttpRequest,
     caller: Authenticated,
-    path: web::Path<Uuid>,
+    path: web::Path<AccountId>,
     body: web::Json<UpdateUserRequest>,
 ) -> Result<web::Json<AccountResponse>, ApiError> {
     let body = body.into_inner();
@@ -208,7 +208,7 @@ pub async fn update_user(
         .accounts
         .update(
             &caller.actor,
-            AccountId::from_uuid(path.into_inner()),
+            path.into_inner(),
             AccountChanges {
                 email: body.email,
                 username: body.username,
@@ -240,15 +240,11 @@ pub async fn delete_user(
     state: web::Data<AppState>,
     req: HttpRequest,
     caller: Authenticated,
-    path: web::Path<Uuid>,
+    path: web::Path<AccountId>,
 ) -> Result<HttpResponse, ApiError> {
     state
         .accounts
-        .delete(
-            &caller.actor,
-            AccountId::from_uuid(path.into_inner()),
-            &request_meta(&req),
-        )
+        .delete(&caller.actor, path.into_inner(), &request_meta(&req))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -278,14 +274,14 @@ pub async fn reset_password(
     state: web::Data<AppState>,
     req: HttpRequest,
     caller: Authenticated,
-    path: web::Path<Uuid>,
+    path: web::Path<AccountId>,
     body: web::Json<ResetPasswordRequest>,
 ) -> Result<HttpResponse, ApiError> {
     state
         .accounts
         .reset_password(
             &caller.actor,
-            AccountId::from_uuid(path.into_inner()),
+            path.into_inner(),
             &body.new_password,
             &request_meta(&req),
         )
@@ -312,7 +308,7 @@ pub async fn block_user(
     state: web::Data<AppState>,
     req: HttpRequest,
     caller: Authenticated,
-    path: web::Path<Uuid>,
+    path: web::Path<AccountId>,
 ) -> Result<web::Json<AccountResponse>, ApiError> {
     set_blocked(state, req, caller, path.into_inner(), true).await
 }
@@ -335,7 +331,7 @@ pub async fn unblock_user(
     state: web::Data<AppState>,
     req: HttpRequest,
     caller: Authenticated,
-    path: web::Path<Uuid>,
+    path: web::Path<AccountId>,
 ) -> Result<web::Json<AccountResponse>, ApiError> {
     set_blocked(state, req, caller, path.into_inner(), false).await
 }
@@ -344,17 +340,12 @@ async fn set_blocked(
     state: web::Data<AppState>,
     req: HttpRequest,
     caller: Authenticated,
-    id: Uuid,
+    id: AccountId,
     blocked: bool,
 ) -> Result<web::Json<AccountResponse>, ApiError> {
     let account = state
         .accounts
-        .set_blocked(
-            &caller.actor,
-            AccountId::from_uuid(id),
-            blocked,
-            &request_meta(&req),
-        )
+        .set_blocked(&caller.actor, id, blocked, &request_meta(&req))
         .await?;
     Ok(web::Json(account.into()))
 }
