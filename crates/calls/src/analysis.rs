@@ -4,10 +4,39 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-/// `positive`, `neutral` or `negative`, with why.
+/// How a conversation (or one side of it) felt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SentimentValue {
+    Positive,
+    Neutral,
+    Negative,
+}
+
+impl SentimentValue {
+    pub const ALL: [SentimentValue; 3] = [
+        SentimentValue::Positive,
+        SentimentValue::Neutral,
+        SentimentValue::Negative,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            SentimentValue::Positive => "positive",
+            SentimentValue::Neutral => "neutral",
+            SentimentValue::Negative => "negative",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == value)
+    }
+}
+
+/// A sentiment with why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Sentiment {
-    pub value: String,
+    pub value: SentimentValue,
     pub reason: String,
 }
 
@@ -26,8 +55,6 @@ pub struct GeneralAnalysis {
     pub key_words: Vec<String>,
 }
 
-const SENTIMENTS: [&str; 3] = ["positive", "neutral", "negative"];
-
 /// The JSON schema the model must answer in (OpenAI structured outputs, strict mode).
 pub fn general_schema(purposes: &[String]) -> Value {
     let sentiment = json!({
@@ -35,7 +62,7 @@ pub fn general_schema(purposes: &[String]) -> Value {
         "additionalProperties": false,
         "required": ["value", "reason"],
         "properties": {
-            "value": {"type": "string", "enum": SENTIMENTS},
+            "value": {"type": "string", "enum": SentimentValue::ALL.map(SentimentValue::as_str)},
             "reason": {"type": "string"}
         }
     });
@@ -85,17 +112,9 @@ pub fn general_prompt(dialogue: &str, language: &str, purposes: &[String]) -> (S
 
 /// Parses and checks a model reply; the error says what was wrong, for the job's log.
 pub fn parse_general(reply: &str, purposes: &[String]) -> Result<GeneralAnalysis, String> {
+    // Sentiments outside the closed set fail here already.
     let analysis: GeneralAnalysis =
         serde_json::from_str(reply.trim()).map_err(|e| format!("not the expected JSON: {e}"))?;
-    for (field, sentiment) in [
-        ("sentiment_conversation", &analysis.sentiment_conversation),
-        ("sentiment_client", &analysis.sentiment_client),
-        ("sentiment_operator", &analysis.sentiment_operator),
-    ] {
-        if !SENTIMENTS.contains(&sentiment.value.as_str()) {
-            return Err(format!("{field} is {:?}", sentiment.value));
-        }
-    }
     if analysis.call_purpose != "other" && !purposes.contains(&analysis.call_purpose) {
         return Err(format!(
             "call_purpose {:?} is not configured",

@@ -19,7 +19,9 @@ mod retention;
 mod service;
 mod transcript;
 
-pub use analysis::{GeneralAnalysis, Sentiment, general_prompt, general_schema, parse_general};
+pub use analysis::{
+    GeneralAnalysis, Sentiment, SentimentValue, general_prompt, general_schema, parse_general,
+};
 pub use catalog::{
     CatalogPorts, CatalogService, Checklist, ChecklistItem, ChecklistRepository, ChecklistSegment,
     ItemInput, Operator, OperatorRepository, SegmentInput,
@@ -40,7 +42,7 @@ pub use ports::{AudioProbe, AudioStore, RecordRepository, Undecodable};
 pub use ports::{MockAudioProbe, MockAudioStore, MockRecordRepository};
 pub use pricing::{CallPrice, Prices};
 pub use processing::{
-    BalanceView, Billing, Charge, Job, JobQueue, ProcessingContext, ProcessingPolicy,
+    BalanceView, Billing, Charge, ChargeStep, Job, JobQueue, ProcessingContext, ProcessingPolicy,
     ProcessingPorts, ProcessingService, Providers,
 };
 #[cfg(any(test, feature = "mock"))]

@@ -2,7 +2,7 @@ use dialix_kernel::{AccountId, ChecklistId, CompanyId, RecordId, RowVersion};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::{CallMetrics, ChecklistResult, GeneralAnalysis, Turn};
+use crate::{CallMetrics, ChecklistResult, GeneralAnalysis, SentimentValue, Turn};
 
 /// Who called whom.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -197,7 +197,7 @@ pub struct RecordFilter {
     /// Part of the E.164 number.
     pub phone_contains: Option<String>,
     /// The conversation's sentiment in the general analysis.
-    pub sentiment: Option<String>,
+    pub sentiment: Option<SentimentValue>,
     /// Scored with this checklist.
     pub checklist_id: Option<ChecklistId>,
     /// Words anywhere in the transcript (case-insensitive).

@@ -58,9 +58,28 @@ pub struct Charge {
     pub owner: AccountId,
     pub record: RecordId,
     pub round: u32,
-    /// `stt`, `general` or `checklist`: with the record and round, the idempotency key.
-    pub step: &'static str,
+    /// With the record and round, the idempotency key.
+    pub step: ChargeStep,
     pub amount: i64,
+}
+
+/// The processing steps that are charged, each once per round.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ChargeStep {
+    SpeechToText,
+    GeneralAnalysis,
+    Checklist,
+}
+
+impl ChargeStep {
+    /// The name in charge keys (`record:<id>:<round>:<step>`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ChargeStep::SpeechToText => "stt",
+            ChargeStep::GeneralAnalysis => "general",
+            ChargeStep::Checklist => "checklist",
+        }
+    }
 }
 
 /// A company's money as processing sees it.
@@ -305,7 +324,8 @@ impl ProcessingService {
             let turns = build_turns(&utterances, record.call_type);
             record.payload.metrics = Some(compute_metrics(&turns));
             record.payload.transcript = Some(turns);
-            self.save_step(&mut record, "stt", stt_price).await?;
+            self.save_step(&mut record, ChargeStep::SpeechToText, stt_price)
+                .await?;
         }
         let price = self.prices.price(
             record.duration_ms,
@@ -330,7 +350,7 @@ impl ProcessingService {
                 )
                 .await?;
             record.payload.general = Some(analysis);
-            self.save_step(&mut record, "general", price.general)
+            self.save_step(&mut record, ChargeStep::GeneralAnalysis, price.general)
                 .await?;
         }
         if let (Some(id), None) = (record.checklist_id, &record.payload.checklist) {
@@ -355,7 +375,7 @@ impl ProcessingService {
                 )
                 .await?;
             record.payload.checklist = Some(result);
-            self.save_step(&mut record, "checklist", price.checklist)
+            self.save_step(&mut record, ChargeStep::Checklist, price.checklist)
                 .await?;
         }
         self.finish(&mut record).await?;
@@ -405,7 +425,7 @@ impl ProcessingService {
     async fn save_step(
         &self,
         record: &mut Record,
-        step: &'static str,
+        step: ChargeStep,
         amount: i64,
     ) -> DomainResult<()> {
         let now = self.ports.clock.now();

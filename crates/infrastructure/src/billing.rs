@@ -52,7 +52,12 @@ impl Billing for SeaOrmBilling {
         let txn = db_tx(tx)?;
         let key = crate::ledger::stored_key(
             LedgerKind::Charge.as_str(),
-            &format!("record:{}:{}:{}", charge.record, charge.round, charge.step),
+            &format!(
+                "record:{}:{}:{}",
+                charge.record,
+                charge.round,
+                charge.step.as_str()
+            ),
         );
         let already = ledger_transaction::Entity::find()
             .filter(ledger_transaction::Column::CompanyId.eq(charge.company.as_uuid()))

@@ -17,6 +17,24 @@ use crate::entities::processing_job;
 use crate::sql::internal;
 use crate::transaction::db_tx;
 
+/// Where a job stands: waiting (or leased) to run, finished, or given up after its attempts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum JobStatus {
+    Pending,
+    Done,
+    Dead,
+}
+
+impl JobStatus {
+    const fn as_str(self) -> &'static str {
+        match self {
+            JobStatus::Pending => "pending",
+            JobStatus::Done => "done",
+            JobStatus::Dead => "dead",
+        }
+    }
+}
+
 /// The durable queue in `processing_job`. On PostgreSQL a claim takes the next ready job with
 /// `FOR UPDATE SKIP LOCKED`, so any number of workers in any number of processes share the
 /// work; on SQLite the single connection serialises claims.
@@ -40,7 +58,7 @@ impl JobQueue for SeaOrmJobQueue {
         processing_job::Entity::insert(processing_job::ActiveModel {
             id: Set(Uuid::now_v7()),
             record_id: Set(record.as_uuid()),
-            status: Set("pending".into()),
+            status: Set(JobStatus::Pending.as_str().into()),
             attempts: Set(0),
             available_at: Set(TimeUnixTimestampMillis(at)),
             locked_by: Set(None),
@@ -91,11 +109,12 @@ impl JobQueue for SeaOrmJobQueue {
             }
         };
         let select = format!(
-            "SELECT id FROM processing_job WHERE status = 'pending' AND available_at <= {} \
+            "SELECT id FROM processing_job WHERE status = '{pending}' AND available_at <= {} \
              AND (locked_until IS NULL OR locked_until < {}) \
              ORDER BY available_at LIMIT 1{lock}",
             placeholder(1),
-            placeholder(2)
+            placeholder(2),
+            pending = JobStatus::Pending.as_str(),
         );
         let txn = connection.begin().await.map_err(internal)?;
         let row = txn
@@ -146,7 +165,10 @@ impl JobQueue for SeaOrmJobQueue {
 
     async fn finish(&self, tx: &mut Tx, record: RecordId, at: OffsetDateTime) -> DomainResult<()> {
         processing_job::Entity::update_many()
-            .col_expr(processing_job::Column::Status, Expr::value("done"))
+            .col_expr(
+                processing_job::Column::Status,
+                Expr::value(JobStatus::Done.as_str()),
+            )
             .col_expr(
                 processing_job::Column::LockedUntil,
                 Expr::value(Option::<i64>::None),
@@ -190,7 +212,10 @@ impl JobQueue for SeaOrmJobQueue {
         at: OffsetDateTime,
     ) -> DomainResult<()> {
         processing_job::Entity::update_many()
-            .col_expr(processing_job::Column::Status, Expr::value("dead"))
+            .col_expr(
+                processing_job::Column::Status,
+                Expr::value(JobStatus::Dead.as_str()),
+            )
             .col_expr(
                 processing_job::Column::LockedUntil,
                 Expr::value(Option::<i64>::None),

@@ -51,7 +51,7 @@ impl RecordRepository for SeaOrmRecords {
             payload: Set(Some(payload_json(r)?)),
             error: Set(r.error.clone()),
             reserved_amount: Set(r.reserved_amount),
-            sentiment: Set(sentiment(r)),
+            sentiment: Set(sentiment(r).map(str::to_owned)),
             transcript_text: Set(transcript_text(r)),
             processing_round: Set(round(r)),
             checklist_id: Set(r.checklist_id.map(|c| c.as_uuid())),
@@ -302,12 +302,12 @@ fn payload_json(record: &Record) -> DomainResult<serde_json::Value> {
         .map_err(|e| DomainError::internal(format!("record payload: {e}")))
 }
 
-fn sentiment(record: &Record) -> Option<String> {
+fn sentiment(record: &Record) -> Option<&'static str> {
     record
         .payload
         .general
         .as_ref()
-        .map(|g| g.sentiment_conversation.value.clone())
+        .map(|g| g.sentiment_conversation.value.as_str())
 }
 
 /// Lower-cased, so the LIKE filter is case-insensitive on both databases.

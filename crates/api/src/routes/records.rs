@@ -6,7 +6,7 @@ use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use dialix_calls::{
     AudioHandle, CallPrice, CallType, ChangeFeed, Estimate, Record, RecordFilter, RecordStatus,
-    UploadFile,
+    SentimentValue, UploadFile,
 };
 use dialix_kernel::{ChecklistId, FieldErrors, RecordId};
 use futures_util::StreamExt;
@@ -426,13 +426,13 @@ pub async fn list_records(
         call_type
     });
     let sentiment = query.sentiment.as_deref().map(str::trim).and_then(|raw| {
-        let known = ["positive", "neutral", "negative"].contains(&raw);
-        if !known {
+        let parsed = SentimentValue::parse(raw);
+        if parsed.is_none() {
             values
                 .errors
                 .add("sentiment", "must be positive, neutral or negative");
         }
-        known.then(|| raw.to_owned())
+        parsed
     });
     let mut date = |field: &str, raw: &Option<String>| {
         raw.as_deref().and_then(|raw| {
