@@ -5,8 +5,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use dialix_audit::{AuditAction, AuditEvent, AuditLog, AuditedUnitOfWork, Changes};
 use dialix_kernel::{
-    AccountId, Actor, Clock, DomainResult, FieldErrors, RequestMeta, ResourceType, RowVersion, Tx,
-    UnitOfWork, retry_on_stale,
+    AccountId, Actor, Clock, DEFAULT_RETENTION_DAYS, DomainResult, FieldErrors, RequestMeta,
+    ResourceType, RowVersion, Tx, UnitOfWork, retry_on_stale,
 };
 use serde_json::json;
 use time::OffsetDateTime;
@@ -101,7 +101,7 @@ impl SettingsService {
             push_notifications: true,
             language: "uz".into(),
             timezone: "Asia/Tashkent".into(),
-            auto_delete_records_after_days: Some(90),
+            auto_delete_records_after_days: Some(DEFAULT_RETENTION_DAYS),
             preferred_stt_model: self
                 .stt_models
                 .first()

@@ -6,7 +6,10 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use dialix_audit::{AuditAction, AuditEvent, AuditLog, AuditedUnitOfWork};
-use dialix_kernel::{Clock, DomainResult, RequestMeta, ResourceType, UnitOfWork, retry_on_stale};
+use dialix_kernel::{
+    Clock, DEFAULT_RETENTION_DAYS, DomainResult, RequestMeta, ResourceType, UnitOfWork,
+    retry_on_stale,
+};
 use serde_json::json;
 use time::OffsetDateTime;
 
@@ -17,9 +20,14 @@ use crate::{AudioStore, Record, RecordRepository};
 #[async_trait]
 pub trait RetentionCandidates: Send + Sync {
     /// Records, not being processed, that still hold audio or a transcript and are older
-    /// than their owner's retention (90 days for owners without settings; never when the
-    /// owner chose none), at most `limit`.
-    async fn expired(&self, now: OffsetDateTime, limit: u64) -> DomainResult<Vec<Record>>;
+    /// than their owner's retention (`default_days` for owners without settings; never when
+    /// the owner chose none), at most `limit`.
+    async fn expired(
+        &self,
+        now: OffsetDateTime,
+        default_days: i32,
+        limit: u64,
+    ) -> DomainResult<Vec<Record>>;
 }
 
 /// What a retention run found (and, unless it was a dry run, deleted).
@@ -75,7 +83,10 @@ impl RetentionService {
             ..Default::default()
         };
         loop {
-            let batch = self.candidates.expired(now, BATCH).await?;
+            let batch = self
+                .candidates
+                .expired(now, DEFAULT_RETENTION_DAYS, BATCH)
+                .await?;
             let done = (batch.len() as u64) < BATCH;
             if dry_run {
                 report.records.extend(batch);

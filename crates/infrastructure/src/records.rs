@@ -255,7 +255,7 @@ impl RecordRepository for SeaOrmRecords {
     }
 }
 
-fn to_domain(row: record::Model) -> DomainResult<Record> {
+pub(crate) fn to_domain(row: record::Model) -> DomainResult<Record> {
     let status = RecordStatus::parse(&row.status).ok_or_else(|| {
         DomainError::internal(format!("record {} has status {:?}", row.id, row.status))
     })?;

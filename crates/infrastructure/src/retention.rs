@@ -1,35 +1,37 @@
 use async_trait::async_trait;
-use dialix_calls::{Record, RecordRepository, RetentionCandidates};
-use dialix_kernel::{DomainError, DomainResult, RecordId};
-use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
+use dialix_calls::{Record, RetentionCandidates};
+use dialix_kernel::{DomainError, DomainResult};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QueryOrder, Statement,
+};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::Database;
+use crate::entities::record;
 use crate::sql::internal;
-use crate::{Database, SeaOrmRecords};
 
-/// Owners without settings keep records this long (the settings' default).
-const DEFAULT_RETENTION_DAYS: i64 = 90;
 const DAY_MS: i64 = 86_400_000;
 
 /// Finds expired records by joining each record's owner's settings.
 pub struct SeaOrmRetention {
     db: Database,
-    records: SeaOrmRecords,
 }
 
 impl SeaOrmRetention {
     pub fn new(db: Database) -> Self {
-        Self {
-            records: SeaOrmRecords::new(db.clone()),
-            db,
-        }
+        Self { db }
     }
 }
 
 #[async_trait]
 impl RetentionCandidates for SeaOrmRetention {
-    async fn expired(&self, now: OffsetDateTime, limit: u64) -> DomainResult<Vec<Record>> {
+    async fn expired(
+        &self,
+        now: OffsetDateTime,
+        default_days: i32,
+        limit: u64,
+    ) -> DomainResult<Vec<Record>> {
         let connection = self.db.connection();
         let backend = connection.get_database_backend();
         let p = |n: usize| {
@@ -58,22 +60,29 @@ impl RetentionCandidates for SeaOrmRetention {
                 backend,
                 sql,
                 [
-                    (now_ms - DEFAULT_RETENTION_DAYS * DAY_MS).into(),
+                    (now_ms - i64::from(default_days) * DAY_MS).into(),
                     now_ms.into(),
                     (limit as i64).into(),
                 ],
             ))
             .await
             .map_err(internal)?;
-        let mut records = Vec::with_capacity(rows.len());
-        for row in rows {
-            let id: Uuid = row
-                .try_get_by_index(0)
-                .map_err(|e| DomainError::internal(format!("record id: {e}")))?;
-            if let Some(record) = self.records.find(RecordId::from_uuid(id)).await? {
-                records.push(record);
-            }
-        }
-        Ok(records)
+        let ids = rows
+            .iter()
+            .map(|row| {
+                row.try_get_by_index::<Uuid>(0)
+                    .map_err(|e| DomainError::internal(format!("record id: {e}")))
+            })
+            .collect::<DomainResult<Vec<_>>>()?;
+        // The whole batch in one read, oldest first.
+        record::Entity::find()
+            .filter(record::Column::Id.is_in(ids))
+            .order_by_asc(record::Column::CreatedAt)
+            .all(connection)
+            .await
+            .map_err(internal)?
+            .into_iter()
+            .map(crate::records::to_domain)
+            .collect()
     }
 }
