@@ -28,7 +28,7 @@ pub enum StartupError {
     Database(#[from] DatabaseError),
     #[error("cannot listen: {0}")]
     Listen(#[from] std::io::Error),
-    #[error("{0}")]
+    #[error("{}", .0.chain())]
     Bootstrap(#[from] DomainError),
 }
 
@@ -201,7 +201,8 @@ async fn work(state: web::Data<AppState>, name: String, idle_poll: std::time::Du
             Ok(true) => {}
             Ok(false) => tokio::time::sleep(idle_poll).await,
             Err(error) => {
-                tracing::error!(worker = %name, %error, "processing worker hit an error");
+                // The one place a worker's internal error is logged, with its whole chain.
+                tracing::error!(worker = %name, error = %error.chain(), "processing worker hit an error");
                 tokio::time::sleep(idle_poll * 4).await;
             }
         }
@@ -253,7 +254,7 @@ async fn apply_record_retention(state: web::Data<AppState>) {
                     "record retention applied"
                 )
             }
-            Err(error) => tracing::error!(%error, "record retention failed"),
+            Err(error) => tracing::error!(error = %error.chain(), "record retention failed"),
         }
     }
 }
@@ -283,7 +284,7 @@ async fn purge_periodically(state: web::Data<AppState>, retention: time::Duratio
                 %before,
                 "activity-log retention applied"
             ),
-            Err(error) => tracing::error!(%error, "activity-log retention failed"),
+            Err(error) => tracing::error!(error = %error.chain(), "activity-log retention failed"),
         }
     }
 }

@@ -277,8 +277,9 @@ impl ProcessingService {
                 self.fail(&job, reason).await?;
             }
             Err(StepError::Internal(error)) => {
-                // Our own trouble (database): leave the job to be claimed again after its lease.
-                tracing::error!(record = %record.id, %error, "processing interrupted");
+                // Our own trouble (database): leave the job to be claimed again after its
+                // lease. The worker logs it.
+                tracing::warn!(record = %record.id, "processing interrupted");
                 return Err(error);
             }
         }

@@ -32,8 +32,10 @@ impl FsAudioStore {
 }
 
 fn io_error(action: &str, path: &Path, error: std::io::Error) -> DomainError {
-    tracing::error!(%error, path = %path.display(), "audio store: cannot {action}");
-    DomainError::internal(format!("cannot {action} {}: {error}", path.display()))
+    DomainError::caused(
+        format!("audio store: cannot {action} {}", path.display()),
+        error,
+    )
 }
 
 #[async_trait]

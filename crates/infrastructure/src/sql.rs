@@ -6,10 +6,10 @@ use sea_orm::prelude::Expr;
 use sea_orm::sea_query::{ExprTrait, LikeExpr};
 use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, SqlErr, UpdateMany, UpdateResult};
 
-/// Any database failure the domain cannot act on: logged in full here, reported as internal.
+/// Any database failure the domain cannot act on, kept as the cause of an internal error
+/// (logged once, where the error ends: the request or the worker).
 pub(crate) fn internal(error: DbErr) -> DomainError {
-    tracing::error!(%error, "database error");
-    DomainError::internal(error)
+    DomainError::caused("database error", error)
 }
 
 /// Maps a unique-constraint violation to a conflict on `field`, anything else to internal.

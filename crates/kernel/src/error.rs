@@ -39,14 +39,85 @@ pub enum DomainError {
     RateLimited { retry_after_secs: u64 },
     /// A dependency (database, provider) failed; details go to the log, not to the caller.
     #[error("internal error: {0}")]
-    Internal(String),
+    Internal(#[source] InternalError),
 }
+
+/// What went wrong inside, with the underlying error kept as its `source()` so the one log
+/// line at the edge can show the whole chain.
+#[derive(Debug, Clone)]
+pub struct InternalError {
+    context: String,
+    cause: Option<std::sync::Arc<dyn std::error::Error + Send + Sync>>,
+}
+
+impl InternalError {
+    /// `context: cause: its cause: …`, for the log.
+    pub fn chain(&self) -> String {
+        let mut text = self.context.clone();
+        let mut next: Option<&(dyn std::error::Error + 'static)> = self
+            .cause
+            .as_deref()
+            .map(|cause| cause as &(dyn std::error::Error + 'static));
+        while let Some(cause) = next {
+            text.push_str(": ");
+            text.push_str(&cause.to_string());
+            next = cause.source();
+        }
+        text
+    }
+}
+
+impl std::fmt::Display for InternalError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.context)
+    }
+}
+
+impl std::error::Error for InternalError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.cause
+            .as_deref()
+            .map(|cause| cause as &(dyn std::error::Error + 'static))
+    }
+}
+
+/// Two internal errors are alike when they say the same; causes are not compared.
+impl PartialEq for InternalError {
+    fn eq(&self, other: &Self) -> bool {
+        self.context == other.context
+    }
+}
+
+impl Eq for InternalError {}
 
 pub type DomainResult<T> = Result<T, DomainError>;
 
 impl DomainError {
-    pub fn internal(cause: impl std::fmt::Display) -> Self {
-        DomainError::Internal(cause.to_string())
+    /// What to log: the message, and for internal errors the whole cause chain.
+    pub fn chain(&self) -> String {
+        match self {
+            DomainError::Internal(internal) => format!("internal error: {}", internal.chain()),
+            other => other.to_string(),
+        }
+    }
+
+    /// An internal error described by `message` alone.
+    pub fn internal(message: impl std::fmt::Display) -> Self {
+        DomainError::Internal(InternalError {
+            context: message.to_string(),
+            cause: None,
+        })
+    }
+
+    /// An internal error while doing `context`, keeping `cause` as its source.
+    pub fn caused(
+        context: impl Into<String>,
+        cause: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        DomainError::Internal(InternalError {
+            context: context.into(),
+            cause: Some(std::sync::Arc::new(cause)),
+        })
     }
 
     pub fn conflict(field: &'static str, message: impl Into<String>) -> Self {
@@ -152,6 +223,18 @@ mod tests {
         })
         .await;
         assert_eq!(outcome, Ok(3));
+    }
+
+    #[test]
+    fn an_internal_error_keeps_its_cause_chain() {
+        let io = std::io::Error::other("disk full");
+        let error = DomainError::caused("cannot write audio", io);
+        let DomainError::Internal(internal) = &error else {
+            panic!("an internal error");
+        };
+        assert_eq!(internal.chain(), "cannot write audio: disk full");
+        assert!(std::error::Error::source(&error).is_some());
+        assert_eq!(error.to_string(), "internal error: cannot write audio");
     }
 
     #[test]

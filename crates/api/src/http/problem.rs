@@ -219,7 +219,8 @@ impl From<DomainError> for ApiError {
                 ))
             },
             DomainError::Internal(cause) => {
-                tracing::error!(%cause, "request failed with an internal error");
+                // The one place a request's internal error is logged, with its whole chain.
+                tracing::error!(error = %cause.chain(), "request failed with an internal error");
                 Self::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "internal-error",

@@ -336,7 +336,7 @@ fn csv_stream(state: web::Data<AppState>, query: AuditQuery) -> HttpResponse {
                 Some((Ok(Bytes::from(chunk)), Some(progress)))
             }
             Err(error) => {
-                tracing::error!(%error, "activity-log export stopped");
+                tracing::error!(error = %error.chain(), "activity-log export stopped");
                 Some((Err(actix_web::Error::from(ApiError::from(error))), None))
             }
         }

@@ -876,7 +876,7 @@ pub async fn events(
             let changes = match stream.state.records.poll_changes(&mut stream.feed).await {
                 Ok(changes) => changes,
                 Err(error) => {
-                    tracing::error!(%error, "record event stream stopped");
+                    tracing::error!(error = %error.chain(), "record event stream stopped");
                     return None;
                 }
             };
