@@ -104,10 +104,9 @@ impl AuthService {
         let now = self.clock.now();
         let login = validation::normalise_login(&input.login);
         // A login with control characters cannot exist; it is not looked up at all.
-        let account = if validation::is_plain_text(&login) {
-            self.accounts.find_by_login(&login).await?
-        } else {
-            None
+        let (account, stored_hash) = match validation::is_plain_text(&login) {
+            true => self.accounts.find_with_password(&login).await?.unzip(),
+            false => (None, None),
         };
         // Failures count per account once the name resolves to one, so its email and its
         // username share one allowance.
@@ -138,7 +137,6 @@ impl AuthService {
             return Err(DomainError::RateLimited { retry_after_secs });
         }
 
-        let stored_hash = account.as_ref().map(|a| a.password_hash.clone());
         let password_ok = self.hasher.verify(&input.password, stored_hash).await?;
         let account = match account {
             Some(account) if password_ok => account,
@@ -401,6 +399,8 @@ mod tests {
     use mockall::predicate::eq;
     use time::macros::datetime;
 
+    use secrecy::{ExposeSecret, SecretString};
+
     use super::*;
     use crate::ports::{
         FailureWindow, MockAccessTokens, MockAccountRepository, MockLoginAttempts,
@@ -409,12 +409,15 @@ mod tests {
 
     const NOW: OffsetDateTime = datetime!(2026-11-26 12:00 UTC);
 
+    fn stored_hash() -> SecretString {
+        SecretString::from("$argon2id$stored")
+    }
+
     fn account(is_blocked: bool) -> Account {
         Account {
             id: AccountId::generate(),
             email: "op@dialix.uz".into(),
             username: "op".into(),
-            password_hash: "$argon2id$stored".into(),
             role: Role::User,
             company_id: None,
             is_active: true,
@@ -507,13 +510,18 @@ mod tests {
         mocks.no_recent_failures();
         mocks
             .accounts
-            .expect_find_by_login()
+            .expect_find_with_password()
             .with(eq("op@dialix.uz"))
-            .returning(move |_| Ok(Some(stored.clone())));
+            .returning(move |_| Ok(Some((stored.clone(), stored_hash()))));
         mocks
             .hasher
             .expect_verify()
-            .with(eq("secret-pass"), eq(Some("$argon2id$stored".to_owned())))
+            .withf(|password, hash| {
+                password == "secret-pass"
+                    && hash
+                        .as_ref()
+                        .is_some_and(|h| h.expose_secret() == "$argon2id$stored")
+            })
             .returning(|_, _| Ok(true));
         mocks
             .attempts
@@ -570,8 +578,8 @@ mod tests {
             };
             mocks
                 .accounts
-                .expect_find_by_login()
-                .returning(move |_| Ok(known.then(|| stored.clone())));
+                .expect_find_with_password()
+                .returning(move |_| Ok(known.then(|| (stored.clone(), stored_hash()))));
             mocks
                 .hasher
                 .expect_verify()
@@ -619,8 +627,8 @@ mod tests {
         mocks.no_recent_failures();
         mocks
             .accounts
-            .expect_find_by_login()
-            .returning(|_| Ok(Some(account(true))));
+            .expect_find_with_password()
+            .returning(|_| Ok(Some((account(true), stored_hash()))));
         mocks.hasher.expect_verify().returning(|_, _| Ok(true));
         mocks.access.expect_issue().never();
         mocks.audits(AuditAction::LoginFailed);
@@ -659,7 +667,7 @@ mod tests {
             .returning(|_, _| ());
         mocks
             .accounts
-            .expect_find_by_login()
+            .expect_find_with_password()
             .returning(|_| Ok(None));
         mocks.hasher.expect_verify().never();
         mocks.audits(AuditAction::LoginFailed);

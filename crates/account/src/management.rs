@@ -10,12 +10,22 @@ use dialix_kernel::{
     AccountId, Actor, CompanyId, DomainError, DomainResult, FieldErrors, Page, PageRequest,
     Permission, RequestMeta, ResourceType, Role, administered_companies, retry_on_stale,
 };
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 
 use crate::{Account, AccountChanges, AccountFilter, AccountService, AccountSummary, validation};
 
 /// Languages the product speaks.
 pub const LANGUAGES: [&str; 3] = ["uz", "ru", "en"];
+
+/// How `save` writes an account.
+enum Write<'a> {
+    Fields,
+    /// Fields, and every session of the account ends (a block, a deletion).
+    FieldsEndingSessions,
+    /// A new password hash; every session ends.
+    Password(&'a SecretString),
+}
 
 /// What an administrator is about to do with an account; the rules on administrators
 /// depend on it.
@@ -155,9 +165,9 @@ impl AccountService {
         self.save(
             actor,
             after,
+            Write::Fields,
             AuditAction::Update,
             diff.into_value(),
-            false,
             meta,
         )
         .await
@@ -185,9 +195,9 @@ impl AccountService {
             self.save(
                 actor,
                 after,
+                Write::FieldsEndingSessions,
                 AuditAction::Delete,
                 json!({"soft": true}),
-                true,
                 meta,
             )
             .await
@@ -216,18 +226,14 @@ impl AccountService {
         // Hashed once: the retries below only re-read and re-check the account.
         let password_hash = self.hasher.hash(new_password).await?;
         retry_on_stale(|| async {
-            let before = self.managed(actor, id, Purpose::Credentials).await?;
-            let after = Account {
-                password_hash: password_hash.clone(),
-                ..before
-            };
+            let account = self.managed(actor, id, Purpose::Credentials).await?;
             let details = Changes::new().secret("password").into_value();
             self.save(
                 actor,
-                after,
+                account,
+                Write::Password(&password_hash),
                 AuditAction::PasswordReset,
                 details,
-                true,
                 meta,
             )
             .await
@@ -297,8 +303,12 @@ impl AccountService {
                 json!({"was_blocked_by_company": before.blocked_by_company}),
             )
         };
-        self.save(actor, after, action, details, blocked, meta)
-            .await
+        let write = if blocked {
+            Write::FieldsEndingSessions
+        } else {
+            Write::Fields
+        };
+        self.save(actor, after, write, action, details, meta).await
     }
 
     /// Users change their own username and language.
@@ -352,9 +362,9 @@ impl AccountService {
         self.save(
             actor,
             after,
+            Write::Fields,
             AuditAction::Update,
             diff.into_value(),
-            false,
             meta,
         )
         .await
@@ -369,7 +379,11 @@ impl AccountService {
         new_password: &str,
         meta: &RequestMeta,
     ) -> DomainResult<()> {
-        let current = self.me(actor).await?;
+        let current = self
+            .accounts
+            .password_of(actor.account_id)
+            .await?
+            .ok_or(DomainError::NotFound("account"))?;
         let mut errors = FieldErrors::new();
         validation::check_password_as(
             &mut errors,
@@ -380,7 +394,7 @@ impl AccountService {
         errors.into_result()?;
         if !self
             .hasher
-            .verify(current_password, Some(current.password_hash.clone()))
+            .verify(current_password, Some(current.clone()))
             .await?
         {
             return Err(FieldErrors::single(
@@ -390,22 +404,26 @@ impl AccountService {
         }
         let password_hash = self.hasher.hash(new_password).await?;
         retry_on_stale(|| async {
-            let before = self.me(actor).await?;
-            if before.password_hash != current.password_hash {
+            let account = self.me(actor).await?;
+            let still = self.accounts.password_of(actor.account_id).await?;
+            if still.is_none_or(|still| still.expose_secret() != current.expose_secret()) {
                 // Reset by an administrator meanwhile: the proof no longer holds.
                 return Err(FieldErrors::single(
                     "current_password",
                     "is not your current password",
                 ));
             }
-            let after = Account {
-                password_hash: password_hash.clone(),
-                ..before
-            };
             let details = Changes::new().secret("password").into_value();
-            self.save(actor, after, AuditAction::Update, details, true, meta)
-                .await
-                .map(drop)
+            self.save(
+                actor,
+                account,
+                Write::Password(&password_hash),
+                AuditAction::Update,
+                details,
+                meta,
+            )
+            .await
+            .map(drop)
         })
         .await
     }
@@ -538,14 +556,14 @@ impl AccountService {
         Ok(())
     }
 
-    /// Writes the account and its audit entry together; optionally ends its sessions.
+    /// Writes the account (as `write` says) and its audit entry together.
     async fn save(
         &self,
         actor: &Actor,
         mut account: Account,
+        write: Write<'_>,
         action: AuditAction,
         details: serde_json::Value,
-        end_sessions: bool,
         meta: &RequestMeta,
     ) -> DomainResult<Account> {
         let now = self.clock.now();
@@ -554,8 +572,17 @@ impl AccountService {
             .details(details)
             .meta(meta);
         let mut tx = self.audited.begin().await?;
-        self.accounts.update(tx.as_mut(), &mut account).await?;
-        if end_sessions {
+        match write {
+            Write::Fields | Write::FieldsEndingSessions => {
+                self.accounts.update(tx.as_mut(), &mut account).await?
+            }
+            Write::Password(hash) => {
+                self.accounts
+                    .set_password(tx.as_mut(), &mut account, hash)
+                    .await?
+            }
+        }
+        if !matches!(write, Write::Fields) {
             self.refresh_tokens
                 .revoke_all(tx.as_mut(), account.id, now)
                 .await?;
@@ -584,7 +611,6 @@ mod tests {
             id: AccountId::generate(),
             email: "member@acme.uz".into(),
             username: "member".into(),
-            password_hash: "hash".into(),
             role: Role::User,
             company_id: company,
             is_active: true,
@@ -709,10 +735,10 @@ mod tests {
         let id = target.id;
         let mut accounts = stored(target);
         accounts
-            .expect_update()
-            .withf(|_, a| a.password_hash == "new-hash")
+            .expect_set_password()
+            .withf(|_, _, hash| hash.expose_secret() == "new-hash")
             .times(1)
-            .returning(|_, _| Ok(()));
+            .returning(|_, _, _| Ok(()));
         let mut refresh_tokens = MockRefreshTokens::new();
         refresh_tokens
             .expect_revoke_all()
@@ -729,7 +755,9 @@ mod tests {
             .times(1)
             .returning(|_, _, _| Ok(()));
         let mut hasher = MockPasswordHasher::new();
-        hasher.expect_hash().returning(|_| Ok("new-hash".into()));
+        hasher
+            .expect_hash()
+            .returning(|_| Ok(SecretString::from("new-hash")));
         service(accounts, refresh_tokens, audit, hasher)
             .reset_password(
                 &manager_of(company),

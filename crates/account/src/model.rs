@@ -1,8 +1,8 @@
 use dialix_kernel::{AccountId, Actor, CompanyGrant, CompanyId, Role, RowVersion};
 use time::OffsetDateTime;
 
-/// A stored account. `password_hash` is an argon2id PHC string and never leaves the service
-/// layer: API responses are built from the other fields.
+/// A stored account. Its password hash is not part of it: only logins and password changes
+/// read the hash, through the repository, so it never reaches a handler.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Account {
     pub id: AccountId,
@@ -10,7 +10,6 @@ pub struct Account {
     pub email: String,
     /// Lower-cased, like `email`.
     pub username: String,
-    pub password_hash: String,
     pub role: Role,
     pub company_id: Option<CompanyId>,
     pub is_active: bool,

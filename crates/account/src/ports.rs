@@ -1,5 +1,6 @@
 use async_trait::async_trait;
 use dialix_kernel::{AccountId, CompanyGrant, DomainResult, Page, PageRequest, Tx};
+use secrecy::SecretString;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -9,13 +10,34 @@ use crate::{Account, AccountFilter, AccountSummary};
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait AccountRepository: Send + Sync {
-    /// Stores a new account. A clash on email or username that slipped past the service's
-    /// checks (a concurrent insert) is reported as `DomainError::Conflict`.
-    async fn insert(&self, tx: &mut Tx, account: &Account) -> DomainResult<()>;
-    /// Writes every mutable field (not `last_activity`) if the row is still at
-    /// `account.row_version`, and advances the version; `Stale` if it changed meanwhile. A
+    /// Stores a new account with its password hash. A clash on email or username that
+    /// slipped past the service's checks (a concurrent insert) is reported as
+    /// `DomainError::Conflict`.
+    async fn insert(
+        &self,
+        tx: &mut Tx,
+        account: &Account,
+        password_hash: &SecretString,
+    ) -> DomainResult<()>;
+    /// Writes every mutable field (not `last_activity`, not the password) if the row is still
+    /// at `account.row_version`, and advances the version; `Stale` if it changed meanwhile. A
     /// clash on email or username is a `Conflict`.
     async fn update(&self, tx: &mut Tx, account: &mut Account) -> DomainResult<()>;
+    /// Replaces the password hash (and `updated_at`), on the same terms as `update`.
+    async fn set_password(
+        &self,
+        tx: &mut Tx,
+        account: &mut Account,
+        password_hash: &SecretString,
+    ) -> DomainResult<()>;
+    /// The account whose email or username equals `login`, with its password hash: only
+    /// logins and password changes read the hash.
+    async fn find_with_password(
+        &self,
+        login: &str,
+    ) -> DomainResult<Option<(Account, SecretString)>>;
+    /// The account's current password hash.
+    async fn password_of(&self, id: AccountId) -> DomainResult<Option<SecretString>>;
     async fn list(
         &self,
         filter: &AccountFilter,
@@ -39,10 +61,10 @@ pub trait AccountRepository: Send + Sync {
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait PasswordHasher: Send + Sync {
-    async fn hash(&self, password: &str) -> DomainResult<String>;
+    async fn hash(&self, password: &str) -> DomainResult<SecretString>;
     /// Checks `password` against `hash`. With `None` (no such account) it still spends the
     /// time of a real check and answers `false`, so timing does not reveal which logins exist.
-    async fn verify(&self, password: &str, hash: Option<String>) -> DomainResult<bool>;
+    async fn verify(&self, password: &str, hash: Option<SecretString>) -> DomainResult<bool>;
 }
 
 /// The verified content of an access token.

@@ -162,11 +162,11 @@ impl AccountService {
         }
 
         let now = self.clock.now();
+        let password_hash = self.hasher.hash(&input.password).await?;
         let account = Account {
             id: AccountId::generate(),
             email,
             username,
-            password_hash: self.hasher.hash(&input.password).await?,
             role: input.role,
             company_id: input.company_id,
             is_active: true,
@@ -200,7 +200,9 @@ impl AccountService {
         }))
         .meta(meta);
         let mut tx = self.audited.begin().await?;
-        self.accounts.insert(tx.as_mut(), &account).await?;
+        self.accounts
+            .insert(tx.as_mut(), &account, &password_hash)
+            .await?;
         tx.commit(event, now).await?;
         Ok(account)
     }
@@ -211,6 +213,8 @@ mod tests {
     use dialix_audit::MockAuditLog;
     use dialix_kernel::{CompanyId, MockClock, noop_unit_of_work};
     use time::macros::datetime;
+
+    use secrecy::{ExposeSecret, SecretString};
 
     use super::*;
     use dialix_kernel::MockCompanyTree;
@@ -331,20 +335,20 @@ mod tests {
         accounts.expect_find_by_login().returning(|_| Ok(None));
         accounts
             .expect_insert()
-            .withf(|_, a| {
+            .withf(|_, a, hash| {
                 a.email == "new.user@dialix.uz"
                     && a.username == "new.user"
-                    && a.password_hash == "hashed"
+                    && hash.expose_secret() == "hashed"
                     && a.is_active
                     && !a.is_blocked
             })
             .times(1)
-            .returning(|_, _| Ok(()));
+            .returning(|_, _, _| Ok(()));
         let mut hasher = MockPasswordHasher::new();
         hasher
             .expect_hash()
             .withf(|p| p == "long enough")
-            .returning(|_| Ok("hashed".into()));
+            .returning(|_| Ok(SecretString::from("hashed")));
         let mut audit = MockAuditLog::new();
         audit
             .expect_append()
@@ -382,7 +386,6 @@ mod tests {
             id: AccountId::generate(),
             email: email.into(),
             username: "someone".into(),
-            password_hash: "x".into(),
             role: Role::Admin,
             company_id: None,
             is_active: true,

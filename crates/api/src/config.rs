@@ -1,6 +1,7 @@
 //! Settings from the environment (and an optional `.env`). Every problem stops start-up with
 //! one line that names the variable.
 
+use secrecy::SecretString;
 use std::net::SocketAddr;
 use std::str::FromStr;
 
@@ -23,11 +24,11 @@ pub struct Config {
     pub database_url: String,
     pub bind_addr: SocketAddr,
     /// `None` means: generate a random one at start-up (development only).
-    pub jwt_secret: Option<String>,
+    pub jwt_secret: Option<SecretString>,
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
     pub admin_email: String,
-    pub admin_password: String,
+    pub admin_password: SecretString,
     pub password_min_length: usize,
     pub login_max_failures: u32,
     pub login_max_failures_per_address: u32,
@@ -54,7 +55,7 @@ pub struct Config {
 }
 
 /// The external services, each `None` when not configured.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct ProviderSettings {
     pub chat: Option<dialix_infrastructure::ChatEndpoint>,
     pub mohirai: Option<MohirAiSettings>,
@@ -63,17 +64,17 @@ pub struct ProviderSettings {
     pub http: dialix_infrastructure::HttpPolicy,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct MohirAiSettings {
     pub base_url: String,
-    pub api_key: String,
+    pub api_key: SecretString,
     pub poll_interval: std::time::Duration,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct WhisperSettings {
     pub base_url: String,
-    pub api_key: String,
+    pub api_key: SecretString,
     pub model: String,
 }
 
@@ -187,11 +188,11 @@ impl Config {
             environment,
             database_url,
             bind_addr: parse(&get, "BIND_ADDR", "127.0.0.1:8080".parse().expect("valid"))?,
-            jwt_secret,
+            jwt_secret: jwt_secret.map(SecretString::from),
             access_token_ttl: seconds(&get, "ACCESS_TOKEN_TTL_SECS", 15 * 60)?,
             refresh_token_ttl: seconds(&get, "REFRESH_TOKEN_TTL_SECS", 30 * 24 * 3600)?,
             admin_email,
-            admin_password,
+            admin_password: SecretString::from(admin_password),
             password_min_length: positive(&get, "PASSWORD_MIN_LENGTH", 8)?,
             login_max_failures: positive(&get, "LOGIN_MAX_FAILURES", 5)?,
             login_max_failures_per_address: positive(&get, "LOGIN_MAX_FAILURES_PER_ADDRESS", 20)?,
@@ -252,7 +253,7 @@ fn providers(get: &impl Fn(&str) -> Option<String>) -> Result<ProviderSettings, 
     let chat = match azure {
         (Some(endpoint), Some(api_key), Some(deployment)) => Some(ChatEndpoint::Azure {
             endpoint,
-            api_key,
+            api_key: SecretString::from(api_key),
             deployment,
             api_version: get("AZURE_OPENAI_API_VERSION")
                 .unwrap_or_else(|| "2024-08-01-preview".into()),
@@ -261,7 +262,7 @@ fn providers(get: &impl Fn(&str) -> Option<String>) -> Result<ProviderSettings, 
             (None, None) => None,
             (base_url, api_key) => Some(ChatEndpoint::OpenAi {
                 base_url: base_url.unwrap_or_else(|| "https://api.openai.com/v1".into()),
-                api_key: api_key.unwrap_or_default(),
+                api_key: SecretString::from(api_key.unwrap_or_default()),
                 model: get("OPENAI_MODEL").unwrap_or_else(|| "gpt-4o-mini".into()),
             }),
         },
@@ -275,7 +276,7 @@ fn providers(get: &impl Fn(&str) -> Option<String>) -> Result<ProviderSettings, 
     let mohirai = get("MOHIRAI_API_KEY").map(|api_key| -> Result<_, ConfigError> {
         Ok(MohirAiSettings {
             base_url: get("MOHIRAI_BASE_URL").unwrap_or_else(|| "https://uzbekvoice.ai".into()),
-            api_key,
+            api_key: SecretString::from(api_key),
             poll_interval: std::time::Duration::from_millis(positive(
                 get,
                 "MOHIRAI_POLL_INTERVAL_MS",
@@ -287,7 +288,7 @@ fn providers(get: &impl Fn(&str) -> Option<String>) -> Result<ProviderSettings, 
         (None, None) => None,
         (base_url, api_key) => Some(WhisperSettings {
             base_url: base_url.unwrap_or_else(|| "https://api.openai.com/v1".into()),
-            api_key: api_key.unwrap_or_default(),
+            api_key: SecretString::from(api_key.unwrap_or_default()),
             model: get("STT_OPENAI_MODEL").unwrap_or_else(|| "whisper-1".into()),
         }),
     };
@@ -412,7 +413,7 @@ mod tests {
         let config = config(&[]).unwrap();
         assert_eq!(config.database_url, DEFAULT_DATABASE_URL);
         assert_eq!(config.bind_addr.to_string(), "127.0.0.1:8080");
-        assert_eq!(config.jwt_secret, None);
+        assert!(config.jwt_secret.is_none());
         assert_eq!(config.access_token_ttl, Duration::minutes(15));
         assert!(config.cors_allowed_origins.is_empty());
     }
@@ -446,6 +447,28 @@ mod tests {
         let secret = "x".repeat(32);
         let error = config(&[("DIALIX_ENV", "production"), ("JWT_SECRET", &secret)]).unwrap_err();
         assert_eq!(error.name, "DIALIX_ADMIN_PASSWORD");
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug_output() {
+        let config = config(&[
+            ("JWT_SECRET", "a-jwt-secret-that-is-long-enough-1234"),
+            ("DIALIX_ADMIN_PASSWORD", "an-admin-password"),
+            ("OPENAI_API_KEY", "sk-openai-key"),
+            ("MOHIRAI_API_KEY", "mohirai-key"),
+            ("STT_OPENAI_API_KEY", "stt-key"),
+        ])
+        .unwrap();
+        let printed = format!("{config:?}");
+        for secret in [
+            "a-jwt-secret-that-is-long-enough-1234",
+            "an-admin-password",
+            "sk-openai-key",
+            "mohirai-key",
+            "stt-key",
+        ] {
+            assert!(!printed.contains(secret), "{secret} leaked");
+        }
     }
 
     #[test]

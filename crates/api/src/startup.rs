@@ -1,5 +1,6 @@
 //! Builds and runs the server: database, migrations, bootstrap admin, HTTP.
 
+use secrecy::{ExposeSecret, SecretString};
 use std::net::TcpListener;
 
 use actix_cors::Cors;
@@ -71,13 +72,13 @@ impl Application {
                 tracing::warn!(
                     "JWT_SECRET is not set: using a random secret, so tokens die with this process"
                 );
-                random_token()?
+                SecretString::from(random_token()?)
             }
         };
         let state = web::Data::new(AppState::build(&config, &jwt_secret, database.clone()).await?);
         if state
             .accounts
-            .ensure_platform_admin(&config.admin_email, &config.admin_password)
+            .ensure_platform_admin(&config.admin_email, config.admin_password.expose_secret())
             .await?
         {
             tracing::info!(email = %config.admin_email, "created the platform admin account");
@@ -213,7 +214,9 @@ async fn work(state: web::Data<AppState>, name: String, idle_poll: std::time::Du
 pub async fn run_workers(config: Config) -> Result<(), StartupError> {
     let database = open_database(&config).await?;
     // Workers sign no tokens; the secret only satisfies the shared composition root.
-    let state = web::Data::new(AppState::build(&config, &random_token()?, database).await?);
+    let state = web::Data::new(
+        AppState::build(&config, &SecretString::from(random_token()?), database).await?,
+    );
     let count = config.processing.workers.max(1);
     let workers = spawn_workers(&state, count, config.processing.idle_poll);
     tracing::info!(
@@ -265,7 +268,12 @@ pub async fn run_retention(
     dry_run: bool,
 ) -> Result<dialix_calls::RetentionReport, StartupError> {
     let database = open_database(config).await?;
-    let state = AppState::build(config, &random_token()?, database.clone()).await?;
+    let state = AppState::build(
+        config,
+        &SecretString::from(random_token()?),
+        database.clone(),
+    )
+    .await?;
     let report = state.retention.run(dry_run).await?;
     database.close().await?;
     Ok(report)

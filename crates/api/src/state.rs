@@ -1,5 +1,6 @@
 //! The composition root: every adapter is built once here and handed to the services.
 
+use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
 
 use dialix_account::{
@@ -43,7 +44,7 @@ pub struct AppState {
 impl AppState {
     pub async fn build(
         config: &Config,
-        jwt_secret: &str,
+        jwt_secret: &SecretString,
         database: Database,
     ) -> DomainResult<Self> {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -57,7 +58,9 @@ impl AppState {
             AuthPorts {
                 accounts: accounts.clone(),
                 hasher: hasher.clone(),
-                access_tokens: Arc::new(JwtAccessTokens::new(jwt_secret.as_bytes())),
+                access_tokens: Arc::new(JwtAccessTokens::new(
+                    jwt_secret.expose_secret().as_bytes(),
+                )),
                 refresh_tokens: refresh_tokens.clone(),
                 attempts: Arc::new(InMemoryLoginAttempts::default()),
                 uow: uow.clone(),

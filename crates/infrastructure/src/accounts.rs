@@ -11,6 +11,7 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, EntityTrait, Order, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect,
 };
+use secrecy::{ExposeSecret, SecretString};
 use time::OffsetDateTime;
 
 use crate::Database;
@@ -31,8 +32,13 @@ impl SeaOrmAccounts {
 
 #[async_trait]
 impl AccountRepository for SeaOrmAccounts {
-    async fn insert(&self, tx: &mut Tx, account: &Account) -> DomainResult<()> {
-        account::Entity::insert(to_active(account))
+    async fn insert(
+        &self,
+        tx: &mut Tx,
+        account: &Account,
+        password_hash: &SecretString,
+    ) -> DomainResult<()> {
+        account::Entity::insert(to_active(account, password_hash))
             .exec_without_returning(db_tx(tx)?)
             .await
             .map_err(login_taken)?;
@@ -50,10 +56,6 @@ impl AccountRepository for SeaOrmAccounts {
         .col_expr(
             account::Column::Username,
             Expr::value(account.username.clone()),
-        )
-        .col_expr(
-            account::Column::Password,
-            Expr::value(account.password_hash.clone()),
         )
         .col_expr(account::Column::Role, Expr::value(account.role.as_str()))
         .col_expr(
@@ -85,6 +87,60 @@ impl AccountRepository for SeaOrmAccounts {
         landed(result, "account")?;
         account.row_version = account.row_version.next();
         Ok(())
+    }
+
+    async fn set_password(
+        &self,
+        tx: &mut Tx,
+        account: &mut Account,
+        password_hash: &SecretString,
+    ) -> DomainResult<()> {
+        let result = versioned(
+            account::Entity::update_many(),
+            account::Column::RowVersion,
+            account.row_version,
+        )
+        .col_expr(
+            account::Column::Password,
+            Expr::value(password_hash.expose_secret().to_owned()),
+        )
+        .col_expr(
+            account::Column::UpdatedAt,
+            Expr::value(TimeUnixTimestampMillis(account.updated_at)),
+        )
+        .filter(account::Column::Id.eq(account.id.as_uuid()))
+        .exec(db_tx(tx)?)
+        .await
+        .map_err(internal)?;
+        landed(result, "account")?;
+        account.row_version = account.row_version.next();
+        Ok(())
+    }
+
+    async fn find_with_password(
+        &self,
+        login: &str,
+    ) -> DomainResult<Option<(Account, SecretString)>> {
+        let Some(row) = by_login(login)
+            .one(self.db.connection())
+            .await
+            .map_err(internal)?
+        else {
+            return Ok(None);
+        };
+        let hash = SecretString::from(row.password.clone());
+        Ok(Some((to_domain(row)?, hash)))
+    }
+
+    async fn password_of(&self, id: AccountId) -> DomainResult<Option<SecretString>> {
+        let hash: Option<String> = account::Entity::find_by_id(id.as_uuid())
+            .select_only()
+            .column(account::Column::Password)
+            .into_tuple()
+            .one(self.db.connection())
+            .await
+            .map_err(internal)?;
+        Ok(hash.map(SecretString::from))
     }
 
     async fn list(
@@ -189,12 +245,7 @@ impl AccountRepository for SeaOrmAccounts {
     }
 
     async fn find_by_login(&self, login: &str) -> DomainResult<Option<Account>> {
-        account::Entity::find()
-            .filter(
-                Condition::any()
-                    .add(account::Column::Email.eq(login))
-                    .add(account::Column::Username.eq(login)),
-            )
+        by_login(login)
             .one(self.db.connection())
             .await
             .map_err(internal)?
@@ -245,12 +296,21 @@ fn login_taken(error: sea_orm::DbErr) -> DomainError {
     )
 }
 
-fn to_active(account: &Account) -> account::ActiveModel {
+/// The account whose email or username is `login`.
+fn by_login(login: &str) -> sea_orm::Select<account::Entity> {
+    account::Entity::find().filter(
+        Condition::any()
+            .add(account::Column::Email.eq(login))
+            .add(account::Column::Username.eq(login)),
+    )
+}
+
+fn to_active(account: &Account, password_hash: &SecretString) -> account::ActiveModel {
     account::ActiveModel {
         id: Set(account.id.as_uuid()),
         email: Set(account.email.clone()),
         username: Set(account.username.clone()),
-        password: Set(account.password_hash.clone()),
+        password: Set(password_hash.expose_secret().to_owned()),
         role: Set(account.role.as_str().to_owned()),
         company_id: Set(account.company_id.map(|c| c.as_uuid())),
         is_active: Set(account.is_active),
@@ -276,7 +336,6 @@ fn to_domain(row: account::Model) -> DomainResult<Account> {
         id: AccountId::from_uuid(row.id),
         email: row.email,
         username: row.username,
-        password_hash: row.password,
         role,
         company_id: row.company_id.map(CompanyId::from_uuid),
         is_active: row.is_active,

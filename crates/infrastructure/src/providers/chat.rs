@@ -1,23 +1,24 @@
 use async_trait::async_trait;
 use dialix_calls::{CallAnalyzer, ProviderError};
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::http::{self, HttpPolicy};
 
 /// Where chat completions are sent.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum ChatEndpoint {
     /// OpenAI or any compatible server; `base_url` ends in `/v1`.
     OpenAi {
         base_url: String,
-        api_key: String,
+        api_key: SecretString,
         model: String,
     },
     /// An Azure OpenAI deployment.
     Azure {
         endpoint: String,
-        api_key: String,
+        api_key: SecretString,
         deployment: String,
         api_version: String,
     },
@@ -89,7 +90,10 @@ impl CallAnalyzer for OpenAiChat {
                 body["model"] = json!(model);
                 let url = format!("{}/chat/completions", base_url.trim_end_matches('/'));
                 http::send(&self.policy, what, || {
-                    self.client.post(&url).bearer_auth(api_key).json(&body)
+                    self.client
+                        .post(&url)
+                        .bearer_auth(api_key.expose_secret())
+                        .json(&body)
                 })
                 .await?
             }
@@ -107,7 +111,7 @@ impl CallAnalyzer for OpenAiChat {
                     self.client
                         .post(&url)
                         .query(&[("api-version", api_version.as_str())])
-                        .header("api-key", api_key)
+                        .header("api-key", api_key.expose_secret())
                         .json(&body)
                 })
                 .await?

@@ -1,3 +1,4 @@
+use secrecy::{ExposeSecret, SecretString};
 use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -15,7 +16,7 @@ use super::openai_stt::seconds_to_ms;
 pub struct MohirAiTranscriber {
     client: reqwest::Client,
     base_url: String,
-    api_key: String,
+    api_key: SecretString,
     poll_interval: Duration,
     /// How long a task may run before the job gives up (and retries later).
     overall_timeout: Duration,
@@ -42,7 +43,7 @@ fn wait_before_submitting(
 impl MohirAiTranscriber {
     pub fn new(
         base_url: &str,
-        api_key: String,
+        api_key: SecretString,
         poll_interval: Duration,
         overall_timeout: Duration,
         policy: HttpPolicy,
@@ -159,7 +160,7 @@ impl SpeechToText for MohirAiTranscriber {
                 .text("blocking", "false");
             self.client
                 .post(&submit_url)
-                .header(reqwest::header::AUTHORIZATION, &self.api_key)
+                .header(reqwest::header::AUTHORIZATION, self.api_key.expose_secret())
                 .multipart(form)
         })
         .await?;
@@ -173,7 +174,7 @@ impl SpeechToText for MohirAiTranscriber {
                 self.client
                     .get(&poll_url)
                     .query(&[("id", task_id.as_str())])
-                    .header(reqwest::header::AUTHORIZATION, &self.api_key)
+                    .header(reqwest::header::AUTHORIZATION, self.api_key.expose_secret())
             })
             .await?;
             let task: Task = http::json(response, "MohirAI poll").await?;

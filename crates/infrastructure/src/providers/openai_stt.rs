@@ -1,6 +1,7 @@
 use async_trait::async_trait;
 use dialix_calls::{AudioFormat, ProviderError, SpeechToText, Utterance};
 use reqwest::multipart::{Form, Part};
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use super::http::{self, HttpPolicy};
@@ -9,14 +10,14 @@ use super::http::{self, HttpPolicy};
 pub struct OpenAiTranscriber {
     client: reqwest::Client,
     url: String,
-    api_key: String,
+    api_key: SecretString,
     model: String,
     policy: HttpPolicy,
 }
 
 impl OpenAiTranscriber {
     /// `base_url` with or without the trailing `/v1`.
-    pub fn new(base_url: &str, api_key: String, model: String, policy: HttpPolicy) -> Self {
+    pub fn new(base_url: &str, api_key: SecretString, model: String, policy: HttpPolicy) -> Self {
         let base = base_url.trim_end_matches('/').trim_end_matches("/v1");
         Self {
             client: http::client(&policy),
@@ -69,7 +70,7 @@ impl SpeechToText for OpenAiTranscriber {
                 .text("timestamp_granularities[]", "segment");
             self.client
                 .post(&self.url)
-                .bearer_auth(&self.api_key)
+                .bearer_auth(self.api_key.expose_secret())
                 .multipart(form)
         })
         .await?;

@@ -6,6 +6,7 @@ use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
 use async_trait::async_trait;
 use dialix_account::PasswordHasher;
 use dialix_kernel::{DomainError, DomainResult};
+use secrecy::{ExposeSecret, SecretString};
 
 /// argon2id with the crate's defaults (19 MiB, 2 passes), run on the blocking pool so that a
 /// burst of logins does not stall the async workers.
@@ -26,13 +27,18 @@ impl Argon2PasswordHasher {
 
 #[async_trait]
 impl PasswordHasher for Argon2PasswordHasher {
-    async fn hash(&self, password: &str) -> DomainResult<String> {
-        hash_blocking(password.to_owned()).await
+    async fn hash(&self, password: &str) -> DomainResult<SecretString> {
+        hash_blocking(password.to_owned())
+            .await
+            .map(SecretString::from)
     }
 
-    async fn verify(&self, password: &str, hash: Option<String>) -> DomainResult<bool> {
+    async fn verify(&self, password: &str, hash: Option<SecretString>) -> DomainResult<bool> {
         let known = hash.is_some();
-        let hash = hash.unwrap_or_else(|| self.decoy_hash.to_string());
+        let hash = hash.map_or_else(
+            || self.decoy_hash.to_string(),
+            |hash| hash.expose_secret().to_owned(),
+        );
         let password = password.to_owned();
         let matches = tokio::task::spawn_blocking(move || {
             PasswordHash::new(&hash)
@@ -68,7 +74,7 @@ mod tests {
     async fn hashes_are_argon2id_and_verify_only_the_right_password() {
         let hasher = Argon2PasswordHasher::new().await.unwrap();
         let hash = hasher.hash("correct horse").await.unwrap();
-        assert!(hash.starts_with("$argon2id$"));
+        assert!(hash.expose_secret().starts_with("$argon2id$"));
         assert!(
             hasher
                 .verify("correct horse", Some(hash.clone()))
