@@ -1,0 +1,221 @@
+//! The typed shape of what processing produces, as the API document declares it: generated
+//! clients get named types and enums instead of free-form objects. Each mirrors a domain type
+//! of `dialix_calls` field for field, so the JSON is the domain's serde form.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// Where a record is in its processing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RecordStatus {
+    Uploaded,
+    Queued,
+    Transcribing,
+    Analysing,
+    Done,
+    Failed,
+}
+
+impl From<dialix_calls::RecordStatus> for RecordStatus {
+    fn from(status: dialix_calls::RecordStatus) -> Self {
+        use dialix_calls::RecordStatus as S;
+        match status {
+            S::Uploaded => Self::Uploaded,
+            S::Queued => Self::Queued,
+            S::Transcribing => Self::Transcribing,
+            S::Analysing => Self::Analysing,
+            S::Done => Self::Done,
+            S::Failed => Self::Failed,
+        }
+    }
+}
+
+/// Who called whom.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum CallType {
+    Inbound,
+    Outbound,
+}
+
+impl From<dialix_calls::CallType> for CallType {
+    fn from(call_type: dialix_calls::CallType) -> Self {
+        match call_type {
+            dialix_calls::CallType::Inbound => Self::Inbound,
+            dialix_calls::CallType::Outbound => Self::Outbound,
+        }
+    }
+}
+
+/// Who a speaker is in the call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SpeakerRole {
+    Operator,
+    Customer,
+}
+
+/// One uninterrupted stretch of one speaker.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct TranscriptTurn {
+    /// The provider's speaker label (`"0"`, `"1"`, …).
+    speaker: String,
+    role: SpeakerRole,
+    start_ms: u64,
+    end_ms: u64,
+    text: String,
+}
+
+impl From<dialix_calls::Turn> for TranscriptTurn {
+    fn from(turn: dialix_calls::Turn) -> Self {
+        Self {
+            speaker: turn.speaker,
+            role: match turn.role {
+                dialix_calls::SpeakerRole::Operator => SpeakerRole::Operator,
+                dialix_calls::SpeakerRole::Customer => SpeakerRole::Customer,
+            },
+            start_ms: turn.start_ms,
+            end_ms: turn.end_ms,
+            text: turn.text,
+        }
+    }
+}
+
+/// What the timing of the conversation says.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CallMetrics {
+    /// From the start of the recording to the operator's first word.
+    operator_answer_delay_ms: Option<u64>,
+    operator_talk_ms: u64,
+    customer_talk_ms: u64,
+    /// Operator talk time over customer talk time (`null` when the customer is silent).
+    talk_listen_ratio: Option<f64>,
+    /// The longest stretch in which nobody speaks, between the first and the last turn.
+    longest_silence_ms: u64,
+    /// Turns that start before the other speaker's previous turn ended.
+    interruptions: u32,
+    /// Words per minute of operator speech.
+    operator_words_per_minute: Option<f64>,
+}
+
+impl From<dialix_calls::CallMetrics> for CallMetrics {
+    fn from(m: dialix_calls::CallMetrics) -> Self {
+        Self {
+            operator_answer_delay_ms: m.operator_answer_delay_ms,
+            operator_talk_ms: m.operator_talk_ms,
+            customer_talk_ms: m.customer_talk_ms,
+            talk_listen_ratio: m.talk_listen_ratio,
+            longest_silence_ms: m.longest_silence_ms,
+            interruptions: m.interruptions,
+            operator_words_per_minute: m.operator_words_per_minute,
+        }
+    }
+}
+
+/// How a conversation, or one side of it, felt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SentimentValue {
+    Positive,
+    Neutral,
+    Negative,
+}
+
+/// A sentiment with the model's reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Sentiment {
+    value: SentimentValue,
+    reason: String,
+}
+
+impl From<dialix_calls::Sentiment> for Sentiment {
+    fn from(s: dialix_calls::Sentiment) -> Self {
+        use dialix_calls::SentimentValue as V;
+        Self {
+            value: match s.value {
+                V::Positive => SentimentValue::Positive,
+                V::Neutral => SentimentValue::Neutral,
+                V::Negative => SentimentValue::Negative,
+            },
+            reason: s.reason,
+        }
+    }
+}
+
+/// The general analysis of a call, written in the company's language.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct GeneralAnalysis {
+    sentiment_conversation: Sentiment,
+    sentiment_client: Sentiment,
+    sentiment_operator: Sentiment,
+    summary: String,
+    /// One of the company's configured purposes, or `other`.
+    call_purpose: String,
+    is_conversation_over: bool,
+    is_customer_satisfied: bool,
+    key_words: Vec<String>,
+}
+
+impl From<dialix_calls::GeneralAnalysis> for GeneralAnalysis {
+    fn from(g: dialix_calls::GeneralAnalysis) -> Self {
+        Self {
+            sentiment_conversation: g.sentiment_conversation.into(),
+            sentiment_client: g.sentiment_client.into(),
+            sentiment_operator: g.sentiment_operator.into(),
+            summary: g.summary,
+            call_purpose: g.call_purpose,
+            is_conversation_over: g.is_conversation_over,
+            is_customer_satisfied: g.is_customer_satisfied,
+            key_words: g.key_words,
+        }
+    }
+}
+
+/// The verdict on one checklist item.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ItemVerdict {
+    /// `segment.item`, e.g. `1.2`.
+    item_id: String,
+    /// `null`: the item did not apply to this call.
+    passed: Option<bool>,
+    /// A quote from the transcript.
+    evidence: String,
+    /// Where in the call the evidence is.
+    at_ms: Option<u64>,
+}
+
+/// A call scored against one checklist version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ChecklistResult {
+    checklist_id: Uuid,
+    version: u32,
+    items: Vec<ItemVerdict>,
+    /// The weight of passed items over the weight of applicable ones.
+    #[schema(minimum = 0, maximum = 100)]
+    score: f64,
+    /// `false` when a critical item failed, whatever the score.
+    compliant: bool,
+}
+
+impl From<dialix_calls::ChecklistResult> for ChecklistResult {
+    fn from(c: dialix_calls::ChecklistResult) -> Self {
+        Self {
+            checklist_id: c.checklist_id.as_uuid(),
+            version: c.version,
+            items: c
+                .items
+                .into_iter()
+                .map(|i| ItemVerdict {
+                    item_id: i.item_id,
+                    passed: i.passed,
+                    evidence: i.evidence,
+                    at_ms: i.at_ms,
+                })
+                .collect(),
+            score: c.score,
+            compliant: c.compliant,
+        }
+    }
+}
