@@ -1,3 +1,4 @@
+use bytes::Bytes;
 use dialix_kernel::{AccountId, ChecklistId, CompanyId, RecordId, RowVersion};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -169,7 +170,7 @@ pub struct RecordPayload {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct UploadFile {
     pub file_name: String,
-    pub bytes: Vec<u8>,
+    pub bytes: Bytes,
     pub client_phone_number: Option<String>,
     pub operator_code: Option<String>,
     pub call_type: Option<String>,

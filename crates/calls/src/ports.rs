@@ -1,4 +1,5 @@
 use async_trait::async_trait;
+use bytes::Bytes;
 use dialix_kernel::{DomainResult, Page, PageRequest, RecordId, Tx};
 use time::OffsetDateTime;
 
@@ -35,7 +36,7 @@ pub trait AudioStore: Send + Sync {
     async fn put(&self, key: &str, bytes: &[u8]) -> DomainResult<()>;
     async fn size(&self, key: &str) -> DomainResult<u64>;
     /// Bytes `start..end` (end exclusive) of the file.
-    async fn read(&self, key: &str, start: u64, end: u64) -> DomainResult<Vec<u8>>;
+    async fn read(&self, key: &str, start: u64, end: u64) -> DomainResult<Bytes>;
     /// Removes the file; a missing file is not an error.
     async fn delete(&self, key: &str) -> DomainResult<()>;
     /// Keys of the files last written before `cutoff` (half-written ones included), so files
@@ -55,7 +56,7 @@ pub trait AudioProbe: Send + Sync {
     /// The playable duration in milliseconds, and the container.
     async fn probe(
         &self,
-        bytes: Vec<u8>,
+        bytes: Bytes,
         file_name: String,
     ) -> Result<(u64, AudioFormat), Undecodable>;
 }

@@ -1,6 +1,7 @@
 //! Ports to the external services: speech-to-text and the language model.
 
 use async_trait::async_trait;
+use bytes::Bytes;
 use serde_json::Value;
 
 use crate::{AudioFormat, Utterance};
@@ -22,7 +23,7 @@ pub enum ProviderError {
 pub trait SpeechToText: Send + Sync {
     async fn transcribe(
         &self,
-        audio: Vec<u8>,
+        audio: Bytes,
         file_name: String,
         format: AudioFormat,
         language: String,

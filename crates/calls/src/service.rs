@@ -1,5 +1,6 @@
 use std::sync::Arc;
 
+use bytes::Bytes;
 use dialix_audit::{AuditAction, AuditEvent, AuditLog, AuditedUnitOfWork};
 use dialix_kernel::{
     Actor, ChecklistId, Clock, CompanyId, CompanyTree, DomainError, DomainResult, FieldErrors,
@@ -72,7 +73,7 @@ pub struct AudioHandle {
 /// A checked file, ready to be stored.
 struct Prepared {
     record: Record,
-    bytes: Vec<u8>,
+    bytes: Bytes,
     price: CallPrice,
     checklist: bool,
 }
@@ -270,7 +271,7 @@ impl RecordService {
         handle: &AudioHandle,
         start: u64,
         end: u64,
-    ) -> DomainResult<Vec<u8>> {
+    ) -> DomainResult<Bytes> {
         self.ports.audio.read(&handle.key, start, end).await
     }
 

@@ -1,6 +1,7 @@
 use std::io::Cursor;
 
 use async_trait::async_trait;
+use bytes::Bytes;
 use dialix_calls::{AudioFormat, AudioProbe, Undecodable};
 use symphonia::core::codecs::CodecParameters;
 use symphonia::core::codecs::audio::AudioDecoderOptions;
@@ -18,7 +19,7 @@ pub struct SymphoniaProbe;
 impl AudioProbe for SymphoniaProbe {
     async fn probe(
         &self,
-        bytes: Vec<u8>,
+        bytes: Bytes,
         file_name: String,
     ) -> Result<(u64, AudioFormat), Undecodable> {
         tokio::task::spawn_blocking(move || measure(bytes, &file_name))
@@ -27,7 +28,7 @@ impl AudioProbe for SymphoniaProbe {
     }
 }
 
-fn measure(bytes: Vec<u8>, file_name: &str) -> Result<(u64, AudioFormat), Undecodable> {
+fn measure(bytes: Bytes, file_name: &str) -> Result<(u64, AudioFormat), Undecodable> {
     // symphonia has no Opus decoder; Ogg/Opus is measured from its pages instead.
     if let Some(measured) = ogg_opus_duration(&bytes) {
         return measured.map(|ms| (ms, AudioFormat::Ogg));
@@ -173,7 +174,7 @@ mod tests {
     #[tokio::test]
     async fn a_wav_file_is_measured_by_decoding_it() {
         let (millis, content_type) = SymphoniaProbe
-            .probe(wav(2500), "call.wav".into())
+            .probe(wav(2500).into(), "call.wav".into())
             .await
             .unwrap();
         assert_eq!((millis, content_type), (2500, AudioFormat::Wav));
@@ -187,14 +188,14 @@ mod tests {
         );
         let bytes = std::fs::read(path).unwrap();
         let (millis, content_type) = SymphoniaProbe
-            .probe(bytes.clone(), "call.opus".into())
+            .probe(bytes.clone().into(), "call.opus".into())
             .await
             .unwrap();
         assert_eq!((millis, content_type), (3000, AudioFormat::Ogg));
         let truncated = bytes[..bytes.len() - 100].to_vec();
         assert!(
             SymphoniaProbe
-                .probe(truncated, "call.opus".into())
+                .probe(truncated.into(), "call.opus".into())
                 .await
                 .is_err()
         );
@@ -203,7 +204,10 @@ mod tests {
     #[tokio::test]
     async fn garbage_is_undecodable() {
         let result = SymphoniaProbe
-            .probe(b"definitely not audio".to_vec(), "call.mp3".into())
+            .probe(
+                Bytes::from_static(b"definitely not audio"),
+                "call.mp3".into(),
+            )
             .await;
         assert!(result.is_err());
     }

@@ -1,3 +1,4 @@
+use bytes::Bytes;
 use std::io::SeekFrom;
 use std::path::{Component, Path, PathBuf};
 
@@ -67,7 +68,7 @@ impl AudioStore for FsAudioStore {
         }
     }
 
-    async fn read(&self, key: &str, start: u64, end: u64) -> DomainResult<Vec<u8>> {
+    async fn read(&self, key: &str, start: u64, end: u64) -> DomainResult<Bytes> {
         let path = self.path(key)?;
         let mut file = tokio::fs::File::open(&path)
             .await
@@ -80,7 +81,7 @@ impl AudioStore for FsAudioStore {
             .read_to_end(&mut bytes)
             .await
             .map_err(|e| io_error("read", &path, e))?;
-        Ok(bytes)
+        Ok(Bytes::from(bytes))
     }
 
     async fn delete(&self, key: &str) -> DomainResult<()> {
@@ -135,7 +136,7 @@ mod tests {
         let store = FsAudioStore::new(&root);
         store.put("ab/one.wav", b"0123456789").await.unwrap();
         assert_eq!(store.size("ab/one.wav").await.unwrap(), 10);
-        assert_eq!(store.read("ab/one.wav", 2, 5).await.unwrap(), b"234");
+        assert_eq!(store.read("ab/one.wav", 2, 5).await.unwrap(), &b"234"[..]);
         store.delete("ab/one.wav").await.unwrap();
         store.delete("ab/one.wav").await.unwrap();
         assert_eq!(

@@ -1,3 +1,4 @@
+use bytes::Bytes;
 use secrecy::{ExposeSecret, SecretString};
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -140,7 +141,7 @@ fn label(value: &Value) -> String {
 impl SpeechToText for MohirAiTranscriber {
     async fn transcribe(
         &self,
-        audio: Vec<u8>,
+        audio: Bytes,
         file_name: String,
         format: AudioFormat,
         language: String,
@@ -148,10 +149,11 @@ impl SpeechToText for MohirAiTranscriber {
         self.take_submission_slot().await;
         let submit_url = format!("{}/api/v1/stt", self.base_url);
         let response = http::send(&self.policy, "MohirAI submit", || {
-            let part = Part::bytes(audio.clone())
+            // A clone of `Bytes` shares the buffer: retries do not copy the audio.
+            let part = Part::stream_with_length(audio.clone(), audio.len() as u64)
                 .file_name(file_name.clone())
                 .mime_str(format.mime())
-                .unwrap_or_else(|_| Part::bytes(audio.clone()).file_name(file_name.clone()));
+                .expect("audio MIME types are valid");
             let form = Form::new()
                 .part("file", part)
                 .text("return_offsets", "true")

@@ -1,4 +1,5 @@
 use async_trait::async_trait;
+use bytes::Bytes;
 use dialix_calls::{AudioFormat, ProviderError, SpeechToText, Utterance};
 use reqwest::multipart::{Form, Part};
 use secrecy::{ExposeSecret, SecretString};
@@ -51,17 +52,18 @@ struct Segment {
 impl SpeechToText for OpenAiTranscriber {
     async fn transcribe(
         &self,
-        audio: Vec<u8>,
+        audio: Bytes,
         file_name: String,
         format: AudioFormat,
         language: String,
     ) -> Result<Vec<Utterance>, ProviderError> {
         let what = "speech-to-text (OpenAI-compatible)";
         let response = http::send(&self.policy, what, || {
-            let part = Part::bytes(audio.clone())
+            // A clone of `Bytes` shares the buffer: retries do not copy the audio.
+            let part = Part::stream_with_length(audio.clone(), audio.len() as u64)
                 .file_name(file_name.clone())
                 .mime_str(format.mime())
-                .unwrap_or_else(|_| Part::bytes(audio.clone()).file_name(file_name.clone()));
+                .expect("audio MIME types are valid");
             let form = Form::new()
                 .part("file", part)
                 .text("model", self.model.clone())

@@ -88,7 +88,7 @@ fn audio_stream(
             }
             let until = (position + AUDIO_CHUNK).min(end);
             match state.records.read_audio(&handle, position, until).await {
-                Ok(bytes) if !bytes.is_empty() => Some((Ok(Bytes::from(bytes)), until)),
+                Ok(bytes) if !bytes.is_empty() => Some((Ok(bytes), until)),
                 Ok(_) => None,
                 Err(error) => Some((Err(ApiError::from(error).into()), end)),
             }

@@ -78,7 +78,7 @@ async fn read_upload(
         match (name.as_str(), file_name) {
             ("file" | "files", Some(file_name)) => files.push(UploadFile {
                 file_name,
-                bytes,
+                bytes: bytes.into(),
                 ..Default::default()
             }),
             (other, None) if FILE_FIELDS.contains(&other) => {
