@@ -2,10 +2,15 @@
 //! blocking with cascade, membership history, and the balance ledger (top-ups now, charges
 //! with calls).
 
+mod administrators;
+mod ledger;
+mod membership;
 mod model;
 mod ports;
 mod service;
 
+pub use administrators::parse_permissions;
+pub use ledger::{TOPUP_MAX, Topup};
 pub use model::{
     Administrator, Company, CompanyChanges, CompanyFilter, CompanyStats, LedgerEntry, LedgerKind,
     MembershipAction, MembershipChange, NewCompany,
@@ -13,4 +18,4 @@ pub use model::{
 pub use ports::{Administrators, CompanyRepository, Ledger, Membership};
 #[cfg(any(test, feature = "mock"))]
 pub use ports::{MockAdministrators, MockCompanyRepository, MockLedger, MockMembership};
-pub use service::{CompanyPorts, CompanyService, TOPUP_MAX, Topup, parse_permissions};
+pub use service::{CompanyPorts, CompanyService};

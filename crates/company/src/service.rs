@@ -1,45 +1,33 @@
-use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use dialix_audit::{AuditAction, AuditEvent, AuditLog, AuditedUnitOfWork, Changes};
 use dialix_kernel::{
-    AccountId, Actor, Clock, CompanyId, CompanyTree, DomainError, DomainResult, FieldErrors, Page,
+    Actor, Clock, CompanyId, CompanyTree, DomainError, DomainResult, FieldErrors, Page,
     PageRequest, Permission, RequestMeta, ResourceType, RowVersion, UnitOfWork,
     administered_companies, retry_on_stale,
 };
 use serde_json::{Value, json};
-use uuid::Uuid;
 
 use crate::{
-    Administrator, Administrators, Company, CompanyChanges, CompanyFilter, CompanyRepository,
-    CompanyStats, Ledger, LedgerEntry, LedgerKind, Membership, MembershipAction, MembershipChange,
-    NewCompany,
+    Administrators, Company, CompanyChanges, CompanyFilter, CompanyRepository, CompanyStats,
+    Ledger, Membership, NewCompany,
 };
 
 const NAME_MAX: usize = 200;
 const DESCRIPTION_MAX: usize = 2000;
 const SETTINGS_MAX_BYTES: usize = 16 * 1024;
-/// The largest single top-up: 10 billion so'm, in minor units.
-pub const TOPUP_MAX: i64 = 1_000_000_000_000;
-const IDEMPOTENCY_KEY_MAX: usize = 128;
 
-/// The outcome of a top-up: a new ledger entry, or the one an earlier request with the same
-/// idempotency key made.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Topup {
-    pub entry: LedgerEntry,
-    pub replayed: bool,
-}
-
-/// Company use cases; every change is audited in its own transaction.
+/// Company use cases; every change is audited in its own transaction. The use cases are
+/// split by concern: companies here, the balance in `ledger.rs`, administrators in
+/// `administrators.rs`, moves between companies in `membership.rs`.
 pub struct CompanyService {
-    companies: Arc<dyn CompanyRepository>,
-    ledger: Arc<dyn Ledger>,
-    administrators: Arc<dyn Administrators>,
-    membership: Arc<dyn Membership>,
-    tree: Arc<dyn CompanyTree>,
-    audited: AuditedUnitOfWork,
-    clock: Arc<dyn Clock>,
+    pub(crate) companies: Arc<dyn CompanyRepository>,
+    pub(crate) ledger: Arc<dyn Ledger>,
+    pub(crate) administrators: Arc<dyn Administrators>,
+    pub(crate) membership: Arc<dyn Membership>,
+    pub(crate) tree: Arc<dyn CompanyTree>,
+    pub(crate) audited: AuditedUnitOfWork,
+    pub(crate) clock: Arc<dyn Clock>,
 }
 
 /// The adapters `CompanyService` works through.
@@ -343,359 +331,9 @@ impl CompanyService {
         Ok(unblocked)
     }
 
-    /// Adds `amount` (minor units) to the balance with a ledger entry, atomically. A repeated
-    /// idempotency key returns the first top-up instead of adding again.
-    pub async fn topup(
-        &self,
-        actor: &Actor,
-        id: CompanyId,
-        amount: i64,
-        idempotency_key: String,
-        meta: &RequestMeta,
-    ) -> DomainResult<Topup> {
-        self.permitted(actor, id, Some(Permission::CanTopup))
-            .await?;
-        let key = idempotency_key.trim().to_owned();
-        let mut errors = FieldErrors::new();
-        errors.check(
-            (1..=TOPUP_MAX).contains(&amount),
-            "amount",
-            format!("must be a whole number of minor units from 1 to {TOPUP_MAX}"),
-        );
-        errors.check(
-            (1..=IDEMPOTENCY_KEY_MAX).contains(&key.chars().count())
-                && !key.chars().any(char::is_control),
-            "idempotency_key",
-            format!("must be 1 to {IDEMPOTENCY_KEY_MAX} printable characters"),
-        );
-        errors.into_result()?;
-        if let Some(earlier) = self.ledger.find_by_key(id, LedgerKind::Topup, &key).await? {
-            return replay(earlier, amount);
-        }
-
-        let now = self.clock.now();
-        let mut tx = self.audited.begin().await?;
-        let balance_after = self.ledger.add_to_balance(tx.as_mut(), id, amount).await?;
-        let entry = LedgerEntry {
-            id: Uuid::now_v7(),
-            company_id: id,
-            owner_id: Some(actor.account_id),
-            record_id: None,
-            kind: LedgerKind::Topup,
-            amount,
-            balance_after,
-            idempotency_key: Some(key.clone()),
-            created_at: now,
-        };
-        match self.ledger.append(tx.as_mut(), &entry).await {
-            Ok(()) => {}
-            // A concurrent request with the same key committed first: roll back, report it.
-            Err(DomainError::Conflict { .. }) => {
-                drop(tx);
-                let earlier = self
-                    .ledger
-                    .find_by_key(id, LedgerKind::Topup, &key)
-                    .await?
-                    .ok_or_else(|| DomainError::internal("idempotent top-up vanished"))?;
-                return replay(earlier, amount);
-            }
-            Err(other) => return Err(other),
-        }
-        let event = AuditEvent::by(actor, AuditAction::Topup, ResourceType::Company, id)
-            .details(json!({
-                "amount": amount,
-                "balance_after": balance_after,
-                "idempotency_key": key,
-                "transaction_id": entry.id,
-            }))
-            .meta(meta);
-        tx.commit(event, now).await?;
-        Ok(Topup {
-            entry,
-            replayed: false,
-        })
-    }
-
-    /// The company's ledger, newest first: platform admins and the company's administrators.
-    pub async fn ledger(
-        &self,
-        actor: &Actor,
-        id: CompanyId,
-        page: PageRequest,
-    ) -> DomainResult<Page<LedgerEntry>> {
-        let (_, lineage) = self.visible(actor, id).await?;
-        if !actor.is_platform_admin() && !actor.administers_within(&lineage) {
-            return Err(DomainError::Forbidden(
-                "only administrators of this company may see its ledger".into(),
-            ));
-        }
-        self.ledger.entries(id, page).await
-    }
-
-    /// The latest ledger entries a user caused. Callers must already have established that
-    /// the actor may see this user (as `AccountService::get` does).
-    pub async fn transactions_by_user(
-        &self,
-        user: AccountId,
-        limit: u64,
-    ) -> DomainResult<Vec<LedgerEntry>> {
-        self.ledger.entries_by_owner(user, limit).await
-    }
-
-    /// Moves a user from `from` to `to`, recording `left` and `joined` with each company's
-    /// balance at that moment. Balances stay with the companies: nothing moves with the user.
-    pub async fn transfer_user(
-        &self,
-        actor: &Actor,
-        to: CompanyId,
-        user: AccountId,
-        from: CompanyId,
-        meta: &RequestMeta,
-    ) -> DomainResult<()> {
-        retry_on_stale(|| self.try_transfer_user(actor, to, user, from, meta)).await
-    }
-
-    async fn try_transfer_user(
-        &self,
-        actor: &Actor,
-        to: CompanyId,
-        user: AccountId,
-        from: CompanyId,
-        meta: &RequestMeta,
-    ) -> DomainResult<()> {
-        let target = self
-            .permitted(actor, to, Some(Permission::CanManageUsers))
-            .await?;
-        if user == actor.account_id && !actor.is_platform_admin() {
-            return Err(DomainError::Forbidden("you cannot move yourself".into()));
-        }
-        let current = self
-            .membership
-            .company_of(user)
-            .await?
-            .ok_or(DomainError::NotFound("account"))?;
-        let mut errors = FieldErrors::new();
-        errors.check(
-            current == Some(from),
-            "from_company_id",
-            "the user is not a member of this company",
-        );
-        errors.check(
-            from != to,
-            "from_company_id",
-            "the user is already in this company",
-        );
-        errors.into_result()?;
-        let source = self
-            .permitted(actor, from, Some(Permission::CanManageUsers))
-            .await?;
-        for grant in self.administrators.of_user(user).await? {
-            let lineage = self.tree.lineage(grant.company_id).await?;
-            if !actor.covers(&grant.permissions, &lineage) {
-                return Err(DomainError::Forbidden(
-                    "this user administers beyond your own rights; only a platform \
-                     administrator may move them"
-                        .into(),
-                ));
-            }
-        }
-
-        let now = self.clock.now();
-        let event = AuditEvent::by(actor, AuditAction::Transfer, ResourceType::Account, user)
-            .details(json!({
-                "from_company_id": from,
-                "to_company_id": to,
-                "balance_moved": 0,
-            }))
-            .meta(meta);
-        let mut tx = self.audited.begin().await?;
-        self.membership
-            .move_to(tx.as_mut(), user, from, to, now)
-            .await?;
-        for (company, action) in [
-            (&source, MembershipAction::Left),
-            (&target, MembershipAction::Joined),
-        ] {
-            let change = MembershipChange {
-                user_id: user,
-                company_id: company.id,
-                action,
-                balance_at_time: company.balance,
-                created_at: now,
-            };
-            self.membership.record(tx.as_mut(), &change).await?;
-        }
-        tx.commit(event, now).await
-    }
-
-    /// Grants `user` (a member of the company or of one of its descendants) administration
-    /// of the company. Platform admins only.
-    pub async fn add_administrator(
-        &self,
-        actor: &Actor,
-        company: CompanyId,
-        user: AccountId,
-        permissions: BTreeSet<Permission>,
-        meta: &RequestMeta,
-    ) -> DomainResult<Administrator> {
-        retry_on_stale(|| {
-            self.try_update_administrator(actor, company, user, permissions.clone(), meta)
-        })
-        .await
-    }
-
-    async fn try_update_administrator(
-        &self,
-        actor: &Actor,
-        company: CompanyId,
-        user: AccountId,
-        permissions: BTreeSet<Permission>,
-        meta: &RequestMeta,
-    ) -> DomainResult<Administrator> {
-        self.permitted(actor, company, None).await?;
-        let member_of = self
-            .membership
-            .company_of(user)
-            .await?
-            .ok_or_else(|| FieldErrors::single("user_id", "no account has this id"))?;
-        let scope = self.tree.subtree(&[company]).await?;
-        if !member_of.is_some_and(|c| scope.contains(&c)) {
-            return Err(FieldErrors::single(
-                "user_id",
-                "the user must be a member of this company or one of its sub-companies",
-            ));
-        }
-        if self.administrators.find(company, user).await?.is_some() {
-            return Err(DomainError::conflict(
-                "user_id",
-                "this user already administers this company",
-            ));
-        }
-        let now = self.clock.now();
-        let admin = Administrator {
-            company_id: company,
-            user_id: user,
-            permissions,
-            created_at: now,
-            row_version: RowVersion::default(),
-        };
-        let event = AuditEvent::by(
-            actor,
-            AuditAction::Create,
-            ResourceType::Administrator,
-            user,
-        )
-        .details(json!({"company_id": company, "permissions": names(&admin.permissions)}))
-        .meta(meta);
-        let mut tx = self.audited.begin().await?;
-        self.administrators.insert(tx.as_mut(), &admin).await?;
-        tx.commit(event, now).await?;
-        Ok(admin)
-    }
-
-    /// The company's administrators: platform admins and the company's own administrators.
-    pub async fn administrators(
-        &self,
-        actor: &Actor,
-        company: CompanyId,
-    ) -> DomainResult<Vec<Administrator>> {
-        let (_, lineage) = self.visible(actor, company).await?;
-        if !actor.is_platform_admin() && !actor.administers_within(&lineage) {
-            return Err(DomainError::Forbidden(
-                "only administrators of this company may see its administrators".into(),
-            ));
-        }
-        self.administrators.list(company).await
-    }
-
-    pub async fn administrator(
-        &self,
-        actor: &Actor,
-        company: CompanyId,
-        user: AccountId,
-    ) -> DomainResult<Administrator> {
-        self.administrators(actor, company).await?;
-        self.administrators
-            .find(company, user)
-            .await?
-            .ok_or(DomainError::NotFound("administrator"))
-    }
-
-    /// Replaces an administrator's permissions. Platform admins only.
-    pub async fn update_administrator(
-        &self,
-        actor: &Actor,
-        company: CompanyId,
-        user: AccountId,
-        permissions: BTreeSet<Permission>,
-        meta: &RequestMeta,
-    ) -> DomainResult<Administrator> {
-        self.permitted(actor, company, None).await?;
-        let before = self
-            .administrators
-            .find(company, user)
-            .await?
-            .ok_or(DomainError::NotFound("administrator"))?;
-        let mut after = Administrator {
-            permissions,
-            ..before.clone()
-        };
-        let diff = Changes::new().field(
-            "permissions",
-            &names(&before.permissions),
-            &names(&after.permissions),
-        );
-        if diff.is_empty() {
-            return Ok(before);
-        }
-        let now = self.clock.now();
-        let event = AuditEvent::by(
-            actor,
-            AuditAction::Update,
-            ResourceType::Administrator,
-            user,
-        )
-        .details(json!({"company_id": company, "changes": diff.into_value()["changes"]}))
-        .meta(meta);
-        let mut tx = self.audited.begin().await?;
-        self.administrators.update(tx.as_mut(), &mut after).await?;
-        tx.commit(event, now).await?;
-        Ok(after)
-    }
-
-    /// Revokes administration. Platform admins only.
-    pub async fn remove_administrator(
-        &self,
-        actor: &Actor,
-        company: CompanyId,
-        user: AccountId,
-        meta: &RequestMeta,
-    ) -> DomainResult<()> {
-        self.permitted(actor, company, None).await?;
-        let before = self
-            .administrators
-            .find(company, user)
-            .await?
-            .ok_or(DomainError::NotFound("administrator"))?;
-        let now = self.clock.now();
-        let event = AuditEvent::by(
-            actor,
-            AuditAction::Delete,
-            ResourceType::Administrator,
-            user,
-        )
-        .details(json!({"company_id": company, "permissions": names(&before.permissions)}))
-        .meta(meta);
-        let mut tx = self.audited.begin().await?;
-        self.administrators
-            .delete(tx.as_mut(), company, user)
-            .await?;
-        tx.commit(event, now).await
-    }
-
     /// The company, if the actor may see it: platform admins, its members, and
     /// administrators of it or an ancestor. Anyone else gets "not found".
-    async fn visible(
+    pub(crate) async fn visible(
         &self,
         actor: &Actor,
         id: CompanyId,
@@ -718,7 +356,7 @@ impl CompanyService {
 
     /// The company, if the actor holds `permission` over it (`None`: platform admins only).
     /// 404 when the actor may not even see it, 403 when it may see it but not do this.
-    async fn permitted(
+    pub(crate) async fn permitted(
         &self,
         actor: &Actor,
         id: CompanyId,
@@ -740,56 +378,7 @@ impl CompanyService {
     }
 }
 
-/// Parses `{"can_manage_users": true, …}`: only known permissions, only booleans.
-pub fn parse_permissions(value: &Value) -> DomainResult<BTreeSet<Permission>> {
-    let Some(map) = value.as_object() else {
-        return Err(FieldErrors::single(
-            "permissions",
-            "must be an object of permission names to true or false",
-        ));
-    };
-    let mut errors = FieldErrors::new();
-    let mut granted = BTreeSet::new();
-    for (key, flag) in map {
-        match (Permission::parse(key), flag.as_bool()) {
-            (Some(permission), Some(true)) => {
-                granted.insert(permission);
-            }
-            (Some(_), Some(false)) => {}
-            (Some(_), None) => {
-                errors.add(&format!("permissions.{key}"), "must be true or false");
-            }
-            (None, _) => {
-                let known: Vec<&str> = Permission::ALL.iter().map(|p| p.as_str()).collect();
-                errors.add(
-                    &format!("permissions.{key}"),
-                    format!("is not a permission; known: {}", known.join(", ")),
-                );
-            }
-        }
-    }
-    errors.into_result()?;
-    Ok(granted)
-}
-
-fn names(permissions: &BTreeSet<Permission>) -> Vec<&'static str> {
-    permissions.iter().map(|p| p.as_str()).collect()
-}
-
-fn replay(earlier: LedgerEntry, amount: i64) -> DomainResult<Topup> {
-    if earlier.amount != amount {
-        return Err(DomainError::conflict(
-            "idempotency_key",
-            "this idempotency key was already used for a different amount",
-        ));
-    }
-    Ok(Topup {
-        entry: earlier,
-        replayed: true,
-    })
-}
-
-fn require_platform_admin(actor: &Actor, what: &str) -> DomainResult<()> {
+pub(crate) fn require_platform_admin(actor: &Actor, what: &str) -> DomainResult<()> {
     if actor.is_platform_admin() {
         Ok(())
     } else {
@@ -847,6 +436,10 @@ mod tests {
     use std::collections::BTreeSet;
 
     use dialix_audit::MockAuditLog;
+    use dialix_kernel::AccountId;
+    use uuid::Uuid;
+
+    use crate::{LedgerEntry, LedgerKind, MembershipAction, TOPUP_MAX, parse_permissions};
     use dialix_kernel::{CompanyGrant, MockClock, MockCompanyTree, Role, noop_unit_of_work};
     use mockall::predicate::eq;
     use time::OffsetDateTime;
