@@ -20,16 +20,12 @@ pub use model::{
 };
 pub use ports::{
     AccessClaims, AccessTokens, AccountRepository, FailureWindow, LoginAttempts, PasswordHasher,
-    RefreshTokenState, RefreshTokens,
+    RefreshTokenState, RefreshTokens, SettingsRepository,
 };
 #[cfg(any(test, feature = "mock"))]
 pub use ports::{
     MockAccessTokens, MockAccountRepository, MockLoginAttempts, MockPasswordHasher,
-    MockRefreshTokens,
+    MockRefreshTokens, MockSettingsRepository,
 };
 pub use service::{AccountPorts, AccountService, PasswordPolicy};
-#[cfg(any(test, feature = "mock"))]
-pub use settings::MockSettingsRepository;
-pub use settings::{
-    SettingsChanges, SettingsPorts, SettingsRepository, SettingsService, UserSettings,
-};
+pub use settings::{SettingsChanges, SettingsPorts, SettingsService, UserSettings};

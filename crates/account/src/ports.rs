@@ -4,7 +4,7 @@ use secrecy::SecretString;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::{Account, AccountFilter, AccountSummary};
+use crate::{Account, AccountFilter, AccountSummary, UserSettings};
 
 /// Account storage. Writes take the caller's transaction.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
@@ -148,4 +148,16 @@ pub trait LoginAttempts: Send + Sync {
     async fn failures_since(&self, key: &str, since: OffsetDateTime) -> FailureWindow;
     async fn record_failure(&self, key: &str, at: OffsetDateTime);
     async fn clear(&self, key: &str);
+}
+
+/// Settings storage.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait SettingsRepository: Send + Sync {
+    async fn find(&self, user: AccountId) -> DomainResult<Option<UserSettings>>;
+    /// Stores first-read defaults; returns `false` if a concurrent request stored them first.
+    async fn insert(&self, tx: &mut Tx, settings: &UserSettings) -> DomainResult<bool>;
+    /// Writes the settings if they are still at `settings.row_version` (else `Stale`), and
+    /// advances the version.
+    async fn update(&self, tx: &mut Tx, settings: &mut UserSettings) -> DomainResult<()>;
 }

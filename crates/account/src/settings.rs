@@ -2,15 +2,15 @@
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use dialix_audit::{AuditAction, AuditEvent, AuditLog, AuditedUnitOfWork, Changes};
 use dialix_kernel::{
     AccountId, Actor, Clock, DEFAULT_RETENTION_DAYS, DomainResult, FieldErrors, RequestMeta,
-    ResourceType, RowVersion, Tx, UnitOfWork, retry_on_stale,
+    ResourceType, RowVersion, UnitOfWork, retry_on_stale,
 };
 use serde_json::json;
 use time::OffsetDateTime;
 
+use crate::SettingsRepository;
 use crate::management::LANGUAGES;
 
 const RETENTION_DAYS_MAX: i32 = 3650;
@@ -45,18 +45,6 @@ pub struct SettingsChanges {
     /// `Some(None)` means never delete.
     pub auto_delete_records_after_days: Option<Option<i32>>,
     pub preferred_stt_model: Option<String>,
-}
-
-/// Settings storage.
-#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
-#[async_trait]
-pub trait SettingsRepository: Send + Sync {
-    async fn find(&self, user: AccountId) -> DomainResult<Option<UserSettings>>;
-    /// Stores first-read defaults; returns `false` if a concurrent request stored them first.
-    async fn insert(&self, tx: &mut Tx, settings: &UserSettings) -> DomainResult<bool>;
-    /// Writes the settings if they are still at `settings.row_version` (else `Stale`), and
-    /// advances the version.
-    async fn update(&self, tx: &mut Tx, settings: &mut UserSettings) -> DomainResult<()>;
 }
 
 /// Reading and changing the caller's settings.

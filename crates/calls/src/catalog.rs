@@ -2,16 +2,17 @@
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use dialix_audit::{AuditAction, AuditEvent, AuditLog, AuditedUnitOfWork, Changes};
 use dialix_kernel::{
     Actor, ChecklistId, Clock, CompanyId, CompanyTree, DomainError, DomainResult, FieldErrors,
-    OperatorId, Page, PageRequest, Permission, RequestMeta, ResourceType, RowVersion, Tx,
-    UnitOfWork, administered_companies, retry_on_stale,
+    OperatorId, Page, PageRequest, Permission, RequestMeta, ResourceType, RowVersion, UnitOfWork,
+    administered_companies, retry_on_stale,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use time::OffsetDateTime;
+
+use crate::{ChecklistRepository, OperatorRepository};
 
 /// An operator (a call-center agent) of a company, known by their PBX extension `code`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,44 +79,6 @@ pub struct ItemInput {
     pub text: String,
     pub weight: Option<u32>,
     pub critical: bool,
-}
-
-#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
-#[async_trait]
-pub trait OperatorRepository: Send + Sync {
-    /// A code already used in the company is a `Conflict`.
-    async fn insert(&self, tx: &mut Tx, operator: &Operator) -> DomainResult<()>;
-    /// Writes the operator if it is still at `operator.row_version` (else `Stale`), and
-    /// advances the version. A code already used in the company is a `Conflict`.
-    async fn update(&self, tx: &mut Tx, operator: &mut Operator) -> DomainResult<()>;
-    async fn delete(&self, tx: &mut Tx, id: OperatorId) -> DomainResult<()>;
-    async fn find(&self, id: OperatorId) -> DomainResult<Option<Operator>>;
-    async fn find_by_code(&self, company: CompanyId, code: &str) -> DomainResult<Option<Operator>>;
-    /// `None`: every company.
-    async fn list(
-        &self,
-        companies: Option<Vec<CompanyId>>,
-        page: PageRequest,
-    ) -> DomainResult<Page<Operator>>;
-}
-
-#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
-#[async_trait]
-pub trait ChecklistRepository: Send + Sync {
-    /// Stores a new checklist with its first version.
-    async fn insert(&self, tx: &mut Tx, checklist: &Checklist) -> DomainResult<()>;
-    /// Stores `checklist.version` as the current version, if the checklist is still at
-    /// `checklist.row_version` (else `Stale`); advances the row version.
-    async fn add_version(&self, tx: &mut Tx, checklist: &mut Checklist) -> DomainResult<()>;
-    /// The current version, or the given one; `None` for deleted checklists unless a version
-    /// is asked for (results keep pointing at theirs).
-    async fn find(&self, id: ChecklistId, version: Option<u32>) -> DomainResult<Option<Checklist>>;
-    async fn list(
-        &self,
-        companies: Option<Vec<CompanyId>>,
-        page: PageRequest,
-    ) -> DomainResult<Page<Checklist>>;
-    async fn delete(&self, tx: &mut Tx, id: ChecklistId, at: OffsetDateTime) -> DomainResult<()>;
 }
 
 /// Operators and checklists: read by the company's members, managed by platform admins and

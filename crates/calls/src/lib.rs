@@ -23,8 +23,8 @@ pub use analysis::{
     GeneralAnalysis, Sentiment, SentimentValue, general_prompt, general_schema, parse_general,
 };
 pub use catalog::{
-    CatalogPorts, CatalogService, Checklist, ChecklistItem, ChecklistRepository, ChecklistSegment,
-    ItemInput, Operator, OperatorRepository, SegmentInput,
+    CatalogPorts, CatalogService, Checklist, ChecklistItem, ChecklistSegment, ItemInput, Operator,
+    SegmentInput,
 };
 pub use checklist_analysis::{
     ChecklistResult, ItemVerdict, checklist_prompt, checklist_schema, parse_checklist,
@@ -37,21 +37,23 @@ pub use model::{
     UploadFile,
 };
 pub use phone::normalise_phone;
-pub use ports::{AudioProbe, AudioStore, RecordRepository, Undecodable};
-#[cfg(any(test, feature = "mock"))]
-pub use ports::{MockAudioProbe, MockAudioStore, MockRecordRepository};
-pub use pricing::{CallPrice, Prices};
-pub use processing::{
-    BalanceView, Billing, Charge, ChargeStep, Job, JobQueue, ProcessingContext, ProcessingPolicy,
-    ProcessingPorts, ProcessingService, Providers,
+pub use ports::{
+    AudioProbe, AudioStore, Billing, CallAnalyzer, ChecklistRepository, JobQueue,
+    OperatorRepository, ProcessingContext, RecordRepository, RetentionCandidates, SpeechToText,
+    Undecodable,
 };
 #[cfg(any(test, feature = "mock"))]
-pub use processing::{MockBilling, MockJobQueue, MockProcessingContext};
-pub use providers::{CallAnalyzer, ProviderError, SpeechToText};
-#[cfg(any(test, feature = "mock"))]
-pub use providers::{MockCallAnalyzer, MockSpeechToText};
-#[cfg(any(test, feature = "mock"))]
-pub use retention::MockRetentionCandidates;
-pub use retention::{RetentionCandidates, RetentionPorts, RetentionReport, RetentionService};
+pub use ports::{
+    MockAudioProbe, MockAudioStore, MockBilling, MockCallAnalyzer, MockChecklistRepository,
+    MockJobQueue, MockOperatorRepository, MockProcessingContext, MockRecordRepository,
+    MockRetentionCandidates, MockSpeechToText,
+};
+pub use pricing::{CallPrice, Prices};
+pub use processing::{
+    BalanceView, Charge, ChargeStep, Job, ProcessingPolicy, ProcessingPorts, ProcessingService,
+    Providers,
+};
+pub use providers::ProviderError;
+pub use retention::{RetentionPorts, RetentionReport, RetentionService};
 pub use service::{AudioHandle, Estimate, EstimatedFile, RecordPolicy, RecordPorts, RecordService};
 pub use transcript::{SpeakerRole, Turn, Utterance, as_dialogue, assign_roles, build_turns};

@@ -1,16 +1,26 @@
 use async_trait::async_trait;
 use bytes::Bytes;
-use dialix_kernel::{DomainResult, Page, PageRequest, RecordId, Tx};
+use dialix_kernel::{
+    AccountId, ChecklistId, CompanyId, DomainResult, OperatorId, Page, PageRequest, RecordId, Tx,
+};
+use serde_json::Value;
+use std::time::Duration;
 use time::OffsetDateTime;
+use uuid::Uuid;
 
-use crate::{AudioFormat, Record, RecordFilter};
+use crate::{
+    AudioFormat, BalanceView, Charge, Checklist, Job, Operator, ProviderError, Record,
+    RecordFilter, Utterance,
+};
 
-/// Record storage.
+/// Record storage. Unless a method says otherwise, a database failure is `Internal` and an
+/// absent row is `Ok(None)` (reads) or `Stale` (conditional writes).
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait RecordRepository: Send + Sync {
+    /// Stores a new record (ids are fresh, so no conflict is expected).
     async fn insert(&self, tx: &mut Tx, record: &Record) -> DomainResult<()>;
-    /// An undeleted record.
+    /// An undeleted record; `None` if there is none or it was deleted.
     async fn find(&self, id: RecordId) -> DomainResult<Option<Record>>;
     async fn list(&self, filter: &RecordFilter, page: PageRequest) -> DomainResult<Page<Record>>;
     /// Writes the processing state (status, payload, error, reservation) if the record is
@@ -33,9 +43,12 @@ pub trait RecordRepository: Send + Sync {
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait AudioStore: Send + Sync {
+    /// Stores the file whole (readers never see half of it); I/O failures are `Internal`.
     async fn put(&self, key: &str, bytes: &[u8]) -> DomainResult<()>;
+    /// The file's size; `NotFound("audio")` if there is no such file.
     async fn size(&self, key: &str) -> DomainResult<u64>;
-    /// Bytes `start..end` (end exclusive) of the file.
+    /// Bytes `start..end` (end exclusive) of the file; a missing file is `Internal` (callers
+    /// ask `size` first).
     async fn read(&self, key: &str, start: u64, end: u64) -> DomainResult<Bytes>;
     /// Removes the file; a missing file is not an error.
     async fn delete(&self, key: &str) -> DomainResult<()>;
@@ -59,4 +72,145 @@ pub trait AudioProbe: Send + Sync {
         bytes: Bytes,
         file_name: String,
     ) -> Result<(u64, AudioFormat), Undecodable>;
+}
+
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait OperatorRepository: Send + Sync {
+    /// A code already used in the company is a `Conflict`.
+    async fn insert(&self, tx: &mut Tx, operator: &Operator) -> DomainResult<()>;
+    /// Writes the operator if it is still at `operator.row_version` (else `Stale`), and
+    /// advances the version. A code already used in the company is a `Conflict`.
+    async fn update(&self, tx: &mut Tx, operator: &mut Operator) -> DomainResult<()>;
+    /// Removes the operator; a missing one is not an error.
+    async fn delete(&self, tx: &mut Tx, id: OperatorId) -> DomainResult<()>;
+    /// `None` if there is no such operator.
+    async fn find(&self, id: OperatorId) -> DomainResult<Option<Operator>>;
+    /// The company's operator with this code; `None` if there is none.
+    async fn find_by_code(&self, company: CompanyId, code: &str) -> DomainResult<Option<Operator>>;
+    /// `None`: every company.
+    async fn list(
+        &self,
+        companies: Option<Vec<CompanyId>>,
+        page: PageRequest,
+    ) -> DomainResult<Page<Operator>>;
+}
+
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait ChecklistRepository: Send + Sync {
+    /// Stores a new checklist with its first version.
+    async fn insert(&self, tx: &mut Tx, checklist: &Checklist) -> DomainResult<()>;
+    /// Stores `checklist.version` as the current version, if the checklist is still at
+    /// `checklist.row_version` (else `Stale`); advances the row version.
+    async fn add_version(&self, tx: &mut Tx, checklist: &mut Checklist) -> DomainResult<()>;
+    /// The current version, or the given one; `None` for deleted checklists unless a version
+    /// is asked for (results keep pointing at theirs).
+    async fn find(&self, id: ChecklistId, version: Option<u32>) -> DomainResult<Option<Checklist>>;
+    async fn list(
+        &self,
+        companies: Option<Vec<CompanyId>>,
+        page: PageRequest,
+    ) -> DomainResult<Page<Checklist>>;
+    /// Soft delete (results keep their version); operators assigned to it lose it.
+    async fn delete(&self, tx: &mut Tx, id: ChecklistId, at: OffsetDateTime) -> DomainResult<()>;
+}
+
+/// The durable queue. Claims are exclusive for a lease: a job whose worker died is claimed
+/// again when the lease has run out.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait JobQueue: Send + Sync {
+    /// Queues the record's processing; a record processed before is queued afresh.
+    async fn enqueue(&self, tx: &mut Tx, record: RecordId, at: OffsetDateTime) -> DomainResult<()>;
+    /// The next ready job, leased to `worker` for `lease`; `None` when nothing is ready.
+    async fn claim(
+        &self,
+        worker: &str,
+        now: OffsetDateTime,
+        lease: Duration,
+    ) -> DomainResult<Option<Job>>;
+    /// Completes the record's job.
+    async fn finish(&self, tx: &mut Tx, record: RecordId, at: OffsetDateTime) -> DomainResult<()>;
+    /// Releases the lease; the job is ready again at `at`.
+    async fn retry_later(&self, job: Uuid, at: OffsetDateTime, error: &str) -> DomainResult<()>;
+    /// Marks the job dead after its last attempt.
+    async fn give_up(
+        &self,
+        tx: &mut Tx,
+        job: Uuid,
+        error: &str,
+        at: OffsetDateTime,
+    ) -> DomainResult<()>;
+}
+
+/// Reservations and charges on company balances; every change is one conditional statement,
+/// so racing uploads can never take the balance below zero.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait Billing: Send + Sync {
+    /// Reserves `amount` if that much is available; `false` (and nothing changed) otherwise.
+    async fn reserve(&self, tx: &mut Tx, company: CompanyId, amount: i64) -> DomainResult<bool>;
+    /// Moves `charge.amount` from reserved to spent with a `charge` ledger entry; a step
+    /// already charged is left alone.
+    async fn settle(&self, tx: &mut Tx, charge: &Charge, at: OffsetDateTime) -> DomainResult<()>;
+    /// Gives `amount` of the reservation back.
+    async fn release(&self, tx: &mut Tx, company: CompanyId, amount: i64) -> DomainResult<()>;
+    /// `NotFound("company")` if there is no such company.
+    async fn balance(&self, company: CompanyId) -> DomainResult<BalanceView>;
+}
+
+/// What processing needs to know about the people and companies involved.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait ProcessingContext: Send + Sync {
+    /// The owner's `preferred_stt_model` (the default model when they have no settings).
+    async fn stt_model(&self, owner: AccountId) -> DomainResult<String>;
+    /// The company's language for analyses (`uz`, `ru`, `en`).
+    async fn language(&self, company: CompanyId) -> DomainResult<String>;
+    /// The company's configured call purposes.
+    async fn call_purposes(&self, company: CompanyId) -> DomainResult<Vec<String>>;
+}
+
+/// Turns audio into words or segments with speaker labels. Failures are `ProviderError`s:
+/// transient ones are retried by the job, permanent ones fail it.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait SpeechToText: Send + Sync {
+    async fn transcribe(
+        &self,
+        audio: Bytes,
+        file_name: String,
+        format: AudioFormat,
+        language: String,
+    ) -> Result<Vec<Utterance>, ProviderError>;
+}
+
+/// A chat model that answers in JSON following a schema.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait CallAnalyzer: Send + Sync {
+    /// The model's reply content (expected to be JSON; the caller checks it).
+    async fn complete_json(
+        &self,
+        system: String,
+        user: String,
+        schema_name: String,
+        schema: Value,
+    ) -> Result<String, ProviderError>;
+}
+
+/// Records to clean up at the moment of a run.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait RetentionCandidates: Send + Sync {
+    /// Records, not being processed, that still hold audio or a transcript and are older
+    /// than their owner's retention (`default_days` for owners without settings; never when
+    /// the owner chose none), at most `limit`.
+    async fn expired(
+        &self,
+        now: OffsetDateTime,
+        default_days: i32,
+        limit: u64,
+    ) -> DomainResult<Vec<Record>>;
 }

@@ -5,16 +5,15 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use dialix_kernel::{
     AccountId, Clock, CompanyId, DomainError, DomainResult, RecordId, Tx, UnitOfWork,
 };
-use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::{
-    AudioStore, CallAnalyzer, ProviderError, Record, RecordRepository, RecordStatus, SpeechToText,
-    as_dialogue, build_turns, compute_metrics, general_prompt, general_schema, parse_general,
+    AudioStore, Billing, CallAnalyzer, JobQueue, ProcessingContext, ProviderError, Record,
+    RecordRepository, RecordStatus, SpeechToText, as_dialogue, build_turns, compute_metrics,
+    general_prompt, general_schema, parse_general,
 };
 
 /// A claimed job.
@@ -24,31 +23,6 @@ pub struct Job {
     pub record_id: RecordId,
     /// Including this claim.
     pub attempts: u32,
-}
-
-/// The durable queue. Claims are exclusive for a lease: a job whose worker died is claimed
-/// again when the lease has run out.
-#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
-#[async_trait]
-pub trait JobQueue: Send + Sync {
-    /// Queues the record's processing; a record processed before is queued afresh.
-    async fn enqueue(&self, tx: &mut Tx, record: RecordId, at: OffsetDateTime) -> DomainResult<()>;
-    async fn claim(
-        &self,
-        worker: &str,
-        now: OffsetDateTime,
-        lease: Duration,
-    ) -> DomainResult<Option<Job>>;
-    /// Completes the record's job.
-    async fn finish(&self, tx: &mut Tx, record: RecordId, at: OffsetDateTime) -> DomainResult<()>;
-    async fn retry_later(&self, job: Uuid, at: OffsetDateTime, error: &str) -> DomainResult<()>;
-    async fn give_up(
-        &self,
-        tx: &mut Tx,
-        job: Uuid,
-        error: &str,
-        at: OffsetDateTime,
-    ) -> DomainResult<()>;
 }
 
 /// One step's price, charged once per record, processing round and step.
@@ -95,20 +69,6 @@ impl BalanceView {
     }
 }
 
-/// Reservations and charges on company balances; every change is one conditional statement,
-/// so racing uploads can never take the balance below zero.
-#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
-#[async_trait]
-pub trait Billing: Send + Sync {
-    /// Reserves `amount` if that much is available; `false` (and nothing changed) otherwise.
-    async fn reserve(&self, tx: &mut Tx, company: CompanyId, amount: i64) -> DomainResult<bool>;
-    /// Moves `charge.amount` from reserved to spent with a `charge` ledger entry; a step
-    /// already charged is left alone.
-    async fn settle(&self, tx: &mut Tx, charge: &Charge, at: OffsetDateTime) -> DomainResult<()>;
-    async fn release(&self, tx: &mut Tx, company: CompanyId, amount: i64) -> DomainResult<()>;
-    async fn balance(&self, company: CompanyId) -> DomainResult<BalanceView>;
-}
-
 /// Gives back whatever is still reserved for `record` (in the caller's transaction, which
 /// also writes the record) and clears its reservation.
 pub(crate) async fn release_reservation(
@@ -123,18 +83,6 @@ pub(crate) async fn release_reservation(
         record.reserved_amount = 0;
     }
     Ok(())
-}
-
-/// What processing needs to know about the people and companies involved.
-#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
-#[async_trait]
-pub trait ProcessingContext: Send + Sync {
-    /// The owner's `preferred_stt_model` (the default model when they have no settings).
-    async fn stt_model(&self, owner: AccountId) -> DomainResult<String>;
-    /// The company's language for analyses (`uz`, `ru`, `en`).
-    async fn language(&self, company: CompanyId) -> DomainResult<String>;
-    /// The company's configured call purposes.
-    async fn call_purposes(&self, company: CompanyId) -> DomainResult<Vec<String>>;
 }
 
 /// The configured providers.

@@ -1,10 +1,4 @@
-//! Ports to the external services: speech-to-text and the language model.
-
-use async_trait::async_trait;
-use bytes::Bytes;
-use serde_json::Value;
-
-use crate::{AudioFormat, Utterance};
+//! How calls to the external services fail (their ports are in `ports.rs`).
 
 /// Why a provider call failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -15,31 +9,4 @@ pub enum ProviderError {
     /// Trying again will not help: refused request, a reply that is not what was asked.
     #[error("{0}")]
     Permanent(String),
-}
-
-/// Turns audio into words or segments with speaker labels.
-#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
-#[async_trait]
-pub trait SpeechToText: Send + Sync {
-    async fn transcribe(
-        &self,
-        audio: Bytes,
-        file_name: String,
-        format: AudioFormat,
-        language: String,
-    ) -> Result<Vec<Utterance>, ProviderError>;
-}
-
-/// A chat model that answers in JSON following a schema.
-#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
-#[async_trait]
-pub trait CallAnalyzer: Send + Sync {
-    /// The model's reply content (expected to be JSON; the caller checks it).
-    async fn complete_json(
-        &self,
-        system: String,
-        user: String,
-        schema_name: String,
-        schema: Value,
-    ) -> Result<String, ProviderError>;
 }

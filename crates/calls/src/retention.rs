@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use dialix_audit::{AuditAction, AuditEvent, AuditLog, AuditedUnitOfWork};
 use dialix_kernel::{
     Clock, DEFAULT_RETENTION_DAYS, DomainResult, RequestMeta, ResourceType, UnitOfWork,
@@ -13,22 +12,7 @@ use dialix_kernel::{
 use serde_json::json;
 use time::OffsetDateTime;
 
-use crate::{AudioStore, Record, RecordRepository};
-
-/// Records to clean up at the moment of a run.
-#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
-#[async_trait]
-pub trait RetentionCandidates: Send + Sync {
-    /// Records, not being processed, that still hold audio or a transcript and are older
-    /// than their owner's retention (`default_days` for owners without settings; never when
-    /// the owner chose none), at most `limit`.
-    async fn expired(
-        &self,
-        now: OffsetDateTime,
-        default_days: i32,
-        limit: u64,
-    ) -> DomainResult<Vec<Record>>;
-}
+use crate::{AudioStore, Record, RecordRepository, RetentionCandidates};
 
 /// What a retention run found (and, unless it was a dry run, deleted).
 #[derive(Debug, Clone, Default, PartialEq)]
