@@ -450,3 +450,270 @@ impl ProcessingService {
         tx.commit().await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use bytes::Bytes;
+    use dialix_kernel::{AccountId, CompanyId, MockClock, noop_unit_of_work};
+    use time::OffsetDateTime;
+    use time::macros::datetime;
+
+    use super::*;
+    use crate::{
+        AudioFormat, MockAudioStore, MockBilling, MockChecklistRepository, MockJobQueue,
+        MockProcessingContext, MockRecordRepository, MockSpeechToText, Utterance,
+    };
+
+    const NOW: OffsetDateTime = datetime!(2026-11-27 12:00 UTC);
+    /// 63 000 a minute for 2.5 s, billed as 3 s.
+    const STT_PRICE: i64 = 3150;
+
+    fn queued_record(id: RecordId) -> Record {
+        Record {
+            id,
+            owner_id: AccountId::generate(),
+            company_id: CompanyId::generate(),
+            operator_code: None,
+            client_phone_number: None,
+            call_type: None,
+            call_started_at: None,
+            duration_ms: 2500,
+            status: RecordStatus::Queued,
+            general: false,
+            checklist_id: None,
+            checklist_version: None,
+            original_filename: "call.wav".into(),
+            content_type: AudioFormat::Wav,
+            size_bytes: 4,
+            storage_key: Some("ab/call.wav".into()),
+            error: None,
+            reserved_amount: STT_PRICE,
+            processing_round: 1,
+            payload: Default::default(),
+            created_at: NOW,
+            updated_at: NOW,
+            deleted_at: None,
+            row_version: Default::default(),
+        }
+    }
+
+    /// The ports of a worker holding one claimed job for `record`, on its `attempts`th claim.
+    struct Mocks {
+        records: MockRecordRepository,
+        jobs: MockJobQueue,
+        billing: MockBilling,
+        stt: MockSpeechToText,
+        job: Job,
+    }
+
+    impl Mocks {
+        fn new(record: Record, attempts: u32) -> Self {
+            let job = Job {
+                id: Uuid::now_v7(),
+                record_id: record.id,
+                attempts,
+            };
+            let claimed = job.clone();
+            let mut jobs = MockJobQueue::new();
+            jobs.expect_claim()
+                .times(1)
+                .returning(move |_, _, _| Ok(Some(claimed.clone())));
+            let mut records = MockRecordRepository::new();
+            records
+                .expect_find()
+                .returning(move |_| Ok(Some(record.clone())));
+            Self {
+                records,
+                jobs,
+                billing: MockBilling::new(),
+                stt: MockSpeechToText::new(),
+                job,
+            }
+        }
+
+        fn service(self) -> ProcessingService {
+            let mut clock = MockClock::new();
+            clock.expect_now().return_const(NOW);
+            let mut context = MockProcessingContext::new();
+            context
+                .expect_stt_model()
+                .returning(|_| Ok("whisper".into()));
+            context.expect_language().returning(|_| Ok("uz".into()));
+            let mut audio = MockAudioStore::new();
+            audio.expect_size().returning(|_| Ok(4));
+            audio
+                .expect_read()
+                .returning(|_, _, _| Ok(Bytes::from_static(b"RIFF")));
+            let mut speech_to_text: HashMap<String, Arc<dyn SpeechToText>> = HashMap::new();
+            speech_to_text.insert("whisper".into(), Arc::new(self.stt));
+            ProcessingService::new(
+                ProcessingPorts {
+                    records: Arc::new(self.records),
+                    jobs: Arc::new(self.jobs),
+                    billing: Arc::new(self.billing),
+                    audio: Arc::new(audio),
+                    context: Arc::new(context),
+                    checklists: Arc::new(MockChecklistRepository::new()),
+                    uow: Arc::new(noop_unit_of_work()),
+                    clock: Arc::new(clock),
+                },
+                Providers {
+                    speech_to_text,
+                    ..Default::default()
+                },
+                ProcessingPolicy {
+                    max_attempts: 3,
+                    backoff: Duration::from_millis(100),
+                    lease: Duration::from_secs(30),
+                },
+                crate::Prices::default(),
+            )
+        }
+    }
+
+    #[tokio::test]
+    async fn a_finished_step_is_stored_and_charged_once_and_the_job_completes() {
+        let record = queued_record(RecordId::generate());
+        let mut mocks = Mocks::new(record, 1);
+        mocks
+            .stt
+            .expect_transcribe()
+            .times(1)
+            .returning(|_, _, _, _| {
+                Ok(vec![Utterance {
+                    speaker: "0".into(),
+                    start_ms: 0,
+                    end_ms: 2000,
+                    text: "Assalomu alaykum".into(),
+                }])
+            });
+        let statuses = Arc::new(Mutex::new(Vec::new()));
+        let seen = statuses.clone();
+        mocks.records.expect_update().returning(move |_, record| {
+            seen.lock()
+                .unwrap()
+                .push((record.status, record.reserved_amount));
+            Ok(())
+        });
+        mocks
+            .billing
+            .expect_settle()
+            .withf(|_, charge, _| {
+                charge.step == ChargeStep::SpeechToText && charge.amount == STT_PRICE
+            })
+            .times(1)
+            .returning(|_, _, _| Ok(()));
+        mocks.billing.expect_release().never();
+        mocks
+            .jobs
+            .expect_finish()
+            .times(1)
+            .returning(|_, _, _| Ok(()));
+
+        assert!(mocks.service().run_once("w1").await.unwrap());
+        assert_eq!(
+            *statuses.lock().unwrap(),
+            [
+                (RecordStatus::Transcribing, STT_PRICE),
+                (RecordStatus::Transcribing, 0),
+                (RecordStatus::Done, 0),
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_transient_failure_is_retried_later_with_doubling_backoff() {
+        let mut mocks = Mocks::new(queued_record(RecordId::generate()), 2);
+        mocks
+            .stt
+            .expect_transcribe()
+            .returning(|_, _, _, _| Err(ProviderError::Transient("503".into())));
+        mocks.records.expect_update().returning(|_, _| Ok(()));
+        let job = mocks.job.id;
+        mocks
+            .jobs
+            .expect_retry_later()
+            .withf(move |id, at, reason| {
+                *id == job && *at == NOW + Duration::from_millis(200) && reason == "503"
+            })
+            .times(1)
+            .returning(|_, _, _| Ok(()));
+        mocks.jobs.expect_give_up().never();
+        mocks.billing.expect_settle().never();
+
+        assert!(mocks.service().run_once("w1").await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn the_last_attempt_fails_the_record_and_releases_its_reservation() {
+        let record = queued_record(RecordId::generate());
+        let company = record.company_id;
+        let mut mocks = Mocks::new(record, 3);
+        mocks
+            .stt
+            .expect_transcribe()
+            .returning(|_, _, _, _| Err(ProviderError::Transient("timeout".into())));
+        let failed = Arc::new(Mutex::new(None));
+        let seen = failed.clone();
+        mocks.records.expect_update().returning(move |_, record| {
+            if record.status == RecordStatus::Failed {
+                *seen.lock().unwrap() = Some((record.reserved_amount, record.error.clone()));
+            }
+            Ok(())
+        });
+        mocks
+            .billing
+            .expect_release()
+            .withf(move |_, c, amount| *c == company && *amount == STT_PRICE)
+            .times(1)
+            .returning(|_, _, _| Ok(()));
+        mocks.billing.expect_settle().never();
+        mocks
+            .jobs
+            .expect_give_up()
+            .times(1)
+            .returning(|_, _, _, _| Ok(()));
+        mocks.jobs.expect_retry_later().never();
+
+        assert!(mocks.service().run_once("w1").await.unwrap());
+        assert_eq!(
+            *failed.lock().unwrap(),
+            Some((0, Some("timeout".to_owned())))
+        );
+    }
+
+    #[tokio::test]
+    async fn a_record_changed_meanwhile_stores_and_charges_nothing_and_is_retried() {
+        let mut mocks = Mocks::new(queued_record(RecordId::generate()), 1);
+        mocks.stt.expect_transcribe().returning(|_, _, _, _| {
+            Ok(vec![Utterance {
+                speaker: "0".into(),
+                start_ms: 0,
+                end_ms: 1000,
+                text: "Salom".into(),
+            }])
+        });
+        // The status write lands; the step's write finds the record deleted.
+        let writes = Arc::new(Mutex::new(0));
+        let counted = writes.clone();
+        mocks.records.expect_update().returning(move |_, _| {
+            let mut writes = counted.lock().unwrap();
+            *writes += 1;
+            if *writes == 1 {
+                Ok(())
+            } else {
+                Err(DomainError::Stale("record"))
+            }
+        });
+        mocks.billing.expect_settle().never();
+        mocks
+            .jobs
+            .expect_retry_later()
+            .times(1)
+            .returning(|_, _, _| Ok(()));
+
+        assert!(mocks.service().run_once("w1").await.unwrap());
+    }
+}
