@@ -19,7 +19,27 @@ const USER_AGENT_MAX: usize = 512;
 
 /// Where the request came from, for the activity log. The address is the TCP peer: forwarded
 /// headers are not trusted, since any client can set them.
-pub fn request_meta(req: &HttpRequest) -> RequestMeta {
+/// Where a request came from, for the activity log: taken as a handler argument.
+pub struct Meta(RequestMeta);
+
+impl std::ops::Deref for Meta {
+    type Target = RequestMeta;
+
+    fn deref(&self) -> &RequestMeta {
+        &self.0
+    }
+}
+
+impl actix_web::FromRequest for Meta {
+    type Error = std::convert::Infallible;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        std::future::ready(Ok(Meta(request_meta(req))))
+    }
+}
+
+fn request_meta(req: &HttpRequest) -> RequestMeta {
     RequestMeta {
         request_id: req.extensions().get::<RequestId>().map(|id| id.0.clone()),
         ip_address: req.peer_addr().map(|addr| addr.ip().to_string()),

@@ -1,4 +1,4 @@
-use actix_web::{HttpRequest, HttpResponse, post, web};
+use actix_web::{HttpResponse, post, web};
 use dialix_account::{Account, NewAccount};
 use dialix_kernel::{CompanyId, Role};
 use serde::{Deserialize, Serialize};
@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::http::{ApiError, Authenticated, Problem, request_meta};
+use crate::http::{ApiError, Authenticated, Meta, Problem};
 use crate::state::AppState;
 
 /// A platform-wide role.
@@ -113,7 +113,7 @@ fn default_role() -> RoleDto {
 #[post("/admin/users")]
 pub async fn create_account(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    meta: Meta,
     caller: Authenticated,
     body: web::Json<CreateAccountRequest>,
 ) -> Result<HttpResponse, ApiError> {
@@ -129,7 +129,7 @@ pub async fn create_account(
                 role: body.role.into(),
                 company_id: body.company_id.map(CompanyId::from_uuid),
             },
-            &request_meta(&req),
+            &meta,
         )
         .await?;
     Ok(HttpResponse::Created().json(AccountResponse::from(account)))

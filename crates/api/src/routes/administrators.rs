@@ -1,4 +1,4 @@
-use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use actix_web::{HttpResponse, delete, get, patch, post, web};
 use dialix_company::{Administrator, parse_permissions};
 use dialix_kernel::{AccountId, CompanyId, Permission};
 use serde::{Deserialize, Serialize};
@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::http::{ApiError, Authenticated, Problem, request_meta};
+use crate::http::{ApiError, Authenticated, Meta, Problem};
 use crate::state::AppState;
 
 /// A company administrator.
@@ -75,7 +75,7 @@ pub struct UpdateAdministratorRequest {
 #[post("/company/{id}/administrators")]
 pub async fn add_administrator(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    meta: Meta,
     caller: Authenticated,
     path: web::Path<CompanyId>,
     body: web::Json<AddAdministratorRequest>,
@@ -88,7 +88,7 @@ pub async fn add_administrator(
             path.into_inner(),
             AccountId::from_uuid(body.user_id),
             permissions,
-            &request_meta(&req),
+            &meta,
         )
         .await?;
     Ok(HttpResponse::Created().json(AdministratorResponse::from(admin)))
@@ -168,7 +168,7 @@ pub async fn get_administrator(
 #[patch("/company/{id}/administrators/{user_id}")]
 pub async fn update_administrator(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    meta: Meta,
     caller: Authenticated,
     path: web::Path<(CompanyId, AccountId)>,
     body: web::Json<UpdateAdministratorRequest>,
@@ -177,13 +177,7 @@ pub async fn update_administrator(
     let permissions = parse_permissions(&body.permissions)?;
     let admin = state
         .companies
-        .update_administrator(
-            &caller.actor,
-            company,
-            user,
-            permissions,
-            &request_meta(&req),
-        )
+        .update_administrator(&caller.actor, company, user, permissions, &meta)
         .await?;
     Ok(web::Json(admin.into()))
 }
@@ -206,14 +200,14 @@ pub async fn update_administrator(
 #[delete("/company/{id}/administrators/{user_id}")]
 pub async fn remove_administrator(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    meta: Meta,
     caller: Authenticated,
     path: web::Path<(CompanyId, AccountId)>,
 ) -> Result<HttpResponse, ApiError> {
     let (company, user) = path.into_inner();
     state
         .companies
-        .remove_administrator(&caller.actor, company, user, &request_meta(&req))
+        .remove_administrator(&caller.actor, company, user, &meta)
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -1,12 +1,12 @@
 use std::collections::BTreeMap;
 
-use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use actix_web::{HttpResponse, get, patch, post, web};
 use dialix_account::{LoginInput, TokenPair};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::accounts::AccountResponse;
-use crate::http::{ApiError, Authenticated, Problem, request_meta};
+use crate::http::{ApiError, Authenticated, Meta, Problem};
 use crate::state::AppState;
 
 /// Credentials: an email or a username, and the password.
@@ -73,7 +73,7 @@ impl From<TokenPair> for TokenResponse {
 #[post("/auth/login")]
 pub async fn login(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    meta: Meta,
     body: web::Json<LoginRequest>,
 ) -> Result<web::Json<TokenResponse>, ApiError> {
     let body = body.into_inner();
@@ -94,7 +94,7 @@ pub async fn login(
                 login,
                 password: body.password,
             },
-            &request_meta(&req),
+            &meta,
         )
         .await?;
     Ok(web::Json(pair.into()))
@@ -114,13 +114,10 @@ pub async fn login(
 #[post("/auth/refresh")]
 pub async fn refresh(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    meta: Meta,
     body: web::Json<RefreshRequest>,
 ) -> Result<web::Json<TokenResponse>, ApiError> {
-    let pair = state
-        .auth
-        .refresh(&body.refresh_token, &request_meta(&req))
-        .await?;
+    let pair = state.auth.refresh(&body.refresh_token, &meta).await?;
     Ok(web::Json(pair.into()))
 }
 
@@ -136,13 +133,10 @@ pub async fn refresh(
 #[post("/auth/logout")]
 pub async fn logout(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    meta: Meta,
     body: web::Json<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    state
-        .auth
-        .logout(&body.refresh_token, &request_meta(&req))
-        .await?;
+    state.auth.logout(&body.refresh_token, &meta).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -184,19 +178,14 @@ pub struct UpdateMeRequest {
 #[patch("/auth/me")]
 pub async fn update_me(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    meta: Meta,
     caller: Authenticated,
     body: web::Json<UpdateMeRequest>,
 ) -> Result<web::Json<AccountResponse>, ApiError> {
     let body = body.into_inner();
     let account = state
         .accounts
-        .update_me(
-            &caller.actor,
-            body.username,
-            body.preferred_language,
-            &request_meta(&req),
-        )
+        .update_me(&caller.actor, body.username, body.preferred_language, &meta)
         .await?;
     Ok(web::Json(account.into()))
 }
@@ -223,7 +212,7 @@ pub struct ChangePasswordRequest {
 #[post("/auth/change-password")]
 pub async fn change_password(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    meta: Meta,
     caller: Authenticated,
     body: web::Json<ChangePasswordRequest>,
 ) -> Result<HttpResponse, ApiError> {
@@ -233,7 +222,7 @@ pub async fn change_password(
             &caller.actor,
             &body.current_password,
             &body.new_password,
-            &request_meta(&req),
+            &meta,
         )
         .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -1,4 +1,4 @@
-use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
+use actix_web::{HttpResponse, delete, get, patch, post, put, web};
 use dialix_calls::{Checklist, ItemInput, Operator, SegmentInput};
 use dialix_kernel::{ChecklistId, CompanyId, OperatorId};
 use serde::{Deserialize, Serialize};
@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::companies::PageQuery;
 use super::pages::PageOf;
-use crate::http::{ApiError, Authenticated, Problem, QueryValues, present, request_meta};
+use crate::http::{ApiError, Authenticated, Meta, Problem, QueryValues, present};
 use crate::state::AppState;
 
 /// An operator (call-center agent).
@@ -89,7 +89,7 @@ pub struct AssignChecklistRequest {
 #[post("/operators")]
 pub async fn create_operator(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    meta: Meta,
     caller: Authenticated,
     body: web::Json<CreateOperatorRequest>,
 ) -> Result<HttpResponse, ApiError> {
@@ -101,7 +101,7 @@ pub async fn create_operator(
             body.company_id.map(CompanyId::from_uuid),
             body.code,
             body.name,
-            &request_meta(&req),
+            &meta,
         )
         .await?;
     Ok(HttpResponse::Created().json(OperatorResponse::from(operator)))
@@ -171,7 +171,7 @@ pub async fn get_operator(
 #[patch("/operators/{id}")]
 pub async fn update_operator(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    meta: Meta,
     caller: Authenticated,
     path: web::Path<OperatorId>,
     body: web::Json<UpdateOperatorRequest>,
@@ -185,7 +185,7 @@ pub async fn update_operator(
             body.code,
             body.name,
             body.is_active,
-            &request_meta(&req),
+            &meta,
         )
         .await?;
     Ok(web::Json(operator.into()))
@@ -206,13 +206,13 @@ pub async fn update_operator(
 #[delete("/operators/{id}")]
 pub async fn delete_operator(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    meta: Meta,
     caller: Authenticated,
     path: web::Path<OperatorId>,
 ) -> Result<HttpResponse, ApiError> {
     state
         .catalog
-        .delete_operator(&caller.actor, path.into_inner(), &request_meta(&req))
+        .delete_operator(&caller.actor, path.into_inner(), &meta)
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -234,7 +234,7 @@ pub async fn delete_operator(
 #[put("/operators/{id}/checklists")]
 pub async fn assign_checklist(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    meta: Meta,
     caller: Authenticated,
     path: web::Path<OperatorId>,
     body: web::Json<AssignChecklistRequest>,
@@ -245,7 +245,7 @@ pub async fn assign_checklist(
             &caller.actor,
             path.into_inner(),
             body.checklist_id.flatten().map(ChecklistId::from_uuid),
-            &request_meta(&req),
+            &meta,
         )
         .await?;
     Ok(web::Json(operator.into()))
@@ -369,7 +369,7 @@ pub struct UpdateChecklistRequest {
 #[post("/checklists")]
 pub async fn create_checklist(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    meta: Meta,
     caller: Authenticated,
     body: web::Json<CreateChecklistRequest>,
 ) -> Result<HttpResponse, ApiError> {
@@ -381,7 +381,7 @@ pub async fn create_checklist(
             body.company_id.map(CompanyId::from_uuid),
             body.name,
             segments(body.segments),
-            &request_meta(&req),
+            &meta,
         )
         .await?;
     Ok(HttpResponse::Created().json(ChecklistResponse::from(checklist)))
@@ -460,7 +460,7 @@ pub async fn get_checklist(
 #[patch("/checklists/{id}")]
 pub async fn update_checklist(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    meta: Meta,
     caller: Authenticated,
     path: web::Path<ChecklistId>,
     body: web::Json<UpdateChecklistRequest>,
@@ -473,7 +473,7 @@ pub async fn update_checklist(
             path.into_inner(),
             body.name,
             body.segments.map(segments),
-            &request_meta(&req),
+            &meta,
         )
         .await?;
     Ok(web::Json(checklist.into()))
@@ -494,13 +494,13 @@ pub async fn update_checklist(
 #[delete("/checklists/{id}")]
 pub async fn delete_checklist(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    meta: Meta,
     caller: Authenticated,
     path: web::Path<ChecklistId>,
 ) -> Result<HttpResponse, ApiError> {
     state
         .catalog
-        .delete_checklist(&caller.actor, path.into_inner(), &request_meta(&req))
+        .delete_checklist(&caller.actor, path.into_inner(), &meta)
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

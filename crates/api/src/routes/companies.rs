@@ -1,4 +1,4 @@
-use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use actix_web::{HttpResponse, get, patch, post, web};
 use dialix_account::AccountFilter;
 use dialix_company::{
     Company, CompanyChanges, CompanyFilter, CompanyStats, LedgerEntry, NewCompany,
@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::accounts::AccountResponse;
 use super::pages::PageOf;
-use crate::http::{ApiError, Authenticated, Problem, QueryValues, present, request_meta};
+use crate::http::{ApiError, Authenticated, Meta, Problem, QueryValues, present};
 use crate::state::AppState;
 
 /// A company (tenant).
@@ -76,7 +76,7 @@ pub struct CreateCompanyRequest {
 #[post("/company")]
 pub async fn create_company(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    meta: Meta,
     caller: Authenticated,
     body: web::Json<CreateCompanyRequest>,
 ) -> Result<HttpResponse, ApiError> {
@@ -90,7 +90,7 @@ pub async fn create_company(
                 description: body.description,
                 parent_company_id: body.parent_company_id.map(CompanyId::from_uuid),
             },
-            &request_meta(&req),
+            &meta,
         )
         .await?;
     Ok(HttpResponse::Created().json(CompanyResponse::from(company)))
@@ -257,7 +257,7 @@ pub struct UpdateCompanyRequest {
 #[patch("/company/{id}")]
 pub async fn update_company(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    meta: Meta,
     caller: Authenticated,
     path: web::Path<CompanyId>,
     body: web::Json<UpdateCompanyRequest>,
@@ -274,7 +274,7 @@ pub async fn update_company(
                 is_active: body.is_active,
                 settings: body.settings,
             },
-            &request_meta(&req),
+            &meta,
         )
         .await?;
     Ok(web::Json(company.into()))
@@ -304,15 +304,12 @@ pub struct BlockResult {
 #[post("/company/{id}/block")]
 pub async fn block_company(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    meta: Meta,
     caller: Authenticated,
     path: web::Path<CompanyId>,
 ) -> Result<web::Json<BlockResult>, ApiError> {
     let id = path.into_inner();
-    let accounts = state
-        .companies
-        .block(&caller.actor, id, &request_meta(&req))
-        .await?;
+    let accounts = state.companies.block(&caller.actor, id, &meta).await?;
     Ok(web::Json(BlockResult { accounts }))
 }
 
@@ -333,15 +330,12 @@ pub async fn block_company(
 #[post("/company/{id}/unblock")]
 pub async fn unblock_company(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    meta: Meta,
     caller: Authenticated,
     path: web::Path<CompanyId>,
 ) -> Result<web::Json<BlockResult>, ApiError> {
     let id = path.into_inner();
-    let accounts = state
-        .companies
-        .unblock(&caller.actor, id, &request_meta(&req))
-        .await?;
+    let accounts = state.companies.unblock(&caller.actor, id, &meta).await?;
     Ok(web::Json(BlockResult { accounts }))
 }
 
@@ -412,7 +406,7 @@ impl From<LedgerEntry> for TransactionResponse {
 #[post("/company/{id}/topup")]
 pub async fn topup(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    meta: Meta,
     caller: Authenticated,
     path: web::Path<CompanyId>,
     body: web::Json<TopupRequest>,
@@ -425,7 +419,7 @@ pub async fn topup(
             path.into_inner(),
             body.amount,
             body.idempotency_key,
-            &request_meta(&req),
+            &meta,
         )
         .await?;
     let mut response = if result.replayed {
@@ -562,7 +556,7 @@ pub struct TransferResult {
 #[post("/company/{id}/transfer-user")]
 pub async fn transfer_user(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    meta: Meta,
     caller: Authenticated,
     path: web::Path<CompanyId>,
     body: web::Json<TransferUserRequest>,
@@ -575,7 +569,7 @@ pub async fn transfer_user(
             to,
             AccountId::from_uuid(body.user_id),
             CompanyId::from_uuid(body.from_company_id),
-            &request_meta(&req),
+            &meta,
         )
         .await?;
     Ok(web::Json(TransferResult {

@@ -1,10 +1,10 @@
-use actix_web::{HttpRequest, get, patch, web};
+use actix_web::{get, patch, web};
 use dialix_account::{SettingsChanges, UserSettings};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
-use crate::http::{ApiError, Authenticated, Problem, present, request_meta};
+use crate::http::{ApiError, Authenticated, Meta, Problem, present};
 use crate::state::AppState;
 
 /// The caller's settings.
@@ -73,13 +73,10 @@ pub struct UpdateSettingsRequest {
 #[get("/settings")]
 pub async fn get_settings(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    meta: Meta,
     caller: Authenticated,
 ) -> Result<web::Json<SettingsResponse>, ApiError> {
-    let settings = state
-        .settings
-        .get(&caller.actor, &request_meta(&req))
-        .await?;
+    let settings = state.settings.get(&caller.actor, &meta).await?;
     Ok(web::Json(settings.into()))
 }
 
@@ -98,7 +95,7 @@ pub async fn get_settings(
 #[patch("/settings")]
 pub async fn update_settings(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    meta: Meta,
     caller: Authenticated,
     body: web::Json<UpdateSettingsRequest>,
 ) -> Result<web::Json<SettingsResponse>, ApiError> {
@@ -116,7 +113,7 @@ pub async fn update_settings(
                 auto_delete_records_after_days: body.auto_delete_records_after_days,
                 preferred_stt_model: body.preferred_stt_model,
             },
-            &request_meta(&req),
+            &meta,
         )
         .await?;
     Ok(web::Json(settings.into()))

@@ -1,4 +1,4 @@
-use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use actix_web::{HttpResponse, delete, get, patch, post, web};
 use dialix_account::{AccountChanges, AccountFilter, AccountSortField, AccountSummary};
 use dialix_kernel::{AccountId, CompanyId, Role};
 use serde::{Deserialize, Serialize};
@@ -9,7 +9,7 @@ use super::accounts::{AccountResponse, RoleDto};
 use super::activity_logs::ActivityLogEntry;
 use super::companies::TransactionResponse;
 use super::pages::PageOf;
-use crate::http::{ApiError, Authenticated, Problem, QueryValues, present, request_meta};
+use crate::http::{ApiError, Authenticated, Meta, Problem, QueryValues, present};
 use crate::state::AppState;
 
 /// How many activity-log entries and transactions `GET /admin/user/{id}` includes.
@@ -143,15 +143,12 @@ pub struct UserDetails {
 #[get("/admin/user/{id}")]
 pub async fn get_user(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    meta: Meta,
     caller: Authenticated,
     path: web::Path<AccountId>,
 ) -> Result<web::Json<UserDetails>, ApiError> {
     let id = path.into_inner();
-    let account = state
-        .accounts
-        .get(&caller.actor, id, &request_meta(&req))
-        .await?;
+    let account = state.accounts.get(&caller.actor, id, &meta).await?;
     let activity = state.audit.recent_by_user(id, HISTORY_LIMIT).await?;
     let transactions = state
         .companies
@@ -198,7 +195,7 @@ pub struct UpdateUserRequest {
 #[patch("/admin/user/{id}")]
 pub async fn update_user(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    meta: Meta,
     caller: Authenticated,
     path: web::Path<AccountId>,
     body: web::Json<UpdateUserRequest>,
@@ -216,7 +213,7 @@ pub async fn update_user(
                 company_id: body.company_id.map(|c| c.map(CompanyId::from_uuid)),
                 is_active: body.is_active,
             },
-            &request_meta(&req),
+            &meta,
         )
         .await?;
     Ok(web::Json(account.into()))
@@ -238,13 +235,13 @@ pub async fn update_user(
 #[delete("/admin/user/{id}")]
 pub async fn delete_user(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    meta: Meta,
     caller: Authenticated,
     path: web::Path<AccountId>,
 ) -> Result<HttpResponse, ApiError> {
     state
         .accounts
-        .delete(&caller.actor, path.into_inner(), &request_meta(&req))
+        .delete(&caller.actor, path.into_inner(), &meta)
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -272,19 +269,14 @@ pub struct ResetPasswordRequest {
 #[post("/admin/user/{id}/reset-password")]
 pub async fn reset_password(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    meta: Meta,
     caller: Authenticated,
     path: web::Path<AccountId>,
     body: web::Json<ResetPasswordRequest>,
 ) -> Result<HttpResponse, ApiError> {
     state
         .accounts
-        .reset_password(
-            &caller.actor,
-            path.into_inner(),
-            &body.new_password,
-            &request_meta(&req),
-        )
+        .reset_password(&caller.actor, path.into_inner(), &body.new_password, &meta)
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -306,11 +298,11 @@ pub async fn reset_password(
 #[post("/admin/user/{id}/block")]
 pub async fn block_user(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    meta: Meta,
     caller: Authenticated,
     path: web::Path<AccountId>,
 ) -> Result<web::Json<AccountResponse>, ApiError> {
-    set_blocked(state, req, caller, path.into_inner(), true).await
+    set_blocked(state, meta, caller, path.into_inner(), true).await
 }
 
 /// Unblock an account.
@@ -329,23 +321,23 @@ pub async fn block_user(
 #[post("/admin/user/{id}/unblock")]
 pub async fn unblock_user(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    meta: Meta,
     caller: Authenticated,
     path: web::Path<AccountId>,
 ) -> Result<web::Json<AccountResponse>, ApiError> {
-    set_blocked(state, req, caller, path.into_inner(), false).await
+    set_blocked(state, meta, caller, path.into_inner(), false).await
 }
 
 async fn set_blocked(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    meta: Meta,
     caller: Authenticated,
     id: AccountId,
     blocked: bool,
 ) -> Result<web::Json<AccountResponse>, ApiError> {
     let account = state
         .accounts
-        .set_blocked(&caller.actor, id, blocked, &request_meta(&req))
+        .set_blocked(&caller.actor, id, blocked, &meta)
         .await?;
     Ok(web::Json(account.into()))
 }

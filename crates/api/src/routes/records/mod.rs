@@ -10,7 +10,7 @@ pub use event_stream::events;
 pub use playback::audio;
 pub use uploads::{estimate_upload, upload};
 
-use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use actix_web::{HttpResponse, delete, get, patch, post, web};
 use dialix_calls::{CallType, Record, RecordFilter, RecordStatus, SentimentValue};
 use dialix_kernel::{ChecklistId, RecordId};
 use serde::{Deserialize, Serialize};
@@ -20,7 +20,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::pages::PageOf;
-use crate::http::{ApiError, Authenticated, Problem, QueryValues, request_meta};
+use crate::http::{ApiError, Authenticated, Meta, Problem, QueryValues};
 use crate::state::AppState;
 
 /// A record (one uploaded call).
@@ -252,13 +252,13 @@ pub async fn list_records(
 #[get("/records/{id}")]
 pub async fn get_record(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    meta: Meta,
     caller: Authenticated,
     path: web::Path<RecordId>,
 ) -> Result<web::Json<RecordResponse>, ApiError> {
     let record = state
         .records
-        .get(&caller.actor, path.into_inner(), &request_meta(&req))
+        .get(&caller.actor, path.into_inner(), &meta)
         .await?;
     Ok(web::Json(record.into()))
 }
@@ -277,13 +277,13 @@ pub async fn get_record(
 #[delete("/records/{id}")]
 pub async fn delete_record(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    meta: Meta,
     caller: Authenticated,
     path: web::Path<RecordId>,
 ) -> Result<HttpResponse, ApiError> {
     state
         .records
-        .delete(&caller.actor, path.into_inner(), &request_meta(&req))
+        .delete(&caller.actor, path.into_inner(), &meta)
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -356,7 +356,7 @@ pub struct ReprocessRequest {
 #[post("/records/{id}/reprocess")]
 pub async fn reprocess(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    meta: Meta,
     caller: Authenticated,
     path: web::Path<RecordId>,
     body: web::Json<ReprocessRequest>,
@@ -368,7 +368,7 @@ pub async fn reprocess(
             path.into_inner(),
             body.general,
             body.checklist_id.map(ChecklistId::from_uuid),
-            &request_meta(&req),
+            &meta,
         )
         .await?;
     Ok(HttpResponse::Accepted().json(RecordResponse::from(record)))
@@ -400,7 +400,7 @@ pub struct UpdateRecordRequest {
 #[patch("/records/{id}")]
 pub async fn update_record(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    meta: Meta,
     caller: Authenticated,
     path: web::Path<RecordId>,
     body: web::Json<UpdateRecordRequest>,
@@ -411,7 +411,7 @@ pub async fn update_record(
             &caller.actor,
             path.into_inner(),
             body.operator_speaker.trim(),
-            &request_meta(&req),
+            &meta,
         )
         .await?;
     Ok(web::Json(record.into()))

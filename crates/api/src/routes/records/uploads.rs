@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, post, web};
+use actix_web::{HttpResponse, post, web};
 use dialix_calls::{CallPrice, Estimate, UploadFile};
 use dialix_kernel::FieldErrors;
 use futures_util::StreamExt;
@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::RecordResponse;
-use crate::http::{ApiError, Authenticated, Problem, request_meta};
+use crate::http::{ApiError, Authenticated, Meta, Problem};
 use crate::state::AppState;
 
 /// Form fields that describe the files, one value for all files or one per file.
@@ -163,15 +163,12 @@ fn multipart_error(error: actix_multipart::MultipartError) -> ApiError {
 #[post("/records")]
 pub async fn upload(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    meta: Meta,
     caller: Authenticated,
     payload: Multipart,
 ) -> Result<HttpResponse, ApiError> {
     let files = read_upload(payload, state.max_upload_bytes).await?;
-    let records = state
-        .records
-        .upload(&caller.actor, files, &request_meta(&req))
-        .await?;
+    let records = state.records.upload(&caller.actor, files, &meta).await?;
     let body: Vec<RecordResponse> = records.into_iter().map(Into::into).collect();
     Ok(HttpResponse::Created().json(body))
 }
