@@ -3,7 +3,9 @@ use std::fmt::Write as _;
 use actix_web::http::header;
 use actix_web::web::Bytes;
 use actix_web::{HttpResponse, get, web};
-use dialix_audit::{AuditCursor, AuditEntry, AuditFilterInput, AuditQuery, VerificationReport};
+use dialix_audit::{
+    AuditAction, AuditCursor, AuditEntry, AuditFilterInput, AuditQuery, VerificationReport,
+};
 use dialix_kernel::{CompanyId, DomainError, FieldErrors, PageRequest, ResourceType};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -77,6 +79,49 @@ impl LogQuery {
     }
 }
 
+/// What an activity-log entry records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ActivityAction {
+    Create,
+    Update,
+    Delete,
+    View,
+    Login,
+    LoginFailed,
+    Logout,
+    TokenRefresh,
+    TokenReuse,
+    Block,
+    Unblock,
+    Transfer,
+    Topup,
+    PasswordReset,
+    Purge,
+}
+
+impl From<AuditAction> for ActivityAction {
+    fn from(action: AuditAction) -> Self {
+        match action {
+            AuditAction::Create => Self::Create,
+            AuditAction::Update => Self::Update,
+            AuditAction::Delete => Self::Delete,
+            AuditAction::View => Self::View,
+            AuditAction::Login => Self::Login,
+            AuditAction::LoginFailed => Self::LoginFailed,
+            AuditAction::Logout => Self::Logout,
+            AuditAction::TokenRefresh => Self::TokenRefresh,
+            AuditAction::TokenReuse => Self::TokenReuse,
+            AuditAction::Block => Self::Block,
+            AuditAction::Unblock => Self::Unblock,
+            AuditAction::Transfer => Self::Transfer,
+            AuditAction::Topup => Self::Topup,
+            AuditAction::PasswordReset => Self::PasswordReset,
+            AuditAction::Purge => Self::Purge,
+        }
+    }
+}
+
 /// One activity-log entry.
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct ActivityLogEntry {
@@ -85,8 +130,9 @@ pub struct ActivityLogEntry {
     user_id: Option<Uuid>,
     /// The actor's company at the time.
     company_id: Option<Uuid>,
-    #[schema(example = "UPDATE")]
-    action: String,
+    action: ActivityAction,
+    /// `account`, `company`, `company_administrator`, `user_settings`, `record`, `operator`,
+    /// `checklist` or `activity_log`.
     #[schema(example = "account")]
     resource_type: String,
     resource_id: Option<String>,
@@ -109,7 +155,7 @@ impl From<AuditEntry> for ActivityLogEntry {
             id: entry.id,
             user_id: entry.user_id.map(|u| u.as_uuid()),
             company_id: entry.company_id.map(|c| c.as_uuid()),
-            action: entry.action.as_str().to_owned(),
+            action: entry.action.into(),
             resource_type: entry.resource_type,
             resource_id: entry.resource_id,
             details: entry.details,

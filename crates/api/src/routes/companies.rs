@@ -1,7 +1,7 @@
 use actix_web::{HttpResponse, get, patch, post, web};
 use dialix_account::AccountFilter;
 use dialix_company::{
-    Company, CompanyChanges, CompanyFilter, CompanyStats, LedgerEntry, NewCompany,
+    Company, CompanyChanges, CompanyFilter, CompanyStats, LedgerEntry, LedgerKind, NewCompany,
 };
 use dialix_kernel::{AccountId, CompanyId};
 use serde::{Deserialize, Serialize};
@@ -352,6 +352,29 @@ pub struct TopupRequest {
 }
 
 /// A ledger entry.
+/// What moved money on a balance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TransactionKind {
+    Topup,
+    Charge,
+    TransferIn,
+    TransferOut,
+    Refund,
+}
+
+impl From<LedgerKind> for TransactionKind {
+    fn from(kind: LedgerKind) -> Self {
+        match kind {
+            LedgerKind::Topup => Self::Topup,
+            LedgerKind::Charge => Self::Charge,
+            LedgerKind::TransferIn => Self::TransferIn,
+            LedgerKind::TransferOut => Self::TransferOut,
+            LedgerKind::Refund => Self::Refund,
+        }
+    }
+}
+
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct TransactionResponse {
     id: Uuid,
@@ -359,8 +382,7 @@ pub struct TransactionResponse {
     /// Who caused it.
     owner_id: Option<Uuid>,
     record_id: Option<Uuid>,
-    /// `topup`, `charge`, `transfer_in`, `transfer_out` or `refund`.
-    kind: String,
+    kind: TransactionKind,
     /// Signed minor units: positive adds to the balance.
     amount: i64,
     balance_after: i64,
@@ -376,7 +398,7 @@ impl From<LedgerEntry> for TransactionResponse {
             company_id: entry.company_id.as_uuid(),
             owner_id: entry.owner_id.map(|o| o.as_uuid()),
             record_id: entry.record_id,
-            kind: entry.kind.as_str().to_owned(),
+            kind: entry.kind.into(),
             amount: entry.amount,
             balance_after: entry.balance_after,
             idempotency_key: entry.idempotency_key,
