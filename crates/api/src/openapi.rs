@@ -2,12 +2,14 @@
 //! (utoipa-actix-web), so a route cannot be served without being documented.
 
 use actix_web::App;
-use utoipa::openapi::OpenApi as OpenApiDoc;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{
+    ContentBuilder, OpenApi as OpenApiDoc, Ref, RefOr, Response, ResponseBuilder,
+};
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
 
-use crate::http::Problem;
+use crate::http::{PROBLEM_JSON, Problem};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -54,10 +56,63 @@ impl Modify for BearerAuth {
 
 /// The full document: the static part above plus every route `routes::configure` registers.
 pub fn document() -> OpenApiDoc {
-    let (_, doc) = App::new()
+    let (_, mut doc) = App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
         .configure(crate::routes::configure)
         .split_for_parts();
+    add_shared_responses(&mut doc);
     doc
+}
+
+/// Responses every operation of a kind can give, declared once: 401 for the secured ones,
+/// 413 and 415 for those taking a body (the limits and the content type are checked before
+/// any handler runs).
+fn add_shared_responses(doc: &mut OpenApiDoc) {
+    for item in doc.paths.paths.values_mut() {
+        for operation in [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+            let with_body = operation.request_body.is_some();
+            let shared = [
+                (secured, "401", "Missing, invalid or expired access token"),
+                (with_body, "413", "The body is over the size limit"),
+                (
+                    with_body,
+                    "415",
+                    "The body is not of a supported media type",
+                ),
+            ];
+            for (applies, status, description) in shared {
+                if applies && !operation.responses.responses.contains_key(status) {
+                    operation
+                        .responses
+                        .responses
+                        .insert(status.to_owned(), problem_response(description));
+                }
+            }
+        }
+    }
+}
+
+fn problem_response(description: &str) -> RefOr<Response> {
+    RefOr::T(
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                PROBLEM_JSON,
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("Problem")))
+                    .build(),
+            )
+            .build(),
+    )
 }

@@ -223,3 +223,37 @@ async fn every_schema_reference_resolves_and_operations_are_uniquely_named() {
         ids.push(id);
     }
 }
+
+#[tokio::test]
+async fn every_operation_documents_the_errors_it_can_give_before_its_handler_runs() {
+    let app = spawn_app().await;
+    let doc = document(&app).await;
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let responses = &operation["responses"];
+            let secured = operation["security"]
+                .as_array()
+                .is_some_and(|s| !s.is_empty());
+            if secured {
+                assert!(responses["401"].is_object(), "{method} {path}: no 401");
+            }
+            if operation.get("requestBody").is_some() {
+                for status in ["413", "415"] {
+                    let problem = &responses[status]["content"]["application/problem+json"];
+                    assert!(problem.is_object(), "{method} {path}: no {status}");
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 20, "only {checked} operations take a body");
+
+    // The audio download is a binary body, so generators emit a download function.
+    let audio = &doc["paths"]["/records/{id}/audio"]["get"]["responses"]["200"]["content"];
+    let reference = audio["audio/mpeg"]["schema"]["$ref"]
+        .as_str()
+        .expect("a schema");
+    let name = reference.rsplit('/').next().unwrap();
+    assert_eq!(doc["components"]["schemas"][name]["format"], "binary");
+}

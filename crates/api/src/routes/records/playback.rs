@@ -7,6 +7,13 @@ use dialix_calls::AudioHandle;
 use dialix_kernel::RecordId;
 
 use crate::http::{ApiError, Authenticated, Problem};
+
+/// The audio file's bytes (documentation only: the body is streamed), so generated clients
+/// offer a download.
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[allow(dead_code)]
+pub struct AudioFile(Vec<u8>);
 use crate::state::AppState;
 
 /// Audio is sent to clients in pieces of this size.
@@ -21,8 +28,12 @@ const AUDIO_CHUNK: u64 = 256 * 1024;
         ("Range" = Option<String>, Header, description = "e.g. `bytes=0-1023`"),
     ),
     responses(
-        (status = 200, description = "The whole file", content_type = "audio/*"),
-        (status = 206, description = "The requested range", content_type = "audio/*"),
+        (status = 200, description = "The whole file",
+            content((AudioFile = "audio/wav"), (AudioFile = "audio/mpeg"), (AudioFile = "audio/ogg"),
+                (AudioFile = "audio/flac"), (AudioFile = "audio/mp4"))),
+        (status = 206, description = "The requested range",
+            content((AudioFile = "audio/wav"), (AudioFile = "audio/mpeg"), (AudioFile = "audio/ogg"),
+                (AudioFile = "audio/flac"), (AudioFile = "audio/mp4"))),
         (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such record or audio, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
         (status = 416, description = "The range lies outside the file", body = Problem, content_type = "application/problem+json"),
