@@ -21,19 +21,25 @@ use crate::state::AppState;
 #[into_params(parameter_in = Query)]
 pub struct LogQuery {
     /// Page size, 1–200 (default 50). Ignored for CSV, which returns every match.
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 200)]
     limit: Option<String>,
     /// Entries to skip (default 0). Ignored for CSV.
+    #[param(value_type = Option<u64>, minimum = 0, maximum = 9223372036854775807_u64)]
     offset: Option<String>,
     /// Only entries at or after this time (RFC 3339).
+    #[param(value_type = Option<String>, format = DateTime)]
     start_date: Option<String>,
     /// Only entries at or before this time (RFC 3339).
+    #[param(value_type = Option<String>, format = DateTime)]
     end_date: Option<String>,
-    /// Only this action, e.g. `LOGIN_FAILED`.
+    /// Only this action.
+    #[param(value_type = Option<ActivityAction>)]
     action: Option<String>,
     /// Only entries about this kind of resource, e.g. `account`.
     resource_type: Option<String>,
     /// Only entries by this user (company and resource listings; the caller's own listing is
     /// always the caller's).
+    #[param(value_type = Option<Uuid>)]
     user_id: Option<String>,
     /// `json` (default) or `csv` (streamed, every matching row).
     format: Option<String>,

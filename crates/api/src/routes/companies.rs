@@ -104,14 +104,19 @@ pub struct CompanyListQuery {
     /// Case-insensitive part of the name.
     search: Option<String>,
     /// `true` or `false`.
+    #[param(value_type = Option<bool>)]
     is_active: Option<String>,
     /// Only direct sub-companies of this company.
+    #[param(value_type = Option<Uuid>)]
     parent_company_id: Option<String>,
     /// Page size, 1–200 (default 50).
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 200)]
     limit: Option<String>,
     /// Items to skip (default 0).
+    #[param(value_type = Option<u64>, minimum = 0, maximum = 9223372036854775807_u64)]
     offset: Option<String>,
     /// The seed's name for `offset`.
+    #[param(value_type = Option<u64>, minimum = 0, maximum = 9223372036854775807_u64)]
     skip: Option<String>,
 }
 
@@ -458,8 +463,10 @@ pub async fn topup(
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// Page size, 1–200 (default 50).
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 200)]
     limit: Option<String>,
     /// Items to skip (default 0).
+    #[param(value_type = Option<u64>, minimum = 0, maximum = 9223372036854775807_u64)]
     offset: Option<String>,
 }
 

@@ -22,19 +22,24 @@ const HISTORY_LIMIT: u64 = 100;
 pub struct UserListQuery {
     /// Case-insensitive part of the username, email or company name.
     search: Option<String>,
-    /// `admin` or `user`.
+    #[param(value_type = Option<RoleDto>)]
     role: Option<String>,
+    #[param(value_type = Option<Uuid>)]
     company_id: Option<String>,
     /// `true` or `false`.
+    #[param(value_type = Option<bool>)]
     is_active: Option<String>,
     /// `true` or `false`.
+    #[param(value_type = Option<bool>)]
     is_blocked: Option<String>,
     /// `created_at` (default), `email`, `username` or `last_activity`; prefix `-` for
     /// descending (default `-created_at`).
     sort: Option<String>,
     /// Page size, 1–200 (default 50).
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 200)]
     limit: Option<String>,
     /// Items to skip (default 0).
+    #[param(value_type = Option<u64>, minimum = 0, maximum = 9223372036854775807_u64)]
     offset: Option<String>,
 }
 
