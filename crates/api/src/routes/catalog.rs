@@ -6,9 +6,9 @@ use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::companies::PageQuery;
 use super::pages::PageOf;
-use crate::http::{ApiError, Authenticated, Meta, Problem, QueryValues, present};
+use super::pages::PageQuery;
+use crate::http::{ApiError, Authenticated, Meta, Problem, present};
 use crate::state::AppState;
 
 /// An operator (call-center agent).
@@ -124,7 +124,7 @@ pub async fn list_operators(
     caller: Authenticated,
     query: web::Query<PageQuery>,
 ) -> Result<web::Json<PageOf<OperatorResponse>>, ApiError> {
-    let page = paging(&query)?;
+    let page = query.parse()?;
     let page = state.catalog.operators(&caller.actor, page).await?;
     Ok(web::Json(PageOf::from_page(page, OperatorResponse::from)))
 }
@@ -404,7 +404,7 @@ pub async fn list_checklists(
     caller: Authenticated,
     query: web::Query<PageQuery>,
 ) -> Result<web::Json<PageOf<ChecklistResponse>>, ApiError> {
-    let page = paging(&query)?;
+    let page = query.parse()?;
     let page = state.catalog.checklists(&caller.actor, page).await?;
     Ok(web::Json(PageOf::from_page(page, ChecklistResponse::from)))
 }
@@ -503,11 +503,4 @@ pub async fn delete_checklist(
         .delete_checklist(&caller.actor, path.into_inner(), &meta)
         .await?;
     Ok(HttpResponse::NoContent().finish())
-}
-
-fn paging(query: &PageQuery) -> Result<dialix_kernel::PageRequest, ApiError> {
-    let mut values = QueryValues::default();
-    let page = values.page(query.limit(), query.offset());
-    values.finish()?;
-    Ok(page)
 }

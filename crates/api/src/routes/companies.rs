@@ -3,14 +3,14 @@ use dialix_account::AccountFilter;
 use dialix_company::{
     Company, CompanyChanges, CompanyFilter, CompanyStats, LedgerEntry, LedgerKind, NewCompany,
 };
-use dialix_kernel::{AccountId, CompanyId};
+use dialix_kernel::{AccountId, CompanyId, PageRequest};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::accounts::AccountResponse;
-use super::pages::PageOf;
+use super::pages::{PageOf, PageQuery};
 use crate::http::{ApiError, Authenticated, Meta, Problem, QueryValues, present};
 use crate::state::AppState;
 
@@ -120,6 +120,27 @@ pub struct CompanyListQuery {
     skip: Option<String>,
 }
 
+impl CompanyListQuery {
+    /// Checks every value at once, so a caller sees all mistakes in one 422.
+    fn parse(&self) -> Result<(CompanyFilter, PageRequest), ApiError> {
+        let mut values = QueryValues::default();
+        let is_active = values.boolean("is_active", self.is_active.as_deref());
+        let parent = values.uuid("parent_company_id", self.parent_company_id.as_deref());
+        let page = values.page(
+            self.limit.as_deref(),
+            self.offset.as_deref().or(self.skip.as_deref()),
+        );
+        values.finish()?;
+        let filter = CompanyFilter {
+            search: self.search.clone().filter(|s| !s.trim().is_empty()),
+            is_active,
+            parent_company_id: parent.map(CompanyId::from_uuid),
+            within: None,
+        };
+        Ok((filter, page))
+    }
+}
+
 /// List the companies the caller may see: all for platform admins, the administered
 /// companies and their descendants for company administrators, otherwise one's own.
 #[utoipa::path(
@@ -138,20 +159,7 @@ pub async fn list_companies(
     caller: Authenticated,
     query: web::Query<CompanyListQuery>,
 ) -> Result<web::Json<PageOf<CompanyResponse>>, ApiError> {
-    let mut values = QueryValues::default();
-    let is_active = values.boolean("is_active", query.is_active.as_deref());
-    let parent = values.uuid("parent_company_id", query.parent_company_id.as_deref());
-    let page = values.page(
-        query.limit.as_deref(),
-        query.offset.as_deref().or(query.skip.as_deref()),
-    );
-    values.finish()?;
-    let filter = CompanyFilter {
-        search: query.search.clone().filter(|s| !s.trim().is_empty()),
-        is_active,
-        parent_company_id: parent.map(CompanyId::from_uuid),
-        within: None,
-    };
+    let (filter, page) = query.parse()?;
     let page = state.companies.list(&caller.actor, filter, page).await?;
     Ok(web::Json(PageOf::from_page(page, CompanyResponse::from)))
 }
@@ -457,29 +465,6 @@ pub async fn topup(
     Ok(response.json(TransactionResponse::from(result.entry)))
 }
 
-/// Paging of a listing.
-#[derive(Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct PageQuery {
-    /// Page size, 1–200 (default 50).
-    #[param(value_type = Option<u64>, minimum = 1, maximum = 200)]
-    limit: Option<String>,
-    /// Items to skip (default 0).
-    #[param(value_type = Option<u64>, minimum = 0, maximum = 9223372036854775807_u64)]
-    offset: Option<String>,
-}
-
-impl PageQuery {
-    pub fn limit(&self) -> Option<&str> {
-        self.limit.as_deref()
-    }
-
-    pub fn offset(&self) -> Option<&str> {
-        self.offset.as_deref()
-    }
-}
-
 /// The company's ledger, newest first: platform admins and the company's administrators.
 #[utoipa::path(
     tag = "companies",
@@ -500,9 +485,7 @@ pub async fn transactions(
     path: web::Path<CompanyId>,
     query: web::Query<PageQuery>,
 ) -> Result<web::Json<PageOf<TransactionResponse>>, ApiError> {
-    let mut values = QueryValues::default();
-    let page = values.page(query.limit.as_deref(), query.offset.as_deref());
-    values.finish()?;
+    let page = query.parse()?;
     let id = path.into_inner();
     let page = state.companies.ledger(&caller.actor, id, page).await?;
     Ok(web::Json(PageOf::from_page(
@@ -531,9 +514,7 @@ pub async fn company_users(
     path: web::Path<CompanyId>,
     query: web::Query<PageQuery>,
 ) -> Result<web::Json<PageOf<AccountResponse>>, ApiError> {
-    let mut values = QueryValues::default();
-    let page = values.page(query.limit.as_deref(), query.offset.as_deref());
-    values.finish()?;
+    let page = query.parse()?;
     let id = path.into_inner();
     state.companies.get(&caller.actor, id).await?;
     let filter = AccountFilter {

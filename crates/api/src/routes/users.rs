@@ -1,6 +1,6 @@
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use dialix_account::{AccountChanges, AccountFilter, AccountSortField, AccountSummary};
-use dialix_kernel::{AccountId, CompanyId, Role};
+use dialix_kernel::{AccountId, CompanyId, PageRequest, Role};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -43,6 +43,54 @@ pub struct UserListQuery {
     offset: Option<String>,
 }
 
+impl UserListQuery {
+    /// Checks every value at once, so a caller sees all mistakes in one 422.
+    fn parse(&self) -> Result<(AccountFilter, PageRequest), ApiError> {
+        let mut values = QueryValues::default();
+        let role = self.role.as_deref().and_then(|raw| {
+            let role = Role::parse(raw.trim());
+            if role.is_none() {
+                values.errors.add("role", "must be admin or user");
+            }
+            role
+        });
+        let company_id = values.uuid("company_id", self.company_id.as_deref());
+        let is_active = values.boolean("is_active", self.is_active.as_deref());
+        let is_blocked = values.boolean("is_blocked", self.is_blocked.as_deref());
+        let sort_text = self.sort.as_deref().unwrap_or("-created_at").trim();
+        let (descending, field) = match sort_text.strip_prefix('-') {
+            Some(field) => (true, field),
+            None => (false, sort_text),
+        };
+        let sort = match field {
+            "created_at" => AccountSortField::CreatedAt,
+            "email" => AccountSortField::Email,
+            "username" => AccountSortField::Username,
+            "last_activity" => AccountSortField::LastActivity,
+            _ => {
+                values.errors.add(
+                    "sort",
+                    "must be created_at, email, username or last_activity, optionally prefixed by -",
+                );
+                AccountSortField::CreatedAt
+            }
+        };
+        let page = values.page(self.limit.as_deref(), self.offset.as_deref());
+        values.finish()?;
+        let filter = AccountFilter {
+            search: self.search.clone().filter(|s| !s.trim().is_empty()),
+            role,
+            company_id: company_id.map(CompanyId::from_uuid),
+            is_active,
+            is_blocked,
+            within: None,
+            sort,
+            descending,
+        };
+        Ok((filter, page))
+    }
+}
+
 /// An account in a listing, with its company's name.
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct UserListItem {
@@ -79,47 +127,7 @@ pub async fn list_users(
     caller: Authenticated,
     query: web::Query<UserListQuery>,
 ) -> Result<web::Json<PageOf<UserListItem>>, ApiError> {
-    let mut values = QueryValues::default();
-    let role = query.role.as_deref().and_then(|raw| {
-        let role = Role::parse(raw.trim());
-        if role.is_none() {
-            values.errors.add("role", "must be admin or user");
-        }
-        role
-    });
-    let company_id = values.uuid("company_id", query.company_id.as_deref());
-    let is_active = values.boolean("is_active", query.is_active.as_deref());
-    let is_blocked = values.boolean("is_blocked", query.is_blocked.as_deref());
-    let sort_text = query.sort.as_deref().unwrap_or("-created_at").trim();
-    let (descending, field) = match sort_text.strip_prefix('-') {
-        Some(field) => (true, field),
-        None => (false, sort_text),
-    };
-    let sort = match field {
-        "created_at" => AccountSortField::CreatedAt,
-        "email" => AccountSortField::Email,
-        "username" => AccountSortField::Username,
-        "last_activity" => AccountSortField::LastActivity,
-        _ => {
-            values.errors.add(
-                "sort",
-                "must be created_at, email, username or last_activity, optionally prefixed by -",
-            );
-            AccountSortField::CreatedAt
-        }
-    };
-    let page = values.page(query.limit.as_deref(), query.offset.as_deref());
-    values.finish()?;
-    let filter = AccountFilter {
-        search: query.search.clone().filter(|s| !s.trim().is_empty()),
-        role,
-        company_id: company_id.map(CompanyId::from_uuid),
-        is_active,
-        is_blocked,
-        within: None,
-        sort,
-        descending,
-    };
+    let (filter, page) = query.parse()?;
     let page = state.accounts.list(&caller.actor, filter, page).await?;
     Ok(web::Json(PageOf::from_page(page, UserListItem::from)))
 }

@@ -12,7 +12,7 @@ pub use uploads::{estimate_upload, upload};
 
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use dialix_calls::{CallType, Record, RecordFilter, RecordStatus, SentimentValue};
-use dialix_kernel::{ChecklistId, RecordId};
+use dialix_kernel::{ChecklistId, PageRequest, RecordId};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -137,6 +137,82 @@ pub struct RecordListQuery {
     offset: Option<String>,
 }
 
+impl RecordListQuery {
+    /// Checks every value at once, so a caller sees all mistakes in one 422.
+    fn parse(&self) -> Result<(RecordFilter, PageRequest), ApiError> {
+        let mut values = QueryValues::default();
+        let status = self.status.as_deref().and_then(|raw| {
+            let status = RecordStatus::parse(raw.trim());
+            if status.is_none() {
+                values.errors.add(
+                    "status",
+                    "must be uploaded, queued, transcribing, analysing, done or failed",
+                );
+            }
+            status
+        });
+        let call_type = self.call_type.as_deref().and_then(|raw| {
+            let call_type = CallType::parse(raw.trim());
+            if call_type.is_none() {
+                values
+                    .errors
+                    .add("call_type", "must be inbound or outbound");
+            }
+            call_type
+        });
+        let sentiment = self.sentiment.as_deref().map(str::trim).and_then(|raw| {
+            let parsed = SentimentValue::parse(raw);
+            if parsed.is_none() {
+                values
+                    .errors
+                    .add("sentiment", "must be positive, neutral or negative");
+            }
+            parsed
+        });
+        let mut date = |field: &str, raw: &Option<String>| {
+            raw.as_deref().and_then(|raw| {
+                let parsed = OffsetDateTime::parse(raw.trim(), &Rfc3339).ok();
+                if parsed.is_none() {
+                    values.errors.add(field, "must be an RFC 3339 date-time");
+                }
+                parsed
+            })
+        };
+        let created_from = date("start_date", &self.start_date);
+        let created_to = date("end_date", &self.end_date);
+        let checklist_id = values.uuid("checklist_id", self.checklist_id.as_deref());
+        let ascending = match self.sort.as_deref().map(str::trim) {
+            None | Some("-created_at") => false,
+            Some("created_at") => true,
+            Some(_) => {
+                values
+                    .errors
+                    .add("sort", "must be created_at or -created_at");
+                false
+            }
+        };
+        let page = values.page(self.limit.as_deref(), self.offset.as_deref());
+        values.finish()?;
+        let filter = RecordFilter {
+            status,
+            operator_code: self.operator_code.clone().filter(|c| !c.trim().is_empty()),
+            call_type,
+            phone_contains: self.phone.clone().filter(|p| !p.trim().is_empty()),
+            sentiment,
+            checklist_id: checklist_id.map(ChecklistId::from_uuid),
+            transcript_contains: self
+                .transcript_contains
+                .clone()
+                .filter(|t| !t.trim().is_empty()),
+            created_from,
+            created_to,
+            ascending,
+            ..Default::default()
+        };
+        Ok((filter, page))
+    }
+}
+
 /// How `GET /records` is ordered.
 #[derive(ToSchema)]
 #[allow(dead_code)]
@@ -165,75 +241,7 @@ pub async fn list_records(
     caller: Authenticated,
     query: web::Query<RecordListQuery>,
 ) -> Result<web::Json<PageOf<RecordResponse>>, ApiError> {
-    let mut values = QueryValues::default();
-    let status = query.status.as_deref().and_then(|raw| {
-        let status = RecordStatus::parse(raw.trim());
-        if status.is_none() {
-            values.errors.add(
-                "status",
-                "must be uploaded, queued, transcribing, analysing, done or failed",
-            );
-        }
-        status
-    });
-    let call_type = query.call_type.as_deref().and_then(|raw| {
-        let call_type = CallType::parse(raw.trim());
-        if call_type.is_none() {
-            values
-                .errors
-                .add("call_type", "must be inbound or outbound");
-        }
-        call_type
-    });
-    let sentiment = query.sentiment.as_deref().map(str::trim).and_then(|raw| {
-        let parsed = SentimentValue::parse(raw);
-        if parsed.is_none() {
-            values
-                .errors
-                .add("sentiment", "must be positive, neutral or negative");
-        }
-        parsed
-    });
-    let mut date = |field: &str, raw: &Option<String>| {
-        raw.as_deref().and_then(|raw| {
-            let parsed = OffsetDateTime::parse(raw.trim(), &Rfc3339).ok();
-            if parsed.is_none() {
-                values.errors.add(field, "must be an RFC 3339 date-time");
-            }
-            parsed
-        })
-    };
-    let created_from = date("start_date", &query.start_date);
-    let created_to = date("end_date", &query.end_date);
-    let checklist_id = values.uuid("checklist_id", query.checklist_id.as_deref());
-    let ascending = match query.sort.as_deref().map(str::trim) {
-        None | Some("-created_at") => false,
-        Some("created_at") => true,
-        Some(_) => {
-            values
-                .errors
-                .add("sort", "must be created_at or -created_at");
-            false
-        }
-    };
-    let page = values.page(query.limit.as_deref(), query.offset.as_deref());
-    values.finish()?;
-    let filter = RecordFilter {
-        status,
-        operator_code: query.operator_code.clone().filter(|c| !c.trim().is_empty()),
-        call_type,
-        phone_contains: query.phone.clone().filter(|p| !p.trim().is_empty()),
-        sentiment,
-        checklist_id: checklist_id.map(ChecklistId::from_uuid),
-        transcript_contains: query
-            .transcript_contains
-            .clone()
-            .filter(|t| !t.trim().is_empty()),
-        created_from,
-        created_to,
-        ascending,
-        ..Default::default()
-    };
+    let (filter, page) = query.parse()?;
     let page = state.records.list(&caller.actor, filter, page).await?;
     Ok(web::Json(PageOf::from_page(page, RecordResponse::from)))
 }
