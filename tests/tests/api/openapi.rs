@@ -1,5 +1,5 @@
 use dialix_tests::spawn_app;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 /// Every route the app serves; the document must list exactly these.
 const ROUTES: &[(&str, &str)] = &[
@@ -256,4 +256,46 @@ async fn every_operation_documents_the_errors_it_can_give_before_its_handler_run
         .expect("a schema");
     let name = reference.rsplit('/').next().unwrap();
     assert_eq!(doc["components"]["schemas"][name]["format"], "binary");
+}
+
+#[tokio::test]
+async fn documented_limits_are_the_ones_the_server_enforces() {
+    let app = spawn_app().await;
+    let doc = document(&app).await;
+    let schemas = &doc["components"]["schemas"];
+    let admin = app.admin_token().await;
+    let company = app.create_company("Limits").await;
+    let topup = format!("/company/{}/topup", company["id"].as_str().unwrap());
+    let limit = |schema: &str, field: &str, keyword: &str| {
+        schemas[schema]["properties"][field][keyword]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{schema}.{field} documents no {keyword}"))
+    };
+
+    let longest = limit("CreateAccountRequest", "username", "maxLength") as usize;
+    for (length, status) in [(longest, 201), (longest + 1, 422)] {
+        let username = "u".repeat(length);
+        let body = json!({"email": format!("{length}@dialix.test"), "username": username,
+                          "password": "user-password"});
+        let response = app.post("/admin/users", Some(&admin), &body).await;
+        assert_eq!(response.status(), status, "a {length}-character username");
+    }
+
+    let longest = limit("CreateCompanyRequest", "name", "maxLength") as usize;
+    for (length, status) in [(longest, 201), (longest + 1, 422)] {
+        let body = json!({"name": "c".repeat(length)});
+        let response = app.post("/company", Some(&admin), &body).await;
+        assert_eq!(
+            response.status(),
+            status,
+            "a {length}-character company name"
+        );
+    }
+
+    let longest = limit("TopupRequest", "idempotency_key", "maxLength") as usize;
+    for (length, status) in [(longest, 201), (longest + 1, 422)] {
+        let body = json!({"amount": 1, "idempotency_key": "k".repeat(length)});
+        let response = app.post(&topup, Some(&admin), &body).await;
+        assert_eq!(response.status(), status, "a {length}-character key");
+    }
 }

@@ -78,13 +78,18 @@ impl From<Account> for AccountResponse {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateAccountRequest {
-    #[schema(example = "operator@acme.uz")]
+    #[schema(example = "operator@acme.uz", format = Email, max_length = 254)]
     email: String,
-    /// 3 to 50 characters: letters, digits, `.`, `_`, `-`.
-    #[schema(example = "operator1")]
+    /// Letters, digits, `.`, `_`, `-`, starting with a letter or digit.
+    #[schema(
+        example = "operator1",
+        min_length = 3,
+        max_length = 50,
+        pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+    )]
     username: String,
     /// At least `PASSWORD_MIN_LENGTH` (default 8) characters.
-    #[schema(example = "a long passphrase")]
+    #[schema(example = "a long passphrase", min_length = 8, max_length = 256)]
     password: String,
     #[serde(default = "default_role")]
     #[schema(default = "user")]

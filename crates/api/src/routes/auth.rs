@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::accounts::AccountResponse;
+use super::settings::Language;
 use crate::http::{ApiError, Authenticated, Meta, Problem};
 use crate::state::AppState;
 
@@ -158,8 +159,13 @@ pub async fn me(caller: Authenticated) -> web::Json<AccountResponse> {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateMeRequest {
+    #[schema(
+        min_length = 3,
+        max_length = 50,
+        pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+    )]
     username: Option<String>,
-    /// `uz`, `ru` or `en`.
+    #[schema(value_type = Option<Language>)]
     preferred_language: Option<String>,
 }
 
@@ -195,6 +201,7 @@ pub async fn update_me(
 #[serde(deny_unknown_fields)]
 pub struct ChangePasswordRequest {
     current_password: String,
+    #[schema(min_length = 8, max_length = 256)]
     new_password: String,
 }
 

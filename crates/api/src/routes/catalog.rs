@@ -47,8 +47,9 @@ impl From<Operator> for OperatorResponse {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateOperatorRequest {
-    #[schema(example = "101")]
+    #[schema(example = "101", min_length = 1, max_length = 32)]
     code: String,
+    #[schema(min_length = 1, max_length = 200)]
     name: String,
     /// Defaults to the caller's company.
     company_id: Option<Uuid>,
@@ -58,7 +59,9 @@ pub struct CreateOperatorRequest {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateOperatorRequest {
+    #[schema(min_length = 1, max_length = 32)]
     code: Option<String>,
+    #[schema(min_length = 1, max_length = 200)]
     name: Option<String>,
     is_active: Option<bool>,
 }
@@ -257,8 +260,10 @@ pub struct ChecklistItemDto {
     /// `segment.item`, e.g. `1.2` (assigned by the server; ignored on input).
     #[serde(default)]
     id: String,
+    #[schema(min_length = 1, max_length = 500)]
     text: String,
     /// Give every item a weight summing to 100, or none.
+    #[schema(maximum = 100)]
     weight: Option<u32>,
     /// A failed critical item makes the call non-compliant whatever the score.
     #[serde(default)]
@@ -268,7 +273,9 @@ pub struct ChecklistItemDto {
 /// A group of items.
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct ChecklistSegmentDto {
+    #[schema(min_length = 1, max_length = 200)]
     title: String,
+    #[schema(min_items = 1)]
     items: Vec<ChecklistItemDto>,
 }
 
@@ -340,7 +347,9 @@ fn segments(input: Vec<ChecklistSegmentDto>) -> Vec<SegmentInput> {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateChecklistRequest {
+    #[schema(min_length = 1, max_length = 200)]
     name: String,
+    #[schema(min_items = 1)]
     segments: Vec<ChecklistSegmentDto>,
     /// Defaults to the caller's company.
     company_id: Option<Uuid>,
@@ -350,7 +359,9 @@ pub struct CreateChecklistRequest {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateChecklistRequest {
+    #[schema(min_length = 1, max_length = 200)]
     name: Option<String>,
+    #[schema(min_items = 1)]
     segments: Option<Vec<ChecklistSegmentDto>>,
 }
 

@@ -52,8 +52,9 @@ impl From<Company> for CompanyResponse {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateCompanyRequest {
-    #[schema(example = "Acme Call Center")]
+    #[schema(example = "Acme Call Center", min_length = 1, max_length = 200)]
     name: String,
+    #[schema(max_length = 2000)]
     description: Option<String>,
     /// Makes the new company a sub-company of this one.
     parent_company_id: Option<Uuid>,
@@ -239,10 +240,11 @@ pub async fn get_company(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateCompanyRequest {
+    #[schema(min_length = 1, max_length = 200)]
     name: Option<String>,
     /// `null` clears it.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 2000)]
     description: Option<Option<String>>,
     /// Platform admins only.
     is_active: Option<bool>,
@@ -356,11 +358,11 @@ pub async fn unblock_company(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TopupRequest {
-    /// Minor units (1/100 so'm), greater than 0.
-    #[schema(example = 500000)]
+    /// Minor units (1/100 so'm).
+    #[schema(example = 500000, minimum = 1, maximum = 1_000_000_000_000_i64)]
     amount: i64,
     /// Any unique string per intended top-up; retrying with the same key tops up once.
-    #[schema(example = "invoice-2026-11-0042")]
+    #[schema(example = "invoice-2026-11-0042", min_length = 1, max_length = 128)]
     idempotency_key: String,
 }
 

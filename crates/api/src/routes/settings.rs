@@ -45,17 +45,30 @@ impl From<UserSettings> for SettingsResponse {
 }
 
 /// Settings to change; absent fields stay as they are.
+/// The languages the product speaks (documentation of the text fields that take one).
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum Language {
+    Uz,
+    Ru,
+    En,
+}
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateSettingsRequest {
     email_notifications: Option<bool>,
     sms_notifications: Option<bool>,
     push_notifications: Option<bool>,
+    #[schema(value_type = Option<Language>)]
     language: Option<String>,
+    /// An IANA time-zone name.
+    #[schema(example = "Asia/Tashkent")]
     timezone: Option<String>,
-    /// 1–3650, or `null` to keep records forever.
+    /// `null` keeps records forever.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<i32>)]
+    #[schema(value_type = Option<i32>, minimum = 1, maximum = 3650)]
     auto_delete_records_after_days: Option<Option<i32>>,
     preferred_stt_model: Option<String>,
 }

@@ -178,7 +178,13 @@ pub async fn get_user(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUserRequest {
+    #[schema(format = Email, max_length = 254)]
     email: Option<String>,
+    #[schema(
+        min_length = 3,
+        max_length = 50,
+        pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+    )]
     username: Option<String>,
     /// Only platform admins grant `admin`; nobody changes their own role.
     role: Option<RoleDto>,
@@ -263,6 +269,7 @@ pub async fn delete_user(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResetPasswordRequest {
+    #[schema(min_length = 8, max_length = 256)]
     new_password: String,
 }
 
