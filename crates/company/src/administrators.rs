@@ -22,20 +22,6 @@ impl CompanyService {
         permissions: BTreeSet<Permission>,
         meta: &RequestMeta,
     ) -> DomainResult<Administrator> {
-        retry_on_stale(|| {
-            self.try_update_administrator(actor, company, user, permissions.clone(), meta)
-        })
-        .await
-    }
-
-    async fn try_update_administrator(
-        &self,
-        actor: &Actor,
-        company: CompanyId,
-        user: AccountId,
-        permissions: BTreeSet<Permission>,
-        meta: &RequestMeta,
-    ) -> DomainResult<Administrator> {
         self.permitted(actor, company, None).await?;
         let member_of = self
             .membership
@@ -107,6 +93,20 @@ impl CompanyService {
 
     /// Replaces an administrator's permissions. Platform admins only.
     pub async fn update_administrator(
+        &self,
+        actor: &Actor,
+        company: CompanyId,
+        user: AccountId,
+        permissions: BTreeSet<Permission>,
+        meta: &RequestMeta,
+    ) -> DomainResult<Administrator> {
+        retry_on_stale(|| {
+            self.try_update_administrator(actor, company, user, permissions.clone(), meta)
+        })
+        .await
+    }
+
+    async fn try_update_administrator(
         &self,
         actor: &Actor,
         company: CompanyId,
