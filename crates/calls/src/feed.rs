@@ -79,7 +79,7 @@ impl ChangeFeed {
 
 #[cfg(test)]
 mod tests {
-    use dialix_kernel::{AccountId, CompanyId, Role};
+    use dialix_kernel::{AccountId, Role};
     use time::macros::datetime;
 
     use super::*;
@@ -88,30 +88,8 @@ mod tests {
 
     fn record(id: RecordId, status: RecordStatus, updated_at: OffsetDateTime) -> Record {
         Record {
-            id,
-            owner_id: AccountId::generate(),
-            company_id: CompanyId::generate(),
-            operator_code: None,
-            client_phone_number: None,
-            call_type: None,
-            call_started_at: None,
-            duration_ms: 1000,
-            status,
-            general: true,
-            checklist_id: None,
-            checklist_version: None,
-            original_filename: "call.wav".into(),
-            content_type: crate::AudioFormat::Wav,
-            size_bytes: 10,
-            storage_key: None,
-            error: None,
-            reserved_amount: 0,
-            processing_round: 1,
-            payload: Default::default(),
             created_at: T0,
-            updated_at,
-            deleted_at: None,
-            row_version: Default::default(),
+            ..Record::sample(id, status, updated_at)
         }
     }
 

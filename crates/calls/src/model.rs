@@ -150,6 +150,39 @@ pub struct Record {
     pub row_version: RowVersion,
 }
 
+#[cfg(test)]
+impl Record {
+    /// A 2.5-second WAV call of a fresh owner and company, for unit tests.
+    pub(crate) fn sample(id: RecordId, status: RecordStatus, at: OffsetDateTime) -> Self {
+        Record {
+            id,
+            owner_id: AccountId::generate(),
+            company_id: CompanyId::generate(),
+            operator_code: None,
+            client_phone_number: None,
+            call_type: None,
+            call_started_at: None,
+            duration_ms: 2500,
+            status,
+            general: false,
+            checklist_id: None,
+            checklist_version: None,
+            original_filename: "call.wav".into(),
+            content_type: AudioFormat::Wav,
+            size_bytes: 4,
+            storage_key: Some("ab/call.wav".into()),
+            error: None,
+            reserved_amount: 0,
+            processing_round: 1,
+            payload: Default::default(),
+            created_at: at,
+            updated_at: at,
+            deleted_at: None,
+            row_version: Default::default(),
+        }
+    }
+}
+
 /// What processing produced so far; a retried job continues from here.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RecordPayload {

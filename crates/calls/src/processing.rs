@@ -456,14 +456,14 @@ mod tests {
     use std::sync::Mutex;
 
     use bytes::Bytes;
-    use dialix_kernel::{AccountId, CompanyId, MockClock, noop_unit_of_work};
+    use dialix_kernel::{MockClock, noop_unit_of_work};
     use time::OffsetDateTime;
     use time::macros::datetime;
 
     use super::*;
     use crate::{
-        AudioFormat, MockAudioStore, MockBilling, MockChecklistRepository, MockJobQueue,
-        MockProcessingContext, MockRecordRepository, MockSpeechToText, Utterance,
+        MockAudioStore, MockBilling, MockChecklistRepository, MockJobQueue, MockProcessingContext,
+        MockRecordRepository, MockSpeechToText, Utterance,
     };
 
     const NOW: OffsetDateTime = datetime!(2026-11-27 12:00 UTC);
@@ -472,30 +472,8 @@ mod tests {
 
     fn queued_record(id: RecordId) -> Record {
         Record {
-            id,
-            owner_id: AccountId::generate(),
-            company_id: CompanyId::generate(),
-            operator_code: None,
-            client_phone_number: None,
-            call_type: None,
-            call_started_at: None,
-            duration_ms: 2500,
-            status: RecordStatus::Queued,
-            general: false,
-            checklist_id: None,
-            checklist_version: None,
-            original_filename: "call.wav".into(),
-            content_type: AudioFormat::Wav,
-            size_bytes: 4,
-            storage_key: Some("ab/call.wav".into()),
-            error: None,
             reserved_amount: STT_PRICE,
-            processing_round: 1,
-            payload: Default::default(),
-            created_at: NOW,
-            updated_at: NOW,
-            deleted_at: None,
-            row_version: Default::default(),
+            ..Record::sample(id, RecordStatus::Queued, NOW)
         }
     }
 
