@@ -150,3 +150,143 @@ impl RetentionService {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use dialix_audit::MockAuditLog;
+    use dialix_kernel::{MockClock, RecordId, noop_unit_of_work};
+    use time::macros::datetime;
+
+    use super::*;
+    use crate::{
+        MockAudioStore, MockRecordRepository, MockRetentionCandidates, RecordStatus, Turn,
+    };
+
+    const NOW: OffsetDateTime = datetime!(2026-11-27 12:00 UTC);
+
+    fn service(
+        candidates: MockRetentionCandidates,
+        records: MockRecordRepository,
+        audio: MockAudioStore,
+        audit: MockAuditLog,
+    ) -> RetentionService {
+        let mut clock = MockClock::new();
+        clock.expect_now().return_const(NOW);
+        RetentionService::new(RetentionPorts {
+            candidates: Arc::new(candidates),
+            records: Arc::new(records),
+            audio: Arc::new(audio),
+            uow: Arc::new(noop_unit_of_work()),
+            audit: Arc::new(audit),
+            clock: Arc::new(clock),
+        })
+    }
+
+    fn expired_with_transcript() -> Record {
+        let mut record = Record::sample(
+            RecordId::generate(),
+            RecordStatus::Done,
+            NOW - time::Duration::days(100),
+        );
+        record.payload.transcript = Some(vec![Turn {
+            speaker: "0".into(),
+            role: crate::SpeakerRole::Operator,
+            start_ms: 0,
+            end_ms: 1000,
+            text: "Salom".into(),
+        }]);
+        record
+    }
+
+    #[tokio::test]
+    async fn an_expired_call_loses_audio_and_transcript_keeps_its_record_and_is_audited() {
+        let record = expired_with_transcript();
+        let key = record.storage_key.clone().unwrap();
+        let mut candidates = MockRetentionCandidates::new();
+        let batch = vec![record.clone()];
+        candidates
+            .expect_expired()
+            .withf(|_, days, _| *days == DEFAULT_RETENTION_DAYS)
+            .returning(move |_, _, _| Ok(batch.clone()));
+        let mut records = MockRecordRepository::new();
+        records
+            .expect_referenced_keys()
+            .returning(|_| Ok(Vec::new()));
+        let written = Arc::new(Mutex::new(None));
+        let seen = written.clone();
+        records
+            .expect_update()
+            .times(1)
+            .returning(move |_, record| {
+                *seen.lock().unwrap() = Some(record.clone());
+                Ok(())
+            });
+        let mut audio = MockAudioStore::new();
+        audio.expect_written_before().returning(|_| Ok(Vec::new()));
+        audio
+            .expect_delete()
+            .withf(move |k| k == key)
+            .times(1)
+            .returning(|_| Ok(()));
+        let mut audit = MockAuditLog::new();
+        audit
+            .expect_append()
+            .withf(|_, event, _| {
+                event.action == AuditAction::Delete
+                    && event.details["retention"] == true
+                    && event.details["transcript_removed"] == true
+            })
+            .times(1)
+            .returning(|_, _, _| Ok(()));
+
+        let report = service(candidates, records, audio, audit)
+            .run(false)
+            .await
+            .unwrap();
+        assert_eq!(report.records.len(), 1);
+        let written = written
+            .lock()
+            .unwrap()
+            .clone()
+            .expect("the record was written");
+        assert_eq!(written.storage_key, None);
+        assert_eq!(written.payload.transcript, None);
+        assert_eq!(written.deleted_at, None, "the record itself stays");
+    }
+
+    #[tokio::test]
+    async fn only_audio_no_record_points_to_is_swept_and_a_dry_run_sweeps_nothing() {
+        for dry_run in [true, false] {
+            let mut candidates = MockRetentionCandidates::new();
+            candidates
+                .expect_expired()
+                .returning(|_, _, _| Ok(Vec::new()));
+            let mut records = MockRecordRepository::new();
+            records.expect_referenced_keys().returning(|keys| {
+                Ok(keys
+                    .iter()
+                    .filter(|k| *k == "ab/kept.wav")
+                    .cloned()
+                    .collect())
+            });
+            let mut audio = MockAudioStore::new();
+            audio
+                .expect_written_before()
+                .withf(|cutoff| *cutoff == NOW - ORPHAN_GRACE)
+                .returning(|_| Ok(vec!["ab/kept.wav".into(), "cd/orphan.wav".into()]));
+            audio
+                .expect_delete()
+                .withf(|key| key == "cd/orphan.wav")
+                .times(if dry_run { 0 } else { 1 })
+                .returning(|_| Ok(()));
+
+            let report = service(candidates, records, audio, MockAuditLog::new())
+                .run(dry_run)
+                .await
+                .unwrap();
+            assert_eq!(report.orphaned_audio, ["cd/orphan.wav"]);
+        }
+    }
+}
