@@ -675,3 +675,197 @@ fn storage_key(id: RecordId, format: AudioFormat) -> String {
     let id = id.to_string();
     format!("{}/{id}.{}", &id[..2], format.extension())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use dialix_audit::MockAuditLog;
+    use dialix_kernel::{AccountId, MockClock, MockCompanyTree, Role, noop_unit_of_work};
+    use time::OffsetDateTime;
+    use time::macros::datetime;
+
+    use super::*;
+    use crate::{
+        MockAudioProbe, MockAudioStore, MockBilling, MockChecklistRepository, MockJobQueue,
+        MockOperatorRepository, MockProcessingContext, MockRecordRepository, MockSpeechToText,
+    };
+
+    const NOW: OffsetDateTime = datetime!(2026-11-27 12:00 UTC);
+    /// Speech-to-text only, 2.5 s billed as 3 s.
+    const PRICE: i64 = 3150;
+
+    fn owner() -> Actor {
+        Actor {
+            account_id: AccountId::generate(),
+            role: Role::User,
+            company_id: None,
+            grants: Vec::new(),
+        }
+    }
+
+    fn done_record(owner: &Actor) -> Record {
+        Record {
+            owner_id: owner.account_id,
+            ..Record::sample(RecordId::generate(), RecordStatus::Done, NOW)
+        }
+    }
+
+    fn service(
+        records: MockRecordRepository,
+        billing: MockBilling,
+        jobs: MockJobQueue,
+        audit: MockAuditLog,
+    ) -> RecordService {
+        let mut clock = MockClock::new();
+        clock.expect_now().return_const(NOW);
+        let mut context = MockProcessingContext::new();
+        context
+            .expect_stt_model()
+            .returning(|_| Ok("whisper".into()));
+        let mut speech_to_text: HashMap<String, Arc<dyn crate::SpeechToText>> = HashMap::new();
+        speech_to_text.insert("whisper".into(), Arc::new(MockSpeechToText::new()));
+        RecordService::new(
+            RecordPorts {
+                records: Arc::new(records),
+                audio: Arc::new(MockAudioStore::new()),
+                probe: Arc::new(MockAudioProbe::new()),
+                billing: Arc::new(billing),
+                jobs: Arc::new(jobs),
+                context: Arc::new(context),
+                checklists: Arc::new(MockChecklistRepository::new()),
+                operators: Arc::new(MockOperatorRepository::new()),
+                tree: Arc::new(MockCompanyTree::new()),
+                uow: Arc::new(noop_unit_of_work()),
+                audit: Arc::new(audit),
+                clock: Arc::new(clock),
+            },
+            RecordPolicy {
+                prices: Prices::default(),
+                default_country_code: "998".into(),
+                pbx_offset: UtcOffset::from_hms(5, 0, 0).unwrap(),
+            },
+            Providers {
+                speech_to_text,
+                ..Default::default()
+            },
+        )
+    }
+
+    #[tokio::test]
+    async fn a_reprocess_reserves_the_price_anew_and_queues_a_new_round() {
+        let actor = owner();
+        let record = done_record(&actor);
+        let id = record.id;
+        let mut records = MockRecordRepository::new();
+        records
+            .expect_find()
+            .returning(move |_| Ok(Some(record.clone())));
+        records
+            .expect_update()
+            .withf(|_, r| {
+                r.status == RecordStatus::Queued
+                    && r.processing_round == 2
+                    && r.reserved_amount == PRICE
+                    && r.payload == Default::default()
+            })
+            .times(1)
+            .returning(|_, _| Ok(()));
+        let mut billing = MockBilling::new();
+        billing
+            .expect_reserve()
+            .withf(|_, _, amount| *amount == PRICE)
+            .times(1)
+            .returning(|_, _, _| Ok(true));
+        let mut jobs = MockJobQueue::new();
+        jobs.expect_enqueue().times(1).returning(|_, _, _| Ok(()));
+        let mut audit = MockAuditLog::new();
+        audit
+            .expect_append()
+            .withf(|_, event, _| event.details["round"] == 2)
+            .times(1)
+            .returning(|_, _, _| Ok(()));
+
+        let queued = service(records, billing, jobs, audit)
+            .reprocess(&actor, id, Some(false), None, &RequestMeta::system())
+            .await
+            .unwrap();
+        assert_eq!(queued.status, RecordStatus::Queued);
+    }
+
+    #[tokio::test]
+    async fn a_reprocess_that_loses_a_race_is_decided_again_and_refused() {
+        let actor = owner();
+        let record = done_record(&actor);
+        let id = record.id;
+        // The first read sees it done; after the lost write, it is queued by the winner.
+        let reads = Arc::new(std::sync::Mutex::new(0));
+        let counted = reads.clone();
+        let mut records = MockRecordRepository::new();
+        records.expect_find().returning(move |_| {
+            let mut reads = counted.lock().unwrap();
+            *reads += 1;
+            let status = if *reads == 1 {
+                RecordStatus::Done
+            } else {
+                RecordStatus::Queued
+            };
+            Ok(Some(Record {
+                status,
+                ..record.clone()
+            }))
+        });
+        records
+            .expect_update()
+            .times(1)
+            .returning(|_, _| Err(DomainError::Stale("record")));
+        let mut billing = MockBilling::new();
+        billing
+            .expect_reserve()
+            .times(1)
+            .returning(|_, _, _| Ok(true));
+        let mut audit = MockAuditLog::new();
+        audit.expect_append().never();
+
+        let error = service(records, billing, MockJobQueue::new(), audit)
+            .reprocess(&actor, id, None, None, &RequestMeta::system())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                error,
+                DomainError::Conflict {
+                    field: "status",
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+        assert_eq!(*reads.lock().unwrap(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_short_balance_refuses_a_reprocess_and_changes_nothing() {
+        let actor = owner();
+        let record = done_record(&actor);
+        let id = record.id;
+        let mut records = MockRecordRepository::new();
+        records
+            .expect_find()
+            .returning(move |_| Ok(Some(record.clone())));
+        records.expect_update().never();
+        let mut billing = MockBilling::new();
+        billing.expect_reserve().returning(|_, _, _| Ok(false));
+        let mut jobs = MockJobQueue::new();
+        jobs.expect_enqueue().never();
+
+        let error = service(records, billing, jobs, MockAuditLog::new())
+            .reprocess(&actor, id, Some(false), None, &RequestMeta::system())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, DomainError::PaymentRequired(_)),
+            "{error:?}"
+        );
+    }
+}
