@@ -35,7 +35,8 @@ pub struct LogQuery {
     /// Only this action.
     #[param(value_type = Option<ActivityAction>)]
     action: Option<String>,
-    /// Only entries about this kind of resource, e.g. `account`.
+    /// Only entries about this kind of resource.
+    #[param(value_type = Option<ActivityResource>)]
     resource_type: Option<String>,
     /// Only entries by this user (company and resource listings; the caller's own listing is
     /// always the caller's).
@@ -128,6 +129,36 @@ impl From<AuditAction> for ActivityAction {
     }
 }
 
+/// The kinds of things the activity log records (mirrors `kernel::ResourceType`, whose
+/// exhaustive `From` below keeps the two in step).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ActivityResource {
+    Account,
+    Company,
+    CompanyAdministrator,
+    UserSettings,
+    Record,
+    Operator,
+    Checklist,
+    ActivityLog,
+}
+
+impl From<ResourceType> for ActivityResource {
+    fn from(resource: ResourceType) -> Self {
+        match resource {
+            ResourceType::Account => Self::Account,
+            ResourceType::Company => Self::Company,
+            ResourceType::Administrator => Self::CompanyAdministrator,
+            ResourceType::Settings => Self::UserSettings,
+            ResourceType::Record => Self::Record,
+            ResourceType::Operator => Self::Operator,
+            ResourceType::Checklist => Self::Checklist,
+            ResourceType::ActivityLog => Self::ActivityLog,
+        }
+    }
+}
+
 /// One activity-log entry.
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct ActivityLogEntry {
@@ -137,9 +168,8 @@ pub struct ActivityLogEntry {
     /// The actor's company at the time.
     company_id: Option<Uuid>,
     action: ActivityAction,
-    /// `account`, `company`, `company_administrator`, `user_settings`, `record`, `operator`,
-    /// `checklist` or `activity_log`.
-    #[schema(example = "account")]
+    /// What the entry is about (entries written before a type existed keep their text).
+    #[schema(value_type = ActivityResource)]
     resource_type: String,
     resource_id: Option<String>,
     /// Event details; for updates `{"changes": {"field": {"old_value", "new_value"}}}`.
@@ -445,7 +475,7 @@ fn csv_field(value: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::csv_field;
+    use super::{ActivityResource, ResourceType, csv_field};
 
     #[test]
     fn csv_fields_are_quoted_and_formulas_defused() {
@@ -454,5 +484,14 @@ mod tests {
         assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(csv_field("=HYPERLINK(1)"), "'=HYPERLINK(1)");
         assert_eq!(csv_field("{\"a\":1}"), "\"{\"\"a\"\":1}\"");
+    }
+
+    /// The documented names are the stored ones, for every resource type.
+    #[test]
+    fn the_documented_resource_names_are_the_stored_ones() {
+        for resource in ResourceType::ALL {
+            let documented = serde_json::to_value(ActivityResource::from(resource)).unwrap();
+            assert_eq!(documented, resource.as_str());
+        }
     }
 }
