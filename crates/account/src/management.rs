@@ -8,7 +8,8 @@
 use dialix_audit::{AuditAction, AuditEvent, Changes};
 use dialix_kernel::{
     AccountId, Actor, CompanyId, DomainError, DomainResult, FieldErrors, Page, PageRequest,
-    Permission, RequestMeta, ResourceType, Role, administered_companies, retry_on_stale,
+    Permission, RequestMeta, ResourceType, Role, administered_companies, covers_grants,
+    retry_on_stale,
 };
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
@@ -485,15 +486,12 @@ impl AccountService {
                     .into(),
             ));
         }
-        for grant in &grants {
-            let lineage = self.companies.lineage(grant.company_id).await?;
-            if !actor.covers(&grant.permissions, &lineage) {
-                return Err(DomainError::Forbidden(
-                    "this account administers beyond your own rights; only a platform \
-                     administrator may manage it"
-                        .into(),
-                ));
-            }
+        if !covers_grants(self.companies.as_ref(), actor, &grants).await? {
+            return Err(DomainError::Forbidden(
+                "this account administers beyond your own rights; only a platform \
+                 administrator may manage it"
+                    .into(),
+            ));
         }
         Ok(account)
     }

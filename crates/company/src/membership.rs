@@ -2,8 +2,8 @@
 
 use dialix_audit::{AuditAction, AuditEvent};
 use dialix_kernel::{
-    AccountId, Actor, CompanyId, DomainError, DomainResult, FieldErrors, Permission, RequestMeta,
-    ResourceType, retry_on_stale,
+    AccountId, Actor, CompanyGrant, CompanyId, DomainError, DomainResult, FieldErrors, Permission,
+    RequestMeta, ResourceType, covers_grants, retry_on_stale,
 };
 use serde_json::json;
 
@@ -57,15 +57,22 @@ impl CompanyService {
         let source = self
             .permitted(actor, from, Some(Permission::CanManageUsers))
             .await?;
-        for grant in self.administrators.of_user(user).await? {
-            let lineage = self.tree.lineage(grant.company_id).await?;
-            if !actor.covers(&grant.permissions, &lineage) {
-                return Err(DomainError::Forbidden(
-                    "this user administers beyond your own rights; only a platform \
-                     administrator may move them"
-                        .into(),
-                ));
-            }
+        let grants: Vec<CompanyGrant> = self
+            .administrators
+            .of_user(user)
+            .await?
+            .into_iter()
+            .map(|admin| CompanyGrant {
+                company_id: admin.company_id,
+                permissions: admin.permissions,
+            })
+            .collect();
+        if !covers_grants(self.tree.as_ref(), actor, &grants).await? {
+            return Err(DomainError::Forbidden(
+                "this user administers beyond your own rights; only a platform \
+                 administrator may move them"
+                    .into(),
+            ));
         }
 
         let now = self.clock.now();

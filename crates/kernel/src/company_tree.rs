@@ -16,6 +16,22 @@ pub trait CompanyTree: Send + Sync {
     async fn blocked_in_lineage(&self, company: CompanyId) -> DomainResult<Option<CompanyId>>;
 }
 
+/// Whether the actor's own rights cover every one of `grants` (see `Actor::covers`): nobody
+/// may manage an account whose administrator grants reach beyond their own.
+pub async fn covers_grants(
+    tree: &dyn CompanyTree,
+    actor: &crate::Actor,
+    grants: &[crate::CompanyGrant],
+) -> DomainResult<bool> {
+    for grant in grants {
+        let lineage = tree.lineage(grant.company_id).await?;
+        if !actor.covers(&grant.permissions, &lineage) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
 /// The companies the actor administers (with `permission`, when one is given) and all their
 /// descendants: the scope of a company administrator's listings. Empty for actors who
 /// administer nothing.

@@ -19,7 +19,7 @@ pub use clock::MockClock;
 pub use clock::{Clock, SystemClock};
 #[cfg(any(test, feature = "mock"))]
 pub use company_tree::MockCompanyTree;
-pub use company_tree::{CompanyTree, administered_companies};
+pub use company_tree::{CompanyTree, administered_companies, covers_grants};
 pub use error::{DomainError, DomainResult, FieldErrors, InternalError, retry_on_stale};
 /// How long an owner's records keep their audio and transcript unless their settings say
 /// otherwise (the settings' default, and the rule for owners who never saved settings).
