@@ -711,45 +711,53 @@ mod tests {
         }
     }
 
-    fn service(
+    /// The adapters of a record service; unset ones expect nothing.
+    #[derive(Default)]
+    struct Mocks {
         records: MockRecordRepository,
+        probe: MockAudioProbe,
         billing: MockBilling,
         jobs: MockJobQueue,
         audit: MockAuditLog,
-    ) -> RecordService {
-        let mut clock = MockClock::new();
-        clock.expect_now().return_const(NOW);
-        let mut context = MockProcessingContext::new();
-        context
-            .expect_stt_model()
-            .returning(|_| Ok("whisper".into()));
-        let mut speech_to_text: HashMap<String, Arc<dyn crate::SpeechToText>> = HashMap::new();
-        speech_to_text.insert("whisper".into(), Arc::new(MockSpeechToText::new()));
-        RecordService::new(
-            RecordPorts {
-                records: Arc::new(records),
-                audio: Arc::new(MockAudioStore::new()),
-                probe: Arc::new(MockAudioProbe::new()),
-                billing: Arc::new(billing),
-                jobs: Arc::new(jobs),
-                context: Arc::new(context),
-                checklists: Arc::new(MockChecklistRepository::new()),
-                operators: Arc::new(MockOperatorRepository::new()),
-                tree: Arc::new(MockCompanyTree::new()),
-                uow: Arc::new(noop_unit_of_work()),
-                audit: Arc::new(audit),
-                clock: Arc::new(clock),
-            },
-            RecordPolicy {
-                prices: Prices::default(),
-                default_country_code: "998".into(),
-                pbx_offset: UtcOffset::from_hms(5, 0, 0).unwrap(),
-            },
-            Providers {
-                speech_to_text,
-                ..Default::default()
-            },
-        )
+        operators: MockOperatorRepository,
+    }
+
+    impl Mocks {
+        fn service(self) -> RecordService {
+            let mut clock = MockClock::new();
+            clock.expect_now().return_const(NOW);
+            let mut context = MockProcessingContext::new();
+            context
+                .expect_stt_model()
+                .returning(|_| Ok("whisper".into()));
+            let mut speech_to_text: HashMap<String, Arc<dyn crate::SpeechToText>> = HashMap::new();
+            speech_to_text.insert("whisper".into(), Arc::new(MockSpeechToText::new()));
+            RecordService::new(
+                RecordPorts {
+                    records: Arc::new(self.records),
+                    audio: Arc::new(MockAudioStore::new()),
+                    probe: Arc::new(self.probe),
+                    billing: Arc::new(self.billing),
+                    jobs: Arc::new(self.jobs),
+                    context: Arc::new(context),
+                    checklists: Arc::new(MockChecklistRepository::new()),
+                    operators: Arc::new(self.operators),
+                    tree: Arc::new(MockCompanyTree::new()),
+                    uow: Arc::new(noop_unit_of_work()),
+                    audit: Arc::new(self.audit),
+                    clock: Arc::new(clock),
+                },
+                RecordPolicy {
+                    prices: Prices::default(),
+                    default_country_code: "998".into(),
+                    pbx_offset: UtcOffset::from_hms(5, 0, 0).unwrap(),
+                },
+                Providers {
+                    speech_to_text,
+                    ..Default::default()
+                },
+            )
+        }
     }
 
     #[tokio::test]
@@ -786,7 +794,15 @@ mod tests {
             .times(1)
             .returning(|_, _, _| Ok(()));
 
-        let queued = service(records, billing, jobs, audit)
+        let mocks = Mocks {
+            records,
+            billing,
+            jobs,
+            audit,
+            ..Default::default()
+        };
+        let queued = mocks
+            .service()
             .reprocess(&actor, id, Some(false), None, &RequestMeta::system())
             .await
             .unwrap();
@@ -827,7 +843,14 @@ mod tests {
         let mut audit = MockAuditLog::new();
         audit.expect_append().never();
 
-        let error = service(records, billing, MockJobQueue::new(), audit)
+        let mocks = Mocks {
+            records,
+            billing,
+            audit,
+            ..Default::default()
+        };
+        let error = mocks
+            .service()
             .reprocess(&actor, id, None, None, &RequestMeta::system())
             .await
             .unwrap_err();
@@ -859,7 +882,14 @@ mod tests {
         let mut jobs = MockJobQueue::new();
         jobs.expect_enqueue().never();
 
-        let error = service(records, billing, jobs, MockAuditLog::new())
+        let mocks = Mocks {
+            records,
+            billing,
+            jobs,
+            ..Default::default()
+        };
+        let error = mocks
+            .service()
             .reprocess(&actor, id, Some(false), None, &RequestMeta::system())
             .await
             .unwrap_err();
@@ -867,5 +897,90 @@ mod tests {
             matches!(error, DomainError::PaymentRequired(_)),
             "{error:?}"
         );
+    }
+
+    fn file(name: &str) -> UploadFile {
+        UploadFile {
+            file_name: name.into(),
+            bytes: Bytes::from_static(b"audio"),
+            ..Default::default()
+        }
+    }
+
+    fn member() -> Actor {
+        Actor {
+            company_id: Some(CompanyId::generate()),
+            ..owner()
+        }
+    }
+
+    #[tokio::test]
+    async fn every_bad_file_and_field_is_named_by_its_position_and_nothing_is_priced() {
+        let mut probe = MockAudioProbe::new();
+        probe.expect_probe().returning(|_, name| {
+            if name.ends_with(".mp3") {
+                Err(crate::Undecodable("not audio".into()))
+            } else {
+                Ok((2500, AudioFormat::Wav))
+            }
+        });
+        let mut billing = MockBilling::new();
+        billing.expect_balance().never();
+        let files = vec![
+            UploadFile {
+                client_phone_number: Some("12".into()),
+                ..file("first.wav")
+            },
+            file("second.mp3"),
+        ];
+        let mocks = Mocks {
+            probe,
+            billing,
+            ..Default::default()
+        };
+        let Err(DomainError::Validation(errors)) = mocks.service().estimate(&member(), files).await
+        else {
+            panic!("expected a validation error");
+        };
+        let fields: Vec<&str> = errors.iter().map(|(field, _)| field).collect();
+        assert_eq!(fields, ["client_phone_number[0]", "files[1]"]);
+    }
+
+    #[tokio::test]
+    async fn a_file_is_priced_by_its_measured_duration_per_started_second() {
+        let mut probe = MockAudioProbe::new();
+        probe
+            .expect_probe()
+            .returning(|_, _| Ok((2500, AudioFormat::Mp3)));
+        let mut billing = MockBilling::new();
+        billing.expect_balance().returning(|_| {
+            Ok(BalanceView {
+                balance: 5000,
+                reserved: 1000,
+            })
+        });
+        // The OnlinePBX name carries the operator's extension, whose checklist would apply.
+        let mut operators = MockOperatorRepository::new();
+        operators
+            .expect_find_by_code()
+            .withf(|_, code| code == "101")
+            .times(1)
+            .returning(|_, _| Ok(None));
+        let mocks = Mocks {
+            probe,
+            billing,
+            operators,
+            ..Default::default()
+        };
+        let estimate = mocks
+            .service()
+            .estimate(&member(), vec![file("24.03.15-09:41:07_101_901234567.mp3")])
+            .await
+            .unwrap();
+        // 2.5 s is billed as 3 s: 63 000 × 3 / 60 for speech-to-text, 21 000 × 3 / 60 for
+        // the general analysis (asked for by default).
+        assert_eq!(estimate.files[0].duration_ms, 2500);
+        assert_eq!(estimate.total, 3150 + 1050);
+        assert_eq!((estimate.available, estimate.enough), (4000, false));
     }
 }

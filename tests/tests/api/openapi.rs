@@ -298,4 +298,34 @@ async fn documented_limits_are_the_ones_the_server_enforces() {
         let response = app.post(&topup, Some(&admin), &body).await;
         assert_eq!(response.status(), status, "a {length}-character key");
     }
+    let largest = limit("TopupRequest", "amount", "maximum");
+    for (amount, status) in [(largest + 1, 422), (0, 422)] {
+        let body = json!({"amount": amount, "idempotency_key": format!("amount-{amount}")});
+        let response = app.post(&topup, Some(&admin), &body).await;
+        assert_eq!(response.status(), status, "a top-up of {amount}");
+    }
+
+    let longest = limit("CreateOperatorRequest", "code", "maxLength") as usize;
+    for (length, status) in [(longest, 201), (longest + 1, 422)] {
+        let body = json!({"code": "7".repeat(length), "name": "Operator",
+                          "company_id": company["id"]});
+        let response = app.post("/operators", Some(&admin), &body).await;
+        assert_eq!(
+            response.status(),
+            status,
+            "a {length}-character operator code"
+        );
+    }
+
+    let (_, member) = app.member("settler", &company).await;
+    let days = limit(
+        "UpdateSettingsRequest",
+        "auto_delete_records_after_days",
+        "maximum",
+    );
+    for (value, status) in [(days, 200), (days + 1, 422)] {
+        let body = json!({"auto_delete_records_after_days": value});
+        let response = app.patch("/settings", Some(&member), &body).await;
+        assert_eq!(response.status(), status, "keeping records {value} days");
+    }
 }
