@@ -6,8 +6,7 @@ use std::sync::Arc;
 
 use dialix_audit::{AuditAction, AuditEvent, AuditLog, AuditedUnitOfWork};
 use dialix_kernel::{
-    Clock, DEFAULT_RETENTION_DAYS, DomainResult, RequestMeta, ResourceType, UnitOfWork,
-    retry_on_stale,
+    Clock, DEFAULT_RETENTION_DAYS, DomainError, DomainResult, RequestMeta, ResourceType, UnitOfWork,
 };
 use serde_json::json;
 use time::OffsetDateTime;
@@ -76,25 +75,7 @@ impl RetentionService {
                 report.records.extend(batch);
                 return Ok(report);
             }
-            for record in batch {
-                // The batch's copy first; if the record changed meanwhile, it is re-read.
-                let mut copy = Some(record.clone());
-                retry_on_stale(|| {
-                    let copy = copy.take();
-                    async move {
-                        let current = match copy {
-                            Some(copy) => Some(copy),
-                            None => self.records.find(record.id).await?,
-                        };
-                        match current {
-                            Some(current) => self.clean(current, now).await,
-                            None => Ok(()),
-                        }
-                    }
-                })
-                .await?;
-                report.records.push(record);
-            }
+            report.records.extend(self.clean(batch, now).await?);
             if done {
                 return Ok(report);
             }
@@ -124,30 +105,52 @@ impl RetentionService {
         Ok(orphans)
     }
 
-    async fn clean(&self, mut record: Record, now: OffsetDateTime) -> DomainResult<()> {
-        let key = record.storage_key.take();
-        let had_transcript = record.payload.transcript.take().is_some();
-        record.updated_at = now;
-        let event = AuditEvent {
-            resource_id: Some(record.id.to_string()),
-            company_id: Some(record.company_id),
-            ..AuditEvent::system(AuditAction::Delete, ResourceType::Record)
-        }
-        .details(json!({
-            "retention": true,
-            "audio_removed": key.is_some(),
-            "transcript_removed": had_transcript,
-            "created_at": record.created_at.unix_timestamp(),
-        }))
-        .meta(&RequestMeta::system());
+    /// Removes the audio and transcript of a batch in one transaction, an audit entry per
+    /// call, then deletes the audio files. A call changed since the batch was read is left
+    /// for the next run, which sees it as it is then. Returns the calls cleaned.
+    async fn clean(&self, batch: Vec<Record>, now: OffsetDateTime) -> DomainResult<Vec<Record>> {
         let mut tx = self.audited.begin().await?;
-        self.records.update(tx.as_mut(), &mut record).await?;
-        tx.commit(event, now).await?;
-        if let Some(key) = key {
-            self.audio.delete(&key).await?;
+        let mut cleaned = Vec::with_capacity(batch.len());
+        let mut keys = Vec::new();
+        for original in batch {
+            let mut record = original.clone();
+            let key = record.storage_key.take();
+            let had_transcript = record.payload.transcript.take().is_some();
+            record.updated_at = now;
+            match self.records.update(tx.as_mut(), &mut record).await {
+                Ok(()) => {}
+                Err(DomainError::Stale(_)) => continue,
+                Err(other) => return Err(other),
+            }
+            tx.record(
+                AuditEvent {
+                    resource_id: Some(record.id.to_string()),
+                    company_id: Some(record.company_id),
+                    ..AuditEvent::system(AuditAction::Delete, ResourceType::Record)
+                }
+                .details(json!({
+                    "retention": true,
+                    "audio_removed": key.is_some(),
+                    "transcript_removed": had_transcript,
+                    "created_at": record.created_at.unix_timestamp(),
+                }))
+                .meta(&RequestMeta::system()),
+            );
+            keys.extend(key);
+            cleaned.push(original);
         }
-        tracing::info!(record = %record.id, "retention: audio and transcript deleted");
-        Ok(())
+        if cleaned.is_empty() {
+            return Ok(cleaned);
+        }
+        tx.commit_recorded(now).await?;
+        for key in &keys {
+            self.audio.delete(key).await?;
+        }
+        tracing::info!(
+            calls = cleaned.len(),
+            "retention: audio and transcripts deleted"
+        );
+        Ok(cleaned)
     }
 }
 
@@ -288,5 +291,46 @@ mod tests {
                 .unwrap();
             assert_eq!(report.orphaned_audio, ["cd/orphan.wav"]);
         }
+    }
+
+    #[tokio::test]
+    async fn a_call_changed_since_the_batch_was_read_is_left_for_the_next_run() {
+        let (changed, expired) = (expired_with_transcript(), expired_with_transcript());
+        let (changed_id, kept_key) = (changed.id, expired.storage_key.clone().unwrap());
+        let mut candidates = MockRetentionCandidates::new();
+        let batch = vec![changed, expired];
+        candidates
+            .expect_expired()
+            .returning(move |_, _, _| Ok(batch.clone()));
+        let mut records = MockRecordRepository::new();
+        records
+            .expect_referenced_keys()
+            .returning(|_| Ok(Vec::new()));
+        records
+            .expect_update()
+            .times(2)
+            .returning(move |_, record| {
+                if record.id == changed_id {
+                    Err(DomainError::Stale("record"))
+                } else {
+                    Ok(())
+                }
+            });
+        let mut audio = MockAudioStore::new();
+        audio.expect_written_before().returning(|_| Ok(Vec::new()));
+        audio
+            .expect_delete()
+            .withf(move |key| key == kept_key)
+            .times(1)
+            .returning(|_| Ok(()));
+        let mut audit = MockAuditLog::new();
+        audit.expect_append().times(1).returning(|_, _, _| Ok(()));
+
+        let report = service(candidates, records, audio, audit)
+            .run(false)
+            .await
+            .unwrap();
+        assert_eq!(report.records.len(), 1);
+        assert_ne!(report.records[0].id, changed_id);
     }
 }
