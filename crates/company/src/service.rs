@@ -439,7 +439,9 @@ mod tests {
     use dialix_kernel::AccountId;
     use uuid::Uuid;
 
-    use crate::{LedgerEntry, LedgerKind, MembershipAction, TOPUP_MAX, parse_permissions};
+    use crate::{
+        Administrator, LedgerEntry, LedgerKind, MembershipAction, TOPUP_MAX, parse_permissions,
+    };
     use dialix_kernel::{CompanyGrant, MockClock, MockCompanyTree, Role, noop_unit_of_work};
     use mockall::predicate::eq;
     use time::OffsetDateTime;
@@ -830,5 +832,50 @@ mod tests {
         assert!(parse_permissions(&json!({"can_fly": true})).is_err());
         assert!(parse_permissions(&json!({"can_topup": 1})).is_err());
         assert!(parse_permissions(&json!(["can_topup"])).is_err());
+    }
+
+    #[tokio::test]
+    async fn a_permission_change_racing_another_write_is_decided_again() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let acme = company("Acme");
+        let id = acme.id;
+        let user = AccountId::generate();
+        let mut mocks = Mocks::new()
+            .with_company(acme)
+            .audits(AuditAction::Update, 1);
+        let grant = Administrator {
+            company_id: id,
+            user_id: user,
+            permissions: BTreeSet::from([Permission::CanManageUsers]),
+            created_at: NOW,
+            row_version: Default::default(),
+        };
+        mocks
+            .administrators
+            .expect_find()
+            .times(2)
+            .returning(move |_, _| Ok(Some(grant.clone())));
+        let writes = std::sync::Arc::new(AtomicUsize::new(0));
+        let counted = writes.clone();
+        mocks
+            .administrators
+            .expect_update()
+            .times(2)
+            .returning(move |_, _| match counted.fetch_add(1, Ordering::SeqCst) {
+                0 => Err(DomainError::Stale("administrator")),
+                _ => Ok(()),
+            });
+        let updated = mocks
+            .service()
+            .update_administrator(
+                &admin(),
+                id,
+                user,
+                BTreeSet::from([Permission::CanTopup]),
+                &meta(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(updated.permissions, BTreeSet::from([Permission::CanTopup]));
     }
 }
