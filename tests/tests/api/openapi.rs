@@ -329,3 +329,29 @@ async fn documented_limits_are_the_ones_the_server_enforces() {
         assert_eq!(response.status(), status, "keeping records {value} days");
     }
 }
+
+#[tokio::test]
+async fn no_response_or_request_field_is_a_free_form_object() {
+    let app = spawn_app().await;
+    let doc = document(&app).await;
+    let free_form = |schema: &Value| {
+        let object = match &schema["type"] {
+            Value::String(t) => t == "object",
+            Value::Array(types) => types.iter().any(|t| t == "object"),
+            _ => false,
+        };
+        object && schema.get("properties").is_none() && schema.get("additionalProperties").is_none()
+    };
+    let mut loose = Vec::new();
+    for (name, schema) in doc["components"]["schemas"].as_object().unwrap() {
+        if let Some(properties) = schema["properties"].as_object() {
+            for (field, property) in properties {
+                let items = &property["items"];
+                if free_form(property) || free_form(items) {
+                    loose.push(format!("{name}.{field}"));
+                }
+            }
+        }
+    }
+    assert!(loose.is_empty(), "free-form objects: {loose:?}");
+}

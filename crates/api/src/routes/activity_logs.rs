@@ -1,3 +1,4 @@
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use actix_web::http::header;
@@ -159,6 +160,26 @@ impl From<ResourceType> for ActivityResource {
     }
 }
 
+/// What an entry says about its event (documentation of the shape: entries keep their
+/// details as written). Updates carry `changes`; other events add members of their own
+/// (`reason` of a failed login, `blocked_accounts` of a company block, …).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ActivityDetails {
+    /// Each changed field, before and after.
+    changes: Option<BTreeMap<String, FieldChange>>,
+}
+
+/// One changed field: its old and new value (any JSON), or `{"changed": true}` for secrets.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct FieldChange {
+    old_value: Option<serde_json::Value>,
+    new_value: Option<serde_json::Value>,
+    /// Set instead of the values when the field is a secret.
+    changed: Option<bool>,
+}
+
 /// One activity-log entry.
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct ActivityLogEntry {
@@ -172,9 +193,8 @@ pub struct ActivityLogEntry {
     #[schema(value_type = ActivityResource)]
     resource_type: String,
     resource_id: Option<String>,
-    /// Event details; for updates `{"changes": {"field": {"old_value", "new_value"}}}`.
-    /// Secrets never appear, only the fact that they changed.
-    #[schema(value_type = Object)]
+    /// Event details. Secrets never appear, only the fact that they changed.
+    #[schema(value_type = ActivityDetails)]
     details: serde_json::Value,
     ip_address: Option<String>,
     user_agent: Option<String>,

@@ -2,7 +2,7 @@ use actix_web::{HttpResponse, delete, get, patch, post, web};
 use dialix_company::{Administrator, parse_permissions};
 use dialix_kernel::{AccountId, CompanyId, Permission};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -10,15 +10,50 @@ use uuid::Uuid;
 use crate::http::{ApiError, Authenticated, Meta, Problem};
 use crate::state::AppState;
 
+/// Every permission of a company administrator with whether it is granted (the names of
+/// `kernel::Permission`; a unit test keeps the two in step).
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct PermissionFlags {
+    can_manage_users: bool,
+    can_view_records: bool,
+    can_view_activity_logs: bool,
+    can_manage_settings: bool,
+    can_topup: bool,
+}
+
+impl From<&BTreeSet<Permission>> for PermissionFlags {
+    fn from(granted: &BTreeSet<Permission>) -> Self {
+        let has = |permission| granted.contains(&permission);
+        Self {
+            can_manage_users: has(Permission::CanManageUsers),
+            can_view_records: has(Permission::CanViewRecords),
+            can_view_activity_logs: has(Permission::CanViewActivityLogs),
+            can_manage_settings: has(Permission::CanManageSettings),
+            can_topup: has(Permission::CanTopup),
+        }
+    }
+}
+
+/// Permissions to grant: each name to `true` or `false`; absent ones are not granted, other
+/// names are refused. (Documentation of the request shape: the body is read as JSON so that
+/// every bad name is reported at once.)
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct PermissionGrant {
+    can_manage_users: Option<bool>,
+    can_view_records: Option<bool>,
+    can_view_activity_logs: Option<bool>,
+    can_manage_settings: Option<bool>,
+    can_topup: Option<bool>,
+}
+
 /// A company administrator.
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct AdministratorResponse {
     company_id: Uuid,
     user_id: Uuid,
-    /// Every permission with whether it is granted: `can_manage_users`, `can_view_records`,
-    /// `can_view_activity_logs`, `can_manage_settings`, `can_topup`.
-    #[schema(value_type = Object, example = json!({"can_manage_users": true, "can_topup": false}))]
-    permissions: BTreeMap<String, bool>,
+    /// Every permission with whether it is granted.
+    permissions: PermissionFlags,
     #[serde(with = "crate::http::timestamp")]
     created_at: OffsetDateTime,
 }
@@ -28,10 +63,7 @@ impl From<Administrator> for AdministratorResponse {
         Self {
             company_id: admin.company_id.as_uuid(),
             user_id: admin.user_id.as_uuid(),
-            permissions: Permission::ALL
-                .iter()
-                .map(|p| (p.as_str().to_owned(), admin.permissions.contains(p)))
-                .collect(),
+            permissions: PermissionFlags::from(&admin.permissions),
             created_at: admin.created_at,
         }
     }
@@ -43,8 +75,8 @@ impl From<Administrator> for AdministratorResponse {
 pub struct AddAdministratorRequest {
     /// A member of the company or of one of its sub-companies.
     user_id: Uuid,
-    /// Permission names to `true`/`false`; unknown names are refused.
-    #[schema(value_type = Object, example = json!({"can_manage_users": true, "can_view_activity_logs": true}))]
+    /// Permission names to `true`/`false`; absent ones are not granted, unknown ones refused.
+    #[schema(value_type = PermissionGrant, example = json!({"can_manage_users": true, "can_view_activity_logs": true}))]
     permissions: serde_json::Value,
 }
 
@@ -52,7 +84,7 @@ pub struct AddAdministratorRequest {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateAdministratorRequest {
-    #[schema(value_type = Object, example = json!({"can_topup": true}))]
+    #[schema(value_type = PermissionGrant, example = json!({"can_topup": true}))]
     permissions: serde_json::Value,
 }
 
@@ -210,4 +242,25 @@ pub async fn remove_administrator(
         .remove_administrator(&caller.actor, company, user, &meta)
         .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The documented names are the permissions' own, for every permission.
+    #[test]
+    fn permission_flags_name_every_permission() {
+        let all: BTreeSet<Permission> = Permission::ALL.into_iter().collect();
+        let flags = serde_json::to_value(PermissionFlags::from(&all)).unwrap();
+        let names: BTreeSet<&str> = flags
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let expected: BTreeSet<&str> = Permission::ALL.iter().map(|p| p.as_str()).collect();
+        assert_eq!(names, expected);
+        assert!(flags.as_object().unwrap().values().all(|v| v == true));
+    }
 }

@@ -185,13 +185,25 @@ pub struct CompanyStatistics {
     minutes_processed: f64,
 }
 
+/// A company's configuration: the keys the analysis reads, and any others the company keeps
+/// (stored as given). Documentation of the shape: the server keeps the object as JSON.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct CompanySettings {
+    /// The language of summaries and reasons (default `uz`).
+    #[schema(value_type = Option<super::settings::Language>)]
+    language: Option<String>,
+    /// What calls are about; the model picks one of these or `other`.
+    call_purposes: Option<Vec<String>>,
+}
+
 /// A company with its figures.
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct CompanyDetails {
     #[serde(flatten)]
     company: CompanyResponse,
-    /// Company configuration (a JSON object).
-    #[schema(value_type = Object)]
+    /// Company configuration.
+    #[schema(value_type = CompanySettings)]
     settings: serde_json::Value,
     statistics: CompanyStatistics,
 }
@@ -248,8 +260,8 @@ pub struct UpdateCompanyRequest {
     description: Option<Option<String>>,
     /// Platform admins only.
     is_active: Option<bool>,
-    /// Replaces the company configuration (a JSON object, at most 16 KiB).
-    #[schema(value_type = Option<Object>)]
+    /// Replaces the company configuration (at most 16 KiB of JSON).
+    #[schema(value_type = Option<CompanySettings>)]
     settings: Option<serde_json::Value>,
 }
 
