@@ -14,6 +14,7 @@ mod m20261126_000005_processing;
 mod m20261126_000006_record_search;
 mod m20261126_000007_operators_checklists;
 mod m20261127_000008_row_versions;
+mod m20261128_000009_call_grouping;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000006_record_search::Migration),
             Box::new(m20261126_000007_operators_checklists::Migration),
             Box::new(m20261127_000008_row_versions::Migration),
+            Box::new(m20261128_000009_call_grouping::Migration),
         ]
     }
 }

@@ -8,6 +8,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use dialix_api::config::{Config, MohirAiSettings, WhisperSettings};
+use dialix_infrastructure::{ChatEndpoint, HttpPolicy};
 use serde_json::{Value, json};
 
 /// How the fake answers one call.
@@ -21,6 +23,8 @@ pub enum Reply {
     Status(u16, Option<u64>),
     /// A chat reply whose content is not the JSON the schema asks for.
     OffSchema,
+    /// The normal answer, with this general analysis instead of [`analysis`].
+    Analysis(Value),
 }
 
 #[derive(Default)]
@@ -86,13 +90,41 @@ impl FakeProviders {
     }
 }
 
+/// Points every provider of `config` at `fakes`, with short timeouts and one worker (jobs
+/// then run in upload order).
+pub fn use_fakes(config: &mut Config, fakes: &FakeProviders) {
+    config.stt_models = vec!["whisper".into(), "mohirai".into()];
+    config.providers.chat = Some(ChatEndpoint::OpenAi {
+        base_url: format!("{}/v1", fakes.base_url),
+        api_key: "test-key".into(),
+        model: "gpt-test".into(),
+    });
+    config.providers.whisper = Some(WhisperSettings {
+        base_url: fakes.base_url.clone(),
+        api_key: "stt-key".into(),
+        model: "whisper-test".into(),
+    });
+    config.providers.mohirai = Some(MohirAiSettings {
+        base_url: fakes.base_url.clone(),
+        api_key: "mohirai-key".into(),
+        poll_interval: Duration::from_millis(50),
+    });
+    config.providers.http = HttpPolicy {
+        timeout: Duration::from_secs(10),
+        attempts: 2,
+        backoff: Duration::from_millis(50),
+        max_retry_after: Duration::from_secs(2),
+    };
+    config.processing.workers = 1;
+}
+
 type Shared = web::Data<Arc<Mutex<Script>>>;
 
 /// Applies a scripted reply: `Some(response)` to answer with it now, `None` to answer
 /// normally.
 async fn scripted(reply: Reply) -> Option<HttpResponse> {
     match reply {
-        Reply::Ok | Reply::OffSchema => None,
+        Reply::Ok | Reply::OffSchema | Reply::Analysis(_) => None,
         Reply::Slow(delay) => {
             tokio::time::sleep(delay).await;
             None
@@ -168,6 +200,10 @@ async fn complete(script: Shared, authorised: bool, body: Value) -> HttpResponse
         );
     }
     let off_schema = matches!(reply, Reply::OffSchema);
+    let general = match &reply {
+        Reply::Analysis(general) => general.clone(),
+        _ => analysis(),
+    };
     if let Some(response) = scripted(reply).await {
         return response;
     }
@@ -177,7 +213,7 @@ async fn complete(script: Shared, authorised: bool, body: Value) -> HttpResponse
     } else if schema["name"] == "checklist_review" {
         checklist_verdicts(&schema["schema"]).to_string()
     } else {
-        analysis().to_string()
+        general.to_string()
     };
     HttpResponse::Ok().json(json!({
         "id": "chatcmpl-fake",

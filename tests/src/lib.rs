@@ -274,6 +274,22 @@ impl TestApp {
     }
 
     /// GETs `path` expecting 200 and returns the JSON body.
+    /// Polls the record until it reaches `status` (or fails the test after 20 s).
+    pub async fn wait_for_status(&self, token: &str, id: &str, status: &str) -> Value {
+        for _ in 0..400 {
+            let record = self.get_json(&format!("/records/{id}"), token).await;
+            if record["status"] == status {
+                return record;
+            }
+            assert!(
+                !(record["status"] == "failed" && status != "failed"),
+                "the record failed: {record}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("record {id} never reached {status}");
+    }
+
     pub async fn get_json(&self, path: &str, token: &str) -> Value {
         let response = self.get(path, Some(token)).await;
         assert_eq!(response.status(), 200, "GET {path}");

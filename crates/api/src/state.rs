@@ -13,13 +13,14 @@ use dialix_calls::{
     RecordPolicy, RecordPorts, RecordService, RetentionPorts, RetentionService, SpeechToText,
 };
 use dialix_company::{CompanyPorts, CompanyService};
+use dialix_grouping::{GroupingPorts, GroupingService};
 use dialix_infrastructure::{
     Argon2PasswordHasher, Database, FsAudioStore, InMemoryLoginAttempts, JwtAccessTokens,
     MohirAiTranscriber, OpenAiChat, OpenAiTranscriber, SeaOrmAccounts, SeaOrmAdministrators,
-    SeaOrmAuditLog, SeaOrmBilling, SeaOrmCatalog, SeaOrmCompanies, SeaOrmCompanyTree,
-    SeaOrmJobQueue, SeaOrmLedger, SeaOrmMembership, SeaOrmProcessingContext, SeaOrmRecords,
-    SeaOrmRefreshTokens, SeaOrmResourceAccess, SeaOrmRetention, SeaOrmSettings, SeaOrmUnitOfWork,
-    SymphoniaProbe,
+    SeaOrmAuditLog, SeaOrmBilling, SeaOrmCallGroups, SeaOrmCatalog, SeaOrmCompanies,
+    SeaOrmCompanyTree, SeaOrmJobQueue, SeaOrmLedger, SeaOrmMembership, SeaOrmProcessingContext,
+    SeaOrmRecords, SeaOrmRefreshTokens, SeaOrmResourceAccess, SeaOrmRetention, SeaOrmSettings,
+    SeaOrmUnitOfWork, SymphoniaProbe,
 };
 use dialix_kernel::{Clock, CompanyTree, DomainResult, SystemClock, UnitOfWork};
 
@@ -32,6 +33,7 @@ pub struct AppState {
     pub settings: SettingsService,
     pub companies: CompanyService,
     pub records: RecordService,
+    pub grouping: GroupingService,
     pub processing: ProcessingService,
     pub retention: RetentionService,
     pub catalog: CatalogService,
@@ -156,6 +158,15 @@ impl AppState {
             audit: audit_log.clone(),
             clock: clock.clone(),
         });
+        let grouping = GroupingService::new(
+            GroupingPorts {
+                groups: Arc::new(SeaOrmCallGroups::new(database.clone())),
+                records: record_store.clone(),
+                tree: tree.clone(),
+                clock: clock.clone(),
+            },
+            config.default_country_code.clone(),
+        );
         let processing = ProcessingService::new(
             ProcessingPorts {
                 records: record_store,
@@ -178,6 +189,7 @@ impl AppState {
             settings,
             companies,
             records,
+            grouping,
             processing,
             retention,
             catalog,

@@ -18,6 +18,7 @@ mod providers;
 mod retention;
 mod service;
 mod transcript;
+mod visibility;
 
 pub use analysis::{
     GeneralAnalysis, Sentiment, SentimentValue, general_prompt, general_schema, parse_general,
@@ -57,3 +58,4 @@ pub use providers::ProviderError;
 pub use retention::{RetentionPorts, RetentionReport, RetentionService};
 pub use service::{AudioHandle, Estimate, EstimatedFile, RecordPolicy, RecordPorts, RecordService};
 pub use transcript::{SpeakerRole, Turn, Utterance, as_dialogue, assign_roles, build_turns};
+pub use visibility::{may_view, record_scope};

@@ -150,10 +150,18 @@ pub struct Record {
     pub row_version: RowVersion,
 }
 
-#[cfg(test)]
+impl Record {
+    /// When the call happened: its start when known, else the upload time. Calls are grouped
+    /// and ordered by this.
+    pub fn call_at(&self) -> OffsetDateTime {
+        self.call_started_at.unwrap_or(self.created_at)
+    }
+}
+
+#[cfg(any(test, feature = "mock"))]
 impl Record {
     /// A 2.5-second WAV call of a fresh owner and company, for unit tests.
-    pub(crate) fn sample(id: RecordId, status: RecordStatus, at: OffsetDateTime) -> Self {
+    pub fn sample(id: RecordId, status: RecordStatus, at: OffsetDateTime) -> Self {
         Record {
             id,
             owner_id: AccountId::generate(),

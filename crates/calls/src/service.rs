@@ -4,16 +4,15 @@ use bytes::Bytes;
 use dialix_audit::{AuditAction, AuditEvent, AuditLog, AuditedUnitOfWork};
 use dialix_kernel::{
     Actor, ChecklistId, Clock, CompanyId, CompanyTree, DomainError, DomainResult, FieldErrors,
-    Page, PageRequest, Permission, RecordId, RequestMeta, ResourceType, RowVersion, UnitOfWork,
-    administered_companies, retry_on_stale,
+    Page, PageRequest, RecordId, RequestMeta, ResourceType, RowVersion, UnitOfWork, retry_on_stale,
 };
 use serde_json::json;
 use time::UtcOffset;
 
 use crate::{
     AudioFormat, AudioProbe, AudioStore, BalanceView, Billing, CallPrice, CallType, JobQueue,
-    Prices, ProcessingContext, Providers, Record, RecordFilter, RecordRepository, RecordScope,
-    RecordStatus, Undecodable, UploadFile, normalise_phone, parse_pbx_file_name,
+    Prices, ProcessingContext, Providers, Record, RecordFilter, RecordRepository, RecordStatus,
+    Undecodable, UploadFile, may_view, normalise_phone, parse_pbx_file_name, record_scope,
 };
 
 const FILE_NAME_MAX: usize = 255;
@@ -225,17 +224,7 @@ impl RecordService {
         mut filter: RecordFilter,
         page: PageRequest,
     ) -> DomainResult<Page<Record>> {
-        filter.scope = if actor.is_platform_admin() {
-            RecordScope::All
-        } else {
-            let companies = administered_companies(
-                self.ports.tree.as_ref(),
-                actor,
-                Some(Permission::CanViewRecords),
-            )
-            .await?;
-            RecordScope::OwnAnd(actor.account_id, companies)
-        };
+        filter.scope = record_scope(self.ports.tree.as_ref(), actor).await?;
         self.ports.records.list(&filter, page).await
     }
 
@@ -483,11 +472,7 @@ impl RecordService {
             .find(id)
             .await?
             .ok_or(DomainError::NotFound("record"))?;
-        if actor.is_platform_admin() || record.owner_id == actor.account_id {
-            return Ok(record);
-        }
-        let lineage = self.ports.tree.lineage(record.company_id).await?;
-        if actor.may_within(Permission::CanViewRecords, &lineage) {
+        if may_view(self.ports.tree.as_ref(), actor, &record).await? {
             Ok(record)
         } else {
             Err(DomainError::NotFound("record"))

@@ -60,6 +60,10 @@ impl RecordRepository for SeaOrmRecords {
             updated_at: Set(TimeUnixTimestampMillis(r.updated_at)),
             deleted_at: Set(None),
             row_version: Set(r.row_version.0),
+            call_at: Set(TimeUnixTimestampMillis(r.call_at())),
+            call_purpose: Set(call_purpose(r)),
+            customer_satisfied: Set(customer_satisfied(r)),
+            key_words: Set(key_words(r)),
         };
         record::Entity::insert(row)
             .exec_without_returning(db_tx(tx)?)
@@ -173,6 +177,12 @@ impl RecordRepository for SeaOrmRecords {
             Expr::value(transcript_text(r)),
         )
         .col_expr(record::Column::ProcessingRound, Expr::value(round(r)))
+        .col_expr(record::Column::CallPurpose, Expr::value(call_purpose(r)))
+        .col_expr(
+            record::Column::CustomerSatisfied,
+            Expr::value(customer_satisfied(r)),
+        )
+        .col_expr(record::Column::KeyWords, Expr::value(key_words(r)))
         .col_expr(
             record::Column::StorageKey,
             Expr::value(r.storage_key.clone()),
@@ -308,6 +318,30 @@ fn sentiment(record: &Record) -> Option<&'static str> {
         .general
         .as_ref()
         .map(|g| g.sentiment_conversation.value.as_str())
+}
+
+fn call_purpose(record: &Record) -> Option<String> {
+    record
+        .payload
+        .general
+        .as_ref()
+        .map(|g| g.call_purpose.clone())
+}
+
+fn customer_satisfied(record: &Record) -> Option<bool> {
+    record
+        .payload
+        .general
+        .as_ref()
+        .map(|g| g.is_customer_satisfied)
+}
+
+fn key_words(record: &Record) -> Option<serde_json::Value> {
+    record
+        .payload
+        .general
+        .as_ref()
+        .map(|g| serde_json::Value::from(g.key_words.clone()))
 }
 
 /// Lower-cased, so the LIKE filter is case-insensitive on both databases.

@@ -1,10 +1,13 @@
-//! Small SQL helpers shared by the repositories: error mapping, LIKE patterns and
-//! version-checked writes.
+//! Small SQL helpers shared by the repositories: error mapping, LIKE patterns,
+//! version-checked writes and hand-written statements.
 
 use dialix_kernel::{DomainError, DomainResult, RowVersion};
 use sea_orm::prelude::Expr;
 use sea_orm::sea_query::{ExprTrait, LikeExpr};
-use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, SqlErr, UpdateMany, UpdateResult};
+use sea_orm::{
+    ColumnTrait, DatabaseBackend, DbErr, EntityTrait, QueryFilter, SqlErr, Statement, UpdateMany,
+    UpdateResult, Value,
+};
 
 /// Any database failure the domain cannot act on, kept as the cause of an internal error
 /// (logged once, where the error ends: the request or the worker).
@@ -57,4 +60,65 @@ pub(crate) fn landed(result: UpdateResult, entity: &'static str) -> DomainResult
     } else {
         Ok(())
     }
+}
+
+/// Hand-written SQL with its bound values, placeholders in the backend's syntax (`$n` or
+/// `?`): for statements SeaORM's builder cannot express (window functions, row locks).
+pub(crate) struct RawSql {
+    backend: DatabaseBackend,
+    text: String,
+    values: Vec<Value>,
+}
+
+impl RawSql {
+    pub(crate) fn new(backend: DatabaseBackend) -> Self {
+        Self {
+            backend,
+            text: String::new(),
+            values: Vec::new(),
+        }
+    }
+
+    /// Appends SQL text (never user input: that goes through [`RawSql::bind`]).
+    pub(crate) fn push(&mut self, text: &str) -> &mut Self {
+        self.text.push_str(text);
+        self
+    }
+
+    /// Appends a placeholder for `value`.
+    pub(crate) fn bind(&mut self, value: impl Into<Value>) -> &mut Self {
+        self.values.push(value.into());
+        match self.backend {
+            DatabaseBackend::Postgres => {
+                let n = self.values.len();
+                self.text.push_str(&format!("${n}"));
+            }
+            _ => self.text.push('?'),
+        }
+        self
+    }
+
+    /// Appends `(v1, v2, …)` for a non-empty list.
+    pub(crate) fn bind_list<V: Into<Value>>(
+        &mut self,
+        values: impl IntoIterator<Item = V>,
+    ) -> &mut Self {
+        self.push("(");
+        for (i, value) in values.into_iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.bind(value);
+        }
+        self.push(")")
+    }
+
+    pub(crate) fn statement(self) -> Statement {
+        Statement::from_sql_and_values(self.backend, self.text, self.values)
+    }
+}
+
+/// Unix milliseconds, as every time column stores them.
+pub(crate) fn millis(at: time::OffsetDateTime) -> i64 {
+    (at.unix_timestamp_nanos() / 1_000_000) as i64
 }

@@ -9,6 +9,7 @@ mod catalog;
 mod companies;
 mod company_management;
 mod errors;
+mod grouping;
 mod health;
 mod openapi;
 mod processing;

@@ -1,9 +1,8 @@
 use std::time::Duration;
 
-use dialix_api::config::{Config, MohirAiSettings, WhisperSettings};
-use dialix_infrastructure::{ChatEndpoint, HttpPolicy};
+use dialix_infrastructure::ChatEndpoint;
 use dialix_tests::audio::{files, wav};
-use dialix_tests::fakes::{FakeProviders, Reply};
+use dialix_tests::fakes::{FakeProviders, Reply, use_fakes};
 use dialix_tests::{TestApp, problem, spawn_app_with};
 use futures_util::future::join_all;
 use serde_json::{Value, json};
@@ -11,32 +10,6 @@ use serde_json::{Value, json};
 /// STT 63000*3/60 + general 21000*3/60 for a 2.5 s call (billed as 3 s).
 const STT_PRICE: i64 = 3150;
 const GENERAL_PRICE: i64 = 1050;
-
-fn use_fakes(config: &mut Config, fakes: &FakeProviders) {
-    config.stt_models = vec!["whisper".into(), "mohirai".into()];
-    config.providers.chat = Some(ChatEndpoint::OpenAi {
-        base_url: format!("{}/v1", fakes.base_url),
-        api_key: "test-key".into(),
-        model: "gpt-test".into(),
-    });
-    config.providers.whisper = Some(WhisperSettings {
-        base_url: fakes.base_url.clone(),
-        api_key: "stt-key".into(),
-        model: "whisper-test".into(),
-    });
-    config.providers.mohirai = Some(MohirAiSettings {
-        base_url: fakes.base_url.clone(),
-        api_key: "mohirai-key".into(),
-        poll_interval: Duration::from_millis(50),
-    });
-    config.providers.http = HttpPolicy {
-        timeout: Duration::from_secs(10),
-        attempts: 2,
-        backoff: Duration::from_millis(50),
-        max_retry_after: Duration::from_secs(2),
-    };
-    config.processing.workers = 1;
-}
 
 /// An app wired to fresh fakes, a company with `balance` and a member's token.
 async fn setup(balance: i64) -> (TestApp, FakeProviders, Value, String) {
@@ -64,22 +37,6 @@ async fn upload_one(app: &TestApp, token: &str) -> Value {
         .await;
     assert_eq!(response.status(), 201);
     response.json::<Vec<Value>>().await.unwrap().remove(0)
-}
-
-/// Polls the record until it reaches `status` (or fails the test after 20 s).
-async fn wait_for(app: &TestApp, token: &str, id: &str, status: &str) -> Value {
-    for _ in 0..400 {
-        let record = app.get_json(&format!("/records/{id}"), token).await;
-        if record["status"] == status {
-            return record;
-        }
-        assert!(
-            !(record["status"] == "failed" && status != "failed"),
-            "the record failed: {record}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("record {id} never reached {status}");
 }
 
 async fn charges(app: &TestApp, company: &Value, token: &str) -> Vec<i64> {
@@ -110,7 +67,7 @@ async fn an_upload_is_transcribed_analysed_and_charged_once() {
     assert_eq!(record["status"], "queued");
     let id = record["id"].as_str().unwrap();
 
-    let done = wait_for(&app, &token, id, "done").await;
+    let done = app.wait_for_status(&token, id, "done").await;
     let transcript = done["transcript"].as_array().unwrap();
     assert_eq!(transcript.len(), 3);
     assert_eq!(
@@ -162,7 +119,9 @@ async fn the_mohirai_adapter_submits_and_polls() {
         .await;
     assert_eq!(changed.status(), 200);
     let record = upload_one(&app, &token).await;
-    let done = wait_for(&app, &token, record["id"].as_str().unwrap(), "done").await;
+    let done = app
+        .wait_for_status(&token, record["id"].as_str().unwrap(), "done")
+        .await;
     let turns: Vec<&str> = done["transcript"]
         .as_array()
         .unwrap()
@@ -215,7 +174,8 @@ async fn racing_uploads_never_overdraw_the_balance() {
 
     let records = app.get_json("/records", &token).await;
     for record in records["items"].as_array().unwrap() {
-        wait_for(&app, &token, record["id"].as_str().unwrap(), "done").await;
+        app.wait_for_status(&token, record["id"].as_str().unwrap(), "done")
+            .await;
     }
     let balance = app.get_json("/balance", &token).await;
     assert_eq!(
@@ -229,7 +189,9 @@ async fn a_failing_step_releases_its_reservation() {
     let (app, fakes, company, token) = setup(100_000).await;
     fakes.script_chat((0..10).map(|_| Reply::Status(500, None)));
     let record = upload_one(&app, &token).await;
-    let failed = wait_for(&app, &token, record["id"].as_str().unwrap(), "failed").await;
+    let failed = app
+        .wait_for_status(&token, record["id"].as_str().unwrap(), "failed")
+        .await;
     assert!(
         failed["error"].as_str().unwrap().contains("500"),
         "{failed}"
@@ -250,7 +212,8 @@ async fn a_retried_job_continues_and_never_charges_twice() {
     // the job is retried later and the transcription is not repeated.
     fakes.script_chat([Reply::Status(429, Some(1)), Reply::Status(503, None)]);
     let record = upload_one(&app, &token).await;
-    wait_for(&app, &token, record["id"].as_str().unwrap(), "done").await;
+    app.wait_for_status(&token, record["id"].as_str().unwrap(), "done")
+        .await;
     let mut charged = charges(&app, &company, &token).await;
     charged.sort();
     assert_eq!(charged, [-STT_PRICE, -GENERAL_PRICE]);
@@ -263,7 +226,9 @@ async fn an_off_schema_reply_is_retried_once_then_fails_without_a_half_result() 
     let (app, fakes, company, token) = setup(100_000).await;
     fakes.script_chat([Reply::OffSchema, Reply::OffSchema]);
     let record = upload_one(&app, &token).await;
-    let failed = wait_for(&app, &token, record["id"].as_str().unwrap(), "failed").await;
+    let failed = app
+        .wait_for_status(&token, record["id"].as_str().unwrap(), "failed")
+        .await;
     assert!(
         failed["error"].as_str().unwrap().contains("schema"),
         "{failed}"
@@ -295,7 +260,7 @@ async fn a_job_whose_worker_died_is_finished_once_by_another() {
     let (_, token) = first.member("agent", &company).await;
     let record = upload_one(&first, &token).await;
     let id = record["id"].as_str().unwrap();
-    wait_for(&first, &token, id, "transcribing").await;
+    first.wait_for_status(&token, id, "transcribing").await;
     while fakes.transcription_calls() == 0 {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -311,7 +276,7 @@ async fn a_job_whose_worker_died_is_finished_once_by_another() {
         .tokens("agent@dialix.test", "user-password")
         .await
         .access;
-    wait_for(&second, &token, id, "done").await;
+    second.wait_for_status(&token, id, "done").await;
     let mut charged = charges(&second, &company, &token).await;
     charged.sort();
     assert_eq!(
@@ -332,7 +297,7 @@ async fn a_processed_call_can_be_searched_corrected_and_reprocessed() {
     let (app, fakes, company, token) = setup(100_000).await;
     let record = upload_one(&app, &token).await;
     let id = record["id"].as_str().unwrap();
-    wait_for(&app, &token, id, "done").await;
+    app.wait_for_status(&token, id, "done").await;
 
     assert_eq!(
         app.get_json("/records?sentiment=positive", &token).await["total"],
@@ -379,7 +344,7 @@ async fn a_processed_call_can_be_searched_corrected_and_reprocessed() {
         )
         .await;
     assert_eq!(again.status(), 202);
-    let done = wait_for(&app, &token, id, "done").await;
+    let done = app.wait_for_status(&token, id, "done").await;
     assert_eq!(done["general"], false);
     assert_eq!(done["analysis"], Value::Null);
     let mut charged = charges(&app, &company, &token).await;
@@ -477,7 +442,9 @@ async fn an_operators_assigned_checklist_scores_their_calls() {
         "the operator's checklist applies"
     );
     assert_eq!(record["checklist_version"], 1);
-    let done = wait_for(&app, &token, record["id"].as_str().unwrap(), "done").await;
+    let done = app
+        .wait_for_status(&token, record["id"].as_str().unwrap(), "done")
+        .await;
     let result = &done["checklist_result"];
     assert_eq!(result["version"], 1);
     assert_eq!(
@@ -544,7 +511,9 @@ async fn azure_openai_deployments_are_spoken_to_in_their_own_dialect() {
     .await;
     let (_, token) = app.member("agent", &company).await;
     let record = upload_one(&app, &token).await;
-    let done = wait_for(&app, &token, record["id"].as_str().unwrap(), "done").await;
+    let done = app
+        .wait_for_status(&token, record["id"].as_str().unwrap(), "done")
+        .await;
     assert_eq!(done["analysis"]["is_conversation_over"], true);
     assert_eq!(fakes.chat_calls(), 1);
 }
@@ -601,7 +570,7 @@ async fn concurrent_reprocesses_accept_one_and_reserve_once() {
     let (app, fakes, _, token) = setup(100_000).await;
     let record = upload_one(&app, &token).await;
     let id = record["id"].as_str().unwrap();
-    wait_for(&app, &token, id, "done").await;
+    app.wait_for_status(&token, id, "done").await;
     // Nothing picks a job up until every request of a round has answered.
     app.kill_workers();
 
@@ -621,7 +590,7 @@ async fn concurrent_reprocesses_accept_one_and_reserve_once() {
         assert_eq!(balance["reserved"], per_call, "reserved once: {balance}");
 
         let worker = app.sibling(|config| use_fakes(config, &fakes)).await;
-        wait_for(&worker, &token, id, "done").await;
+        worker.wait_for_status(&token, id, "done").await;
         worker.kill_workers();
     }
     let balance = app.get_json("/balance", &token).await;
@@ -660,7 +629,7 @@ async fn a_top_up_key_shaped_like_a_charge_key_neither_frees_a_step_nor_leaks() 
     assert_eq!(replayed.status(), 200, "the same key replays the top-up");
 
     let worker = app.sibling(|config| use_fakes(config, &fakes)).await;
-    wait_for(&worker, &token, id, "done").await;
+    worker.wait_for_status(&token, id, "done").await;
     let mut charged = charges(&worker, &company, &token).await;
     charged.sort();
     assert_eq!(
@@ -681,7 +650,7 @@ async fn deleting_a_record_mid_processing_releases_its_reservation_and_charges_n
     fakes.script_transcription([Reply::Slow(Duration::from_millis(1500))]);
     let record = upload_one(&app, &token).await;
     let id = record["id"].as_str().unwrap();
-    wait_for(&app, &token, id, "transcribing").await;
+    app.wait_for_status(&token, id, "transcribing").await;
     assert_eq!(
         app.delete(&format!("/records/{id}"), Some(&token))
             .await

@@ -124,6 +124,43 @@ impl QueryValues {
         parsed.ok()
     }
 
+    /// An RFC 3339 date-time.
+    pub fn date(&mut self, field: &str, raw: Option<&str>) -> Option<time::OffsetDateTime> {
+        let parsed = time::OffsetDateTime::parse(
+            raw?.trim(),
+            &time::format_description::well_known::Rfc3339,
+        );
+        if parsed.is_err() {
+            self.errors.add(field, "must be an RFC 3339 date-time");
+        }
+        parsed.ok()
+    }
+
+    /// A whole number within `range`.
+    pub fn number(
+        &mut self,
+        field: &str,
+        raw: Option<&str>,
+        range: std::ops::RangeInclusive<u32>,
+    ) -> Option<u32> {
+        let parsed = raw?
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|n| range.contains(n));
+        if parsed.is_none() {
+            self.errors.add(
+                field,
+                format!(
+                    "must be a whole number from {} to {}",
+                    range.start(),
+                    range.end()
+                ),
+            );
+        }
+        parsed
+    }
+
     /// Paging from `limit` and `offset` (or its alias `skip`).
     pub fn page(
         &mut self,

@@ -8,6 +8,7 @@ mod administrators;
 mod auth;
 mod catalog;
 mod companies;
+mod grouping;
 mod health;
 mod pages;
 mod records;
@@ -72,6 +73,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(catalog::delete_checklist)
         .service(records::reprocess)
         .service(records::update_record)
+        .service(grouping::grouped_calls)
+        .service(grouping::number_calls)
+        .service(grouping::similar_calls)
         .service(activity_logs::own_logs)
         .service(activity_logs::verify_logs)
         .service(activity_logs::company_logs)

@@ -34,6 +34,12 @@ pub struct Model {
     pub deleted_at: Option<TimeUnixTimestampMillis>,
     /// Bumped by every write; writes are conditional on the version they read.
     pub row_version: i64,
+    /// When the call happened: `call_started_at` when known, else `created_at`.
+    pub call_at: TimeUnixTimestampMillis,
+    /// Promoted from the general analysis for grouping and similar calls.
+    pub call_purpose: Option<String>,
+    pub customer_satisfied: Option<bool>,
+    pub key_words: Option<Json>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

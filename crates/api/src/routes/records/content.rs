@@ -130,15 +130,21 @@ pub struct Sentiment {
     reason: String,
 }
 
+impl From<dialix_calls::SentimentValue> for SentimentValue {
+    fn from(value: dialix_calls::SentimentValue) -> Self {
+        use dialix_calls::SentimentValue as V;
+        match value {
+            V::Positive => SentimentValue::Positive,
+            V::Neutral => SentimentValue::Neutral,
+            V::Negative => SentimentValue::Negative,
+        }
+    }
+}
+
 impl From<dialix_calls::Sentiment> for Sentiment {
     fn from(s: dialix_calls::Sentiment) -> Self {
-        use dialix_calls::SentimentValue as V;
         Self {
-            value: match s.value {
-                V::Positive => SentimentValue::Positive,
-                V::Neutral => SentimentValue::Neutral,
-                V::Negative => SentimentValue::Negative,
-            },
+            value: s.value.into(),
             reason: s.reason,
         }
     }

@@ -15,7 +15,6 @@ use dialix_calls::{CallType, Record, RecordFilter, RecordStatus, SentimentValue}
 use dialix_kernel::{ChecklistId, PageRequest, RecordId};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -169,17 +168,8 @@ impl RecordListQuery {
             }
             parsed
         });
-        let mut date = |field: &str, raw: &Option<String>| {
-            raw.as_deref().and_then(|raw| {
-                let parsed = OffsetDateTime::parse(raw.trim(), &Rfc3339).ok();
-                if parsed.is_none() {
-                    values.errors.add(field, "must be an RFC 3339 date-time");
-                }
-                parsed
-            })
-        };
-        let created_from = date("start_date", &self.start_date);
-        let created_to = date("end_date", &self.end_date);
+        let created_from = values.date("start_date", self.start_date.as_deref());
+        let created_to = values.date("end_date", self.end_date.as_deref());
         let checklist_id = values.uuid("checklist_id", self.checklist_id.as_deref());
         let ascending = match self.sort.as_deref().map(str::trim) {
             None | Some("-created_at") => false,

@@ -1,0 +1,29 @@
+//! Who may see which calls — one rule for the listing, single records and everything built on
+//! calls (grouping, similar calls): platform admins everything, administrators with
+//! `can_view_records` their companies with descendants, everyone their own uploads.
+
+use dialix_kernel::{Actor, CompanyTree, DomainResult, Permission, administered_companies};
+
+use crate::{Record, RecordScope};
+
+/// The records `actor` may list.
+pub async fn record_scope(tree: &dyn CompanyTree, actor: &Actor) -> DomainResult<RecordScope> {
+    if actor.is_platform_admin() {
+        return Ok(RecordScope::All);
+    }
+    let companies = administered_companies(tree, actor, Some(Permission::CanViewRecords)).await?;
+    Ok(RecordScope::OwnAnd(actor.account_id, companies))
+}
+
+/// Whether `actor` may see `record` (the same rule as [`record_scope`], for one record).
+pub async fn may_view(
+    tree: &dyn CompanyTree,
+    actor: &Actor,
+    record: &Record,
+) -> DomainResult<bool> {
+    if actor.is_platform_admin() || record.owner_id == actor.account_id {
+        return Ok(true);
+    }
+    let lineage = tree.lineage(record.company_id).await?;
+    Ok(actor.may_within(Permission::CanViewRecords, &lineage))
+}

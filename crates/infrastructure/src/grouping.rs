@@ -1,0 +1,469 @@
+//! Repeat-call chains computed in the database: one windowed aggregate over the scope's
+//! calls of each number (no query per group or per call), then one read of the listed
+//! chains' calls. The statements are plain SQL that PostgreSQL and SQLite both run; see
+//! `docs/performance.md` for their plans.
+
+use async_trait::async_trait;
+use dialix_calls::{Record, RecordScope, SentimentValue};
+use dialix_grouping::{
+    CallGroups, CallScope, Candidate, Chain, ChainFilter, ChainReport, ChainSortKey, ChainSummary,
+    MAX_RECORD_IDS_PER_CHAIN, SentimentCounts,
+};
+use dialix_kernel::{CompanyId, DomainError, DomainResult, Page, PageRequest, RecordId};
+use sea_orm::{ConnectionTrait, EntityTrait, QueryResult};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::Database;
+use crate::entities::record;
+use crate::records::to_domain;
+use crate::sql::{RawSql, internal, millis};
+
+/// Grouping reads over the `record` table.
+pub struct SeaOrmCallGroups {
+    db: Database,
+}
+
+impl SeaOrmCallGroups {
+    pub fn new(db: Database) -> Self {
+        Self { db }
+    }
+
+    fn sql(&self) -> RawSql {
+        RawSql::new(self.db.connection().get_database_backend())
+    }
+
+    async fn rows(&self, sql: RawSql) -> DomainResult<Vec<QueryResult>> {
+        self.db
+            .connection()
+            .query_all_raw(sql.statement())
+            .await
+            .map_err(internal)
+    }
+}
+
+/// ` AND <the caller's scope>` on `record`.
+fn push_scope(sql: &mut RawSql, scope: &CallScope) {
+    if let RecordScope::OwnAnd(owner, companies) = &scope.records {
+        sql.push(" AND (");
+        if !companies.is_empty() {
+            sql.push("company_id IN ")
+                .bind_list(companies.iter().map(|c| c.as_uuid()))
+                .push(" OR ");
+        }
+        sql.push("owner_id = ").bind(owner.as_uuid()).push(")");
+    }
+    match &scope.companies {
+        Some(companies) if companies.is_empty() => {
+            sql.push(" AND 1 = 0");
+        }
+        Some(companies) => {
+            sql.push(" AND company_id IN ")
+                .bind_list(companies.iter().map(|c| c.as_uuid()));
+        }
+        None => {}
+    }
+}
+
+/// ` AND <call time within the filter's period>`.
+fn push_period(sql: &mut RawSql, filter: &ChainFilter) {
+    if let Some(from) = filter.from {
+        sql.push(" AND call_at >= ").bind(millis(from));
+    }
+    if let Some(to) = filter.to {
+        sql.push(" AND call_at <= ").bind(millis(to));
+    }
+}
+
+/// Every chain of the filter, one row each, with the summary columns (window totals over
+/// all chains) on every row.
+fn push_chains(sql: &mut RawSql, filter: &ChainFilter, horizon: OffsetDateTime) {
+    let window = filter.window.whole_milliseconds() as i64;
+    let transfer = filter.transfer_gap.whole_milliseconds() as i64;
+    sql.push(
+        "WITH scoped AS (SELECT id, company_id, client_phone_number AS phone, call_at, \
+         duration_ms, sentiment, operator_code, customer_satisfied FROM record \
+         WHERE deleted_at IS NULL AND client_phone_number IS NOT NULL",
+    );
+    push_scope(sql, &filter.scope);
+    push_period(sql, filter);
+    sql.push(
+        "), stepped AS (SELECT scoped.*, call_at - LAG(call_at) OVER w AS gap_before, \
+         LEAD(call_at) OVER w - call_at AS gap_after FROM scoped \
+         WINDOW w AS (PARTITION BY company_id, phone ORDER BY call_at, id)), \
+         numbered AS (SELECT stepped.*, SUM(CASE WHEN gap_before IS NULL OR gap_before > ",
+    )
+    .bind(window)
+    .push(
+        " THEN 1 ELSE 0 END) OVER (PARTITION BY company_id, phone ORDER BY call_at, id \
+         ROWS UNBOUNDED PRECEDING) AS chain_no FROM stepped), \
+         chains AS (SELECT company_id, phone, chain_no, COUNT(*) AS call_count, \
+         MIN(call_at) AS started_at, MAX(call_at) AS ended_at, \
+         CAST(SUM(duration_ms) AS BIGINT) AS total_duration_ms, \
+         CAST(SUM(CASE WHEN gap_before > ",
+    )
+    // A chain's first call has a gap over the window (or none); later calls are repeats
+    // (over the transfer gap) or transfers (within it).
+    .bind(transfer)
+    .push(" AND gap_before <= ")
+    .bind(window)
+    .push(" THEN 1 ELSE 0 END) AS BIGINT) AS repeat_count, CAST(SUM(CASE WHEN gap_before > ")
+    .bind(transfer)
+    .push(" AND gap_before <= ")
+    .bind(window)
+    .push(
+        " THEN gap_before ELSE 0 END) AS BIGINT) AS repeat_gap_ms, \
+         CAST(SUM(CASE WHEN gap_before <= ",
+    )
+    .bind(transfer)
+    .push(
+        " THEN 1 ELSE 0 END) AS BIGINT) AS transfer_count, \
+         CAST(SUM(CASE WHEN sentiment = 'positive' THEN 1 ELSE 0 END) AS BIGINT) AS positive, \
+         CAST(SUM(CASE WHEN sentiment = 'neutral' THEN 1 ELSE 0 END) AS BIGINT) AS neutral, \
+         CAST(SUM(CASE WHEN sentiment = 'negative' THEN 1 ELSE 0 END) AS BIGINT) AS negative, \
+         CAST(SUM(CASE WHEN sentiment IS NULL THEN 1 ELSE 0 END) AS BIGINT) AS unknown, \
+         CAST(MAX(CASE WHEN gap_after IS NULL OR gap_after > ",
+    )
+    .bind(window)
+    .push(
+        " THEN (CASE WHEN customer_satisfied THEN 2 WHEN NOT customer_satisfied THEN 1 END) \
+         END) AS BIGINT) AS last_resolved FROM numbered GROUP BY company_id, phone, chain_no",
+    );
+    if let Some(code) = &filter.operator_code {
+        sql.push(" HAVING SUM(CASE WHEN operator_code = ")
+            .bind(code.clone())
+            .push(" THEN 1 ELSE 0 END) > 0");
+    }
+    let closed_before = millis(horizon) - window;
+    sql.push(
+        "), listed AS (SELECT chains.*, COUNT(*) OVER () AS all_chains, \
+         CAST(SUM(call_count) OVER () AS BIGINT) AS all_calls, \
+         CAST(SUM(repeat_count) OVER () AS BIGINT) AS all_repeats, \
+         CAST(SUM(transfer_count) OVER () AS BIGINT) AS all_transfers, \
+         CAST(SUM(repeat_gap_ms) OVER () AS BIGINT) AS all_repeat_gap_ms, \
+         CAST(SUM(CASE WHEN ended_at <= ",
+    )
+    .bind(closed_before)
+    .push(" THEN 1 ELSE 0 END) OVER () AS BIGINT) AS all_closed, CAST(SUM(CASE WHEN ended_at <= ")
+    .bind(closed_before)
+    .push(
+        " AND repeat_count = 0 THEN 1 ELSE 0 END) OVER () AS BIGINT) AS all_first_contact, \
+         CAST(CASE WHEN ended_at > ",
+    )
+    .bind(closed_before)
+    .push(" THEN 1 ELSE 0 END AS BIGINT) AS window_open FROM chains)");
+}
+
+const CANDIDATE_COLUMNS: &str = "SELECT id, company_id, client_phone_number, call_at, \
+    operator_code, call_purpose, sentiment, key_words FROM record WHERE deleted_at IS NULL";
+
+#[async_trait]
+impl CallGroups for SeaOrmCallGroups {
+    async fn chains(
+        &self,
+        filter: &ChainFilter,
+        page: PageRequest,
+        horizon: OffsetDateTime,
+    ) -> DomainResult<ChainReport> {
+        let mut sql = self.sql();
+        push_chains(&mut sql, filter, horizon);
+        let direction = if filter.sort.descending {
+            "DESC"
+        } else {
+            "ASC"
+        };
+        let key = match filter.sort.key {
+            ChainSortKey::CallCount => "call_count",
+            ChainSortKey::LastCall => "ended_at",
+            ChainSortKey::NegativeShare => "(negative * 1.0) / call_count",
+        };
+        sql.push(
+            " SELECT listed.*, COUNT(*) OVER () AS listed_total FROM listed WHERE call_count >= ",
+        )
+        .bind(i64::from(filter.min_calls))
+        .push(&format!(
+            " ORDER BY {key} {direction}, ended_at DESC, phone, company_id LIMIT "
+        ))
+        .bind(page.limit as i64)
+        .push(" OFFSET ")
+        .bind(page.offset as i64);
+        let rows = self.rows(sql).await?;
+        if rows.is_empty() {
+            // Past the last page, or nothing listed: the summary and count still stand.
+            let mut sql = self.sql();
+            push_chains(&mut sql, filter, horizon);
+            sql.push(" SELECT listed.*, SUM(CASE WHEN call_count >= ")
+                .bind(i64::from(filter.min_calls))
+                .push(" THEN 1 ELSE 0 END) OVER () AS listed_total FROM listed LIMIT 1");
+            let totals = self.rows(sql).await?;
+            let (summary, total) = match totals.first() {
+                Some(row) => (summary_of(row)?, get::<i64>(row, "listed_total")? as u64),
+                None => (ChainSummary::default(), 0),
+            };
+            return Ok(ChainReport {
+                chains: Page {
+                    items: Vec::new(),
+                    total,
+                    limit: page.limit,
+                    offset: page.offset,
+                },
+                summary: ChainSummary {
+                    calls_without_number: self.calls_without_number(filter).await?,
+                    ..summary
+                },
+            });
+        }
+        let summary = ChainSummary {
+            calls_without_number: self.calls_without_number(filter).await?,
+            ..summary_of(&rows[0])?
+        };
+        let total = get::<i64>(&rows[0], "listed_total")? as u64;
+        let mut chains = rows
+            .iter()
+            .map(chain_of)
+            .collect::<DomainResult<Vec<_>>>()?;
+        self.attach_calls(filter, &mut chains).await?;
+        Ok(ChainReport {
+            chains: Page {
+                items: chains,
+                total,
+                limit: page.limit,
+                offset: page.offset,
+            },
+            summary,
+        })
+    }
+
+    async fn calls_of_number(
+        &self,
+        scope: &CallScope,
+        phone: &str,
+        page: PageRequest,
+    ) -> DomainResult<Page<Record>> {
+        let matching = |sql: &mut RawSql| {
+            sql.push(" FROM record WHERE deleted_at IS NULL AND client_phone_number = ")
+                .bind(phone.to_owned());
+            push_scope(sql, scope);
+        };
+        let mut count = self.sql();
+        count.push("SELECT COUNT(*) AS total");
+        matching(&mut count);
+        let total = match self.rows(count).await?.first() {
+            Some(row) => get::<i64>(row, "total")? as u64,
+            None => 0,
+        };
+        let mut sql = self.sql();
+        sql.push("SELECT *");
+        matching(&mut sql);
+        sql.push(" ORDER BY call_at, id LIMIT ")
+            .bind(page.limit as i64)
+            .push(" OFFSET ")
+            .bind(page.offset as i64);
+        let rows = record::Entity::find()
+            .from_raw_sql(sql.statement())
+            .all(self.db.connection())
+            .await
+            .map_err(internal)?;
+        Ok(Page {
+            items: rows
+                .into_iter()
+                .map(to_domain)
+                .collect::<DomainResult<_>>()?,
+            total,
+            limit: page.limit,
+            offset: page.offset,
+        })
+    }
+
+    async fn same_number(
+        &self,
+        scope: &CallScope,
+        phone: &str,
+        exclude: RecordId,
+        limit: u64,
+    ) -> DomainResult<Vec<Candidate>> {
+        let mut sql = self.sql();
+        sql.push(CANDIDATE_COLUMNS)
+            .push(" AND client_phone_number = ")
+            .bind(phone.to_owned())
+            .push(" AND id <> ")
+            .bind(exclude.as_uuid());
+        push_scope(&mut sql, scope);
+        sql.push(" ORDER BY call_at DESC, id DESC LIMIT ")
+            .bind(limit as i64);
+        self.rows(sql).await?.iter().map(candidate_of).collect()
+    }
+
+    async fn same_purpose(
+        &self,
+        scope: &CallScope,
+        company: CompanyId,
+        purpose: &str,
+        exclude: RecordId,
+        limit: u64,
+    ) -> DomainResult<Vec<Candidate>> {
+        let mut sql = self.sql();
+        sql.push(CANDIDATE_COLUMNS)
+            .push(" AND company_id = ")
+            .bind(company.as_uuid())
+            .push(" AND call_purpose = ")
+            .bind(purpose.to_owned())
+            .push(" AND id <> ")
+            .bind(exclude.as_uuid());
+        push_scope(&mut sql, scope);
+        sql.push(" ORDER BY call_at DESC, id DESC LIMIT ")
+            .bind(limit as i64);
+        self.rows(sql).await?.iter().map(candidate_of).collect()
+    }
+}
+
+impl SeaOrmCallGroups {
+    /// Calls in scope and period that have no number (and so are in no chain).
+    async fn calls_without_number(&self, filter: &ChainFilter) -> DomainResult<u64> {
+        let mut sql = self.sql();
+        sql.push(
+            "SELECT COUNT(*) AS total FROM record \
+             WHERE deleted_at IS NULL AND client_phone_number IS NULL",
+        );
+        push_scope(&mut sql, &filter.scope);
+        push_period(&mut sql, filter);
+        if let Some(code) = &filter.operator_code {
+            sql.push(" AND operator_code = ").bind(code.clone());
+        }
+        match self.rows(sql).await?.first() {
+            Some(row) => Ok(get::<i64>(row, "total")? as u64),
+            None => Ok(0),
+        }
+    }
+
+    /// Fills each listed chain's newest record ids and operators, in one read of their calls.
+    async fn attach_calls(&self, filter: &ChainFilter, chains: &mut [Chain]) -> DomainResult<()> {
+        let mut sql = self.sql();
+        sql.push(
+            "SELECT id, company_id, client_phone_number, call_at, operator_code FROM record \
+             WHERE deleted_at IS NULL",
+        );
+        push_scope(&mut sql, &filter.scope);
+        push_period(&mut sql, filter);
+        sql.push(" AND (");
+        for (i, chain) in chains.iter().enumerate() {
+            if i > 0 {
+                sql.push(" OR ");
+            }
+            sql.push("(company_id = ")
+                .bind(chain.company_id.as_uuid())
+                .push(" AND client_phone_number = ")
+                .bind(chain.client_phone_number.clone())
+                .push(" AND call_at >= ")
+                .bind(millis(chain.started_at))
+                .push(" AND call_at <= ")
+                .bind(millis(chain.ended_at))
+                .push(")");
+        }
+        sql.push(") ORDER BY call_at DESC, id DESC");
+        for row in self.rows(sql).await? {
+            let company = CompanyId::from_uuid(get::<Uuid>(&row, "company_id")?);
+            let phone = get::<String>(&row, "client_phone_number")?;
+            let at = time_of(get::<i64>(&row, "call_at")?)?;
+            let Some(chain) = chains.iter_mut().find(|c| {
+                c.company_id == company
+                    && c.client_phone_number == phone
+                    && c.started_at <= at
+                    && at <= c.ended_at
+            }) else {
+                continue;
+            };
+            if chain.record_ids.len() < MAX_RECORD_IDS_PER_CHAIN {
+                chain
+                    .record_ids
+                    .push(RecordId::from_uuid(get::<Uuid>(&row, "id")?));
+            }
+            if let Some(code) = get::<Option<String>>(&row, "operator_code")?
+                && !chain.operators.contains(&code)
+            {
+                chain.operators.push(code);
+            }
+        }
+        for chain in chains {
+            chain.operators.sort();
+        }
+        Ok(())
+    }
+}
+
+fn get<T: sea_orm::TryGetable>(row: &QueryResult, column: &str) -> DomainResult<T> {
+    row.try_get("", column)
+        .map_err(|e| DomainError::internal(format!("grouping column {column}: {e}")))
+}
+
+fn count(row: &QueryResult, column: &str) -> DomainResult<u64> {
+    Ok(get::<Option<i64>>(row, column)?.unwrap_or(0).max(0) as u64)
+}
+
+fn time_of(ms: i64) -> DomainResult<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .map_err(|e| DomainError::internal(format!("call time {ms}: {e}")))
+}
+
+fn summary_of(row: &QueryResult) -> DomainResult<ChainSummary> {
+    let chains = count(row, "all_chains")?;
+    let closed = count(row, "all_closed")?;
+    Ok(ChainSummary {
+        calls: count(row, "all_calls")?,
+        calls_without_number: 0,
+        chains,
+        repeat_calls: count(row, "all_repeats")?,
+        transfer_calls: count(row, "all_transfers")?,
+        repeat_gap_total_ms: count(row, "all_repeat_gap_ms")?,
+        closed_chains: closed,
+        first_contact_resolved: count(row, "all_first_contact")?,
+        open_chains: chains - closed,
+    })
+}
+
+fn chain_of(row: &QueryResult) -> DomainResult<Chain> {
+    Ok(Chain {
+        company_id: CompanyId::from_uuid(get::<Uuid>(row, "company_id")?),
+        client_phone_number: get(row, "phone")?,
+        started_at: time_of(get(row, "started_at")?)?,
+        ended_at: time_of(get(row, "ended_at")?)?,
+        call_count: count(row, "call_count")?,
+        repeat_count: count(row, "repeat_count")?,
+        transfer_count: count(row, "transfer_count")?,
+        total_duration_ms: count(row, "total_duration_ms")?,
+        sentiments: SentimentCounts {
+            positive: count(row, "positive")?,
+            neutral: count(row, "neutral")?,
+            negative: count(row, "negative")?,
+            unknown: count(row, "unknown")?,
+        },
+        operators: Vec::new(),
+        last_call_resolved: match get::<Option<i64>>(row, "last_resolved")? {
+            Some(2) => Some(true),
+            Some(_) => Some(false),
+            None => None,
+        },
+        record_ids: Vec::new(),
+        window_open: count(row, "window_open")? == 1,
+    })
+}
+
+fn candidate_of(row: &QueryResult) -> DomainResult<Candidate> {
+    let key_words = match get::<Option<serde_json::Value>>(row, "key_words")? {
+        Some(value) => serde_json::from_value(value)
+            .map_err(|e| DomainError::internal(format!("record key words: {e}")))?,
+        None => Vec::new(),
+    };
+    Ok(Candidate {
+        id: RecordId::from_uuid(get::<Uuid>(row, "id")?),
+        company_id: CompanyId::from_uuid(get::<Uuid>(row, "company_id")?),
+        client_phone_number: get(row, "client_phone_number")?,
+        call_at: time_of(get(row, "call_at")?)?,
+        operator_code: get(row, "operator_code")?,
+        call_purpose: get(row, "call_purpose")?,
+        sentiment: get::<Option<String>>(row, "sentiment")?
+            .as_deref()
+            .and_then(SentimentValue::parse),
+        key_words,
+    })
+}
