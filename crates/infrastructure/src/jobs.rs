@@ -7,14 +7,14 @@ use sea_orm::prelude::{Expr, TimeUnixTimestampMillis};
 use sea_orm::sea_query::{ExprTrait, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter,
-    Statement, TransactionTrait,
+    TransactionTrait,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::Database;
 use crate::entities::processing_job;
-use crate::sql::internal;
+use crate::sql::{RawSql, internal, millis};
 use crate::transaction::db_tx;
 
 /// Where a job stands: waiting (or leased) to run, finished, or given up after its attempts.
@@ -46,10 +46,6 @@ impl SeaOrmJobQueue {
     pub fn new(db: Database) -> Self {
         Self { db }
     }
-}
-
-fn millis(at: OffsetDateTime) -> i64 {
-    (at.unix_timestamp_nanos() / 1_000_000) as i64
 }
 
 #[async_trait]
@@ -101,28 +97,20 @@ impl JobQueue for SeaOrmJobQueue {
         } else {
             ""
         };
-        let placeholder = |n: usize| {
-            if backend == DatabaseBackend::Postgres {
-                format!("${n}")
-            } else {
-                "?".to_owned()
-            }
-        };
-        let select = format!(
-            "SELECT id FROM processing_job WHERE status = '{pending}' AND available_at <= {} \
-             AND (locked_until IS NULL OR locked_until < {}) \
-             ORDER BY available_at LIMIT 1{lock}",
-            placeholder(1),
-            placeholder(2),
-            pending = JobStatus::Pending.as_str(),
-        );
+        let mut select = RawSql::new(backend);
+        select
+            .push(&format!(
+                "SELECT id FROM processing_job WHERE status = '{}' AND available_at <= ",
+                JobStatus::Pending.as_str()
+            ))
+            .bind(now_ms)
+            .push(" AND (locked_until IS NULL OR locked_until < ")
+            .bind(now_ms)
+            .push(") ORDER BY available_at LIMIT 1")
+            .push(lock);
         let txn = connection.begin().await.map_err(internal)?;
         let row = txn
-            .query_one_raw(Statement::from_sql_and_values(
-                backend,
-                select,
-                [now_ms.into(), now_ms.into()],
-            ))
+            .query_one_raw(select.statement())
             .await
             .map_err(internal)?;
         let Some(row) = row else {
