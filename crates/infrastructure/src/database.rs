@@ -33,6 +33,9 @@ impl Database {
             });
         } else {
             options.max_connections(20).min_connections(1);
+            // The API's statements are short; compiling one with LLVM (for a large estimated
+            // cost, such as a company's grouping pass) takes longer than running it.
+            options.map_sqlx_postgres_opts(|opts| opts.options([("jit", "off")]));
         }
         let connection = sea_orm::Database::connect(options).await?;
         Ok(Self { connection })

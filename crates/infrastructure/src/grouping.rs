@@ -42,26 +42,48 @@ impl SeaOrmCallGroups {
     }
 }
 
-/// ` AND <the caller's scope>` on `record`.
-fn push_scope(sql: &mut RawSql, scope: &CallScope) {
-    if let RecordScope::OwnAnd(owner, companies) = &scope.records {
-        sql.push(" AND (");
-        if !companies.is_empty() {
-            sql.push("company_id IN ")
-                .bind_list(companies.iter().map(|c| c.as_uuid()))
-                .push(" OR ");
+/// `SELECT {columns} FROM record WHERE deleted_at IS NULL{condition}` within the caller's
+/// scope. Own uploads beside administered companies are a `UNION ALL` of the two branches, so
+/// each is one index range: an `OR` of them would read every call from the table and sort it.
+fn push_scoped(
+    sql: &mut RawSql,
+    columns: &str,
+    scope: &CallScope,
+    condition: &dyn Fn(&mut RawSql),
+) {
+    let select = |sql: &mut RawSql| {
+        sql.push("SELECT ")
+            .push(columns)
+            .push(" FROM record WHERE deleted_at IS NULL");
+        condition(sql);
+        match &scope.companies {
+            Some(companies) if companies.is_empty() => {
+                sql.push(" AND 1 = 0");
+            }
+            Some(companies) => {
+                sql.push(" AND company_id IN ")
+                    .bind_list(companies.iter().map(|c| c.as_uuid()));
+            }
+            None => {}
         }
-        sql.push("owner_id = ").bind(owner.as_uuid()).push(")");
-    }
-    match &scope.companies {
-        Some(companies) if companies.is_empty() => {
-            sql.push(" AND 1 = 0");
+    };
+    match &scope.records {
+        RecordScope::All => select(sql),
+        RecordScope::OwnAnd(owner, companies) if companies.is_empty() => {
+            select(sql);
+            sql.push(" AND owner_id = ").bind(owner.as_uuid());
         }
-        Some(companies) => {
-            sql.push(" AND company_id IN ")
-                .bind_list(companies.iter().map(|c| c.as_uuid()));
+        RecordScope::OwnAnd(owner, companies) => {
+            let ids = || companies.iter().map(|c| c.as_uuid());
+            select(sql);
+            sql.push(" AND company_id IN ").bind_list(ids());
+            sql.push(" UNION ALL ");
+            select(sql);
+            sql.push(" AND owner_id = ")
+                .bind(owner.as_uuid())
+                .push(" AND company_id NOT IN ")
+                .bind_list(ids());
         }
-        None => {}
     }
 }
 
@@ -80,13 +102,17 @@ fn push_period(sql: &mut RawSql, filter: &ChainFilter) {
 fn push_chains(sql: &mut RawSql, filter: &ChainFilter, horizon: OffsetDateTime) {
     let window = filter.window.whole_milliseconds() as i64;
     let transfer = filter.transfer_gap.whole_milliseconds() as i64;
-    sql.push(
-        "WITH scoped AS (SELECT id, company_id, client_phone_number AS phone, call_at, \
-         duration_ms, sentiment, operator_code, customer_satisfied FROM record \
-         WHERE deleted_at IS NULL AND client_phone_number IS NOT NULL",
+    sql.push("WITH scoped AS (");
+    push_scoped(
+        sql,
+        "id, company_id, client_phone_number AS phone, call_at, duration_ms, sentiment, \
+         operator_code, customer_satisfied",
+        &filter.scope,
+        &|sql| {
+            sql.push(" AND client_phone_number IS NOT NULL");
+            push_period(sql, filter);
+        },
     );
-    push_scope(sql, &filter.scope);
-    push_period(sql, filter);
     sql.push(
         "), stepped AS (SELECT scoped.*, call_at - LAG(call_at) OVER w AS gap_before, \
          LEAD(call_at) OVER w - call_at AS gap_after FROM scoped \
@@ -154,8 +180,7 @@ fn push_chains(sql: &mut RawSql, filter: &ChainFilter, horizon: OffsetDateTime) 
     .push(" THEN 1 ELSE 0 END AS BIGINT) AS window_open FROM chains)");
 }
 
-const CANDIDATE_COLUMNS: &str = "SELECT id, company_id, client_phone_number, call_at, \
-    operator_code, call_purpose, sentiment, key_words FROM record WHERE deleted_at IS NULL";
+const CANDIDATE_COLUMNS: &str = "id, company_id, client_phone_number, call_at, operator_code, call_purpose, sentiment, key_words";
 
 #[async_trait]
 impl CallGroups for SeaOrmCallGroups {
@@ -240,22 +265,22 @@ impl CallGroups for SeaOrmCallGroups {
         phone: &str,
         page: PageRequest,
     ) -> DomainResult<Page<Record>> {
-        let matching = |sql: &mut RawSql| {
-            sql.push(" FROM record WHERE deleted_at IS NULL AND client_phone_number = ")
+        let number = |sql: &mut RawSql| {
+            sql.push(" AND client_phone_number = ")
                 .bind(phone.to_owned());
-            push_scope(sql, scope);
         };
         let mut count = self.sql();
-        count.push("SELECT COUNT(*) AS total");
-        matching(&mut count);
+        count.push("SELECT COUNT(*) AS total FROM (");
+        push_scoped(&mut count, "id", scope, &number);
+        count.push(") AS scoped");
         let total = match self.rows(count).await?.first() {
             Some(row) => get::<i64>(row, "total")? as u64,
             None => 0,
         };
         let mut sql = self.sql();
-        sql.push("SELECT *");
-        matching(&mut sql);
-        sql.push(" ORDER BY call_at, id LIMIT ")
+        sql.push("SELECT * FROM (");
+        push_scoped(&mut sql, "*", scope, &number);
+        sql.push(") AS scoped ORDER BY call_at, id LIMIT ")
             .bind(page.limit as i64)
             .push(" OFFSET ")
             .bind(page.offset as i64);
@@ -283,13 +308,14 @@ impl CallGroups for SeaOrmCallGroups {
         limit: u64,
     ) -> DomainResult<Vec<Candidate>> {
         let mut sql = self.sql();
-        sql.push(CANDIDATE_COLUMNS)
-            .push(" AND client_phone_number = ")
-            .bind(phone.to_owned())
-            .push(" AND id <> ")
-            .bind(exclude.as_uuid());
-        push_scope(&mut sql, scope);
-        sql.push(" ORDER BY call_at DESC, id DESC LIMIT ")
+        sql.push("SELECT * FROM (");
+        push_scoped(&mut sql, CANDIDATE_COLUMNS, scope, &|sql| {
+            sql.push(" AND client_phone_number = ")
+                .bind(phone.to_owned())
+                .push(" AND id <> ")
+                .bind(exclude.as_uuid());
+        });
+        sql.push(") AS scoped ORDER BY call_at DESC, id DESC LIMIT ")
             .bind(limit as i64);
         self.rows(sql).await?.iter().map(candidate_of).collect()
     }
@@ -303,15 +329,16 @@ impl CallGroups for SeaOrmCallGroups {
         limit: u64,
     ) -> DomainResult<Vec<Candidate>> {
         let mut sql = self.sql();
-        sql.push(CANDIDATE_COLUMNS)
-            .push(" AND company_id = ")
-            .bind(company.as_uuid())
-            .push(" AND call_purpose = ")
-            .bind(purpose.to_owned())
-            .push(" AND id <> ")
-            .bind(exclude.as_uuid());
-        push_scope(&mut sql, scope);
-        sql.push(" ORDER BY call_at DESC, id DESC LIMIT ")
+        sql.push("SELECT * FROM (");
+        push_scoped(&mut sql, CANDIDATE_COLUMNS, scope, &|sql| {
+            sql.push(" AND company_id = ")
+                .bind(company.as_uuid())
+                .push(" AND call_purpose = ")
+                .bind(purpose.to_owned())
+                .push(" AND id <> ")
+                .bind(exclude.as_uuid());
+        });
+        sql.push(") AS scoped ORDER BY call_at DESC, id DESC LIMIT ")
             .bind(limit as i64);
         self.rows(sql).await?.iter().map(candidate_of).collect()
     }
@@ -321,15 +348,15 @@ impl SeaOrmCallGroups {
     /// Calls in scope and period that have no number (and so are in no chain).
     async fn calls_without_number(&self, filter: &ChainFilter) -> DomainResult<u64> {
         let mut sql = self.sql();
-        sql.push(
-            "SELECT COUNT(*) AS total FROM record \
-             WHERE deleted_at IS NULL AND client_phone_number IS NULL",
-        );
-        push_scope(&mut sql, &filter.scope);
-        push_period(&mut sql, filter);
-        if let Some(code) = &filter.operator_code {
-            sql.push(" AND operator_code = ").bind(code.clone());
-        }
+        sql.push("SELECT COUNT(*) AS total FROM (");
+        push_scoped(&mut sql, "id", &filter.scope, &|sql| {
+            sql.push(" AND client_phone_number IS NULL");
+            push_period(sql, filter);
+            if let Some(code) = &filter.operator_code {
+                sql.push(" AND operator_code = ").bind(code.clone());
+            }
+        });
+        sql.push(") AS scoped");
         match self.rows(sql).await?.first() {
             Some(row) => Ok(get::<i64>(row, "total")? as u64),
             None => Ok(0),
@@ -339,28 +366,32 @@ impl SeaOrmCallGroups {
     /// Fills each listed chain's newest record ids and operators, in one read of their calls.
     async fn attach_calls(&self, filter: &ChainFilter, chains: &mut [Chain]) -> DomainResult<()> {
         let mut sql = self.sql();
-        sql.push(
-            "SELECT id, company_id, client_phone_number, call_at, operator_code FROM record \
-             WHERE deleted_at IS NULL",
+        sql.push("SELECT * FROM (");
+        push_scoped(
+            &mut sql,
+            "id, company_id, client_phone_number, call_at, operator_code",
+            &filter.scope,
+            &|sql| {
+                push_period(sql, filter);
+                sql.push(" AND (");
+                for (i, chain) in chains.iter().enumerate() {
+                    if i > 0 {
+                        sql.push(" OR ");
+                    }
+                    sql.push("(company_id = ")
+                        .bind(chain.company_id.as_uuid())
+                        .push(" AND client_phone_number = ")
+                        .bind(chain.client_phone_number.clone())
+                        .push(" AND call_at >= ")
+                        .bind(millis(chain.started_at))
+                        .push(" AND call_at <= ")
+                        .bind(millis(chain.ended_at))
+                        .push(")");
+                }
+                sql.push(")");
+            },
         );
-        push_scope(&mut sql, &filter.scope);
-        push_period(&mut sql, filter);
-        sql.push(" AND (");
-        for (i, chain) in chains.iter().enumerate() {
-            if i > 0 {
-                sql.push(" OR ");
-            }
-            sql.push("(company_id = ")
-                .bind(chain.company_id.as_uuid())
-                .push(" AND client_phone_number = ")
-                .bind(chain.client_phone_number.clone())
-                .push(" AND call_at >= ")
-                .bind(millis(chain.started_at))
-                .push(" AND call_at <= ")
-                .bind(millis(chain.ended_at))
-                .push(")");
-        }
-        sql.push(") ORDER BY call_at DESC, id DESC");
+        sql.push(") AS scoped ORDER BY call_at DESC, id DESC");
         for row in self.rows(sql).await? {
             let company = CompanyId::from_uuid(get::<Uuid>(&row, "company_id")?);
             let phone = get::<String>(&row, "client_phone_number")?;

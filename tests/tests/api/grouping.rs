@@ -215,6 +215,26 @@ async fn chains_follow_the_window_and_figures_match_hand_counts() {
         foreign["summary"]["calls"], 0,
         "another tenant's calls stay out"
     );
+    // Moved to Acme and made its records viewer, the rival sees Acme's calls beside their own
+    // earlier upload, which stays Globex's.
+    let rival_id = app.get_json("/auth/me", &rival).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let moved = app
+        .post(
+            &format!("/company/{}/transfer-user", acme["id"].as_str().unwrap()),
+            Some(&admin),
+            &json!({"user_id": rival_id, "from_company_id": globex["id"]}),
+        )
+        .await;
+    assert_eq!(moved.status(), 200);
+    app.grant(&acme, &rival_id, json!({"can_view_records": true}))
+        .await;
+    let both = app.get_json("/calls/grouped?min_calls=1", &rival).await;
+    assert_eq!(both["summary"]["calls"], 10);
+    assert_eq!(both["summary"]["chains"], 6);
+    assert_eq!(both["summary"]["calls_without_number"], 1);
 
     for bad in [
         "time_window_hours=0",
