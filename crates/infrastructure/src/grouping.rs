@@ -307,17 +307,13 @@ impl CallGroups for SeaOrmCallGroups {
         exclude: RecordId,
         limit: u64,
     ) -> DomainResult<Vec<Candidate>> {
-        let mut sql = self.sql();
-        sql.push("SELECT * FROM (");
-        push_scoped(&mut sql, CANDIDATE_COLUMNS, scope, &|sql| {
+        self.newest_candidates(scope, limit, &|sql| {
             sql.push(" AND client_phone_number = ")
                 .bind(phone.to_owned())
                 .push(" AND id <> ")
                 .bind(exclude.as_uuid());
-        });
-        sql.push(") AS scoped ORDER BY call_at DESC, id DESC LIMIT ")
-            .bind(limit as i64);
-        self.rows(sql).await?.iter().map(candidate_of).collect()
+        })
+        .await
     }
 
     async fn same_purpose(
@@ -328,23 +324,34 @@ impl CallGroups for SeaOrmCallGroups {
         exclude: RecordId,
         limit: u64,
     ) -> DomainResult<Vec<Candidate>> {
-        let mut sql = self.sql();
-        sql.push("SELECT * FROM (");
-        push_scoped(&mut sql, CANDIDATE_COLUMNS, scope, &|sql| {
+        self.newest_candidates(scope, limit, &|sql| {
             sql.push(" AND company_id = ")
                 .bind(company.as_uuid())
                 .push(" AND call_purpose = ")
                 .bind(purpose.to_owned())
                 .push(" AND id <> ")
                 .bind(exclude.as_uuid());
-        });
-        sql.push(") AS scoped ORDER BY call_at DESC, id DESC LIMIT ")
-            .bind(limit as i64);
-        self.rows(sql).await?.iter().map(candidate_of).collect()
+        })
+        .await
     }
 }
 
 impl SeaOrmCallGroups {
+    /// The newest `limit` calls in scope that meet `condition`, as similar-call candidates.
+    async fn newest_candidates(
+        &self,
+        scope: &CallScope,
+        limit: u64,
+        condition: &(dyn Fn(&mut RawSql) + Sync),
+    ) -> DomainResult<Vec<Candidate>> {
+        let mut sql = self.sql();
+        sql.push("SELECT * FROM (");
+        push_scoped(&mut sql, CANDIDATE_COLUMNS, scope, condition);
+        sql.push(") AS scoped ORDER BY call_at DESC, id DESC LIMIT ")
+            .bind(limit as i64);
+        self.rows(sql).await?.iter().map(candidate_of).collect()
+    }
+
     /// Calls in scope and period that have no number (and so are in no chain).
     async fn calls_without_number(&self, filter: &ChainFilter) -> DomainResult<u64> {
         let mut sql = self.sql();
