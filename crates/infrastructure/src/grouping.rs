@@ -42,16 +42,28 @@ impl SeaOrmCallGroups {
     }
 }
 
+/// The first `limit` calls in `order`: applied inside each branch of a scoped read, so a top-N
+/// read stops early in each index range instead of sorting every match.
+struct Top {
+    order: &'static str,
+    limit: u64,
+}
+
 /// `SELECT {columns} FROM record WHERE deleted_at IS NULL{condition}` within the caller's
 /// scope. Own uploads beside administered companies are a `UNION ALL` of the two branches, so
 /// each is one index range: an `OR` of them would read every call from the table and sort it.
+/// The caller orders and limits the union again when it gives `top`.
 fn push_scoped(
     sql: &mut RawSql,
     columns: &str,
     scope: &CallScope,
     condition: &dyn Fn(&mut RawSql),
+    top: Option<&Top>,
 ) {
-    let select = |sql: &mut RawSql| {
+    let branch = |sql: &mut RawSql, only: &dyn Fn(&mut RawSql)| {
+        if top.is_some() {
+            sql.push("SELECT * FROM (");
+        }
         sql.push("SELECT ")
             .push(columns)
             .push(" FROM record WHERE deleted_at IS NULL");
@@ -66,23 +78,34 @@ fn push_scoped(
             }
             None => {}
         }
+        only(sql);
+        if let Some(top) = top {
+            sql.push(" ORDER BY ")
+                .push(top.order)
+                .push(" LIMIT ")
+                .bind(top.limit as i64)
+                .push(") AS branch");
+        }
     };
     match &scope.records {
-        RecordScope::All => select(sql),
+        RecordScope::All => branch(sql, &|_| {}),
         RecordScope::OwnAnd(owner, companies) if companies.is_empty() => {
-            select(sql);
-            sql.push(" AND owner_id = ").bind(owner.as_uuid());
+            branch(sql, &|sql| {
+                sql.push(" AND owner_id = ").bind(owner.as_uuid());
+            });
         }
         RecordScope::OwnAnd(owner, companies) => {
             let ids = || companies.iter().map(|c| c.as_uuid());
-            select(sql);
-            sql.push(" AND company_id IN ").bind_list(ids());
+            branch(sql, &|sql| {
+                sql.push(" AND company_id IN ").bind_list(ids());
+            });
             sql.push(" UNION ALL ");
-            select(sql);
-            sql.push(" AND owner_id = ")
-                .bind(owner.as_uuid())
-                .push(" AND company_id NOT IN ")
-                .bind_list(ids());
+            branch(sql, &|sql| {
+                sql.push(" AND owner_id = ")
+                    .bind(owner.as_uuid())
+                    .push(" AND company_id NOT IN ")
+                    .bind_list(ids());
+            });
         }
     }
 }
@@ -112,6 +135,7 @@ fn push_chains(sql: &mut RawSql, filter: &ChainFilter, horizon: OffsetDateTime) 
             sql.push(" AND client_phone_number IS NOT NULL");
             push_period(sql, filter);
         },
+        None,
     );
     sql.push(
         "), stepped AS (SELECT scoped.*, call_at - LAG(call_at) OVER w AS gap_before, \
@@ -271,7 +295,7 @@ impl CallGroups for SeaOrmCallGroups {
         };
         let mut count = self.sql();
         count.push("SELECT COUNT(*) AS total FROM (");
-        push_scoped(&mut count, "id", scope, &number);
+        push_scoped(&mut count, "id", scope, &number, None);
         count.push(") AS scoped");
         let total = match self.rows(count).await?.first() {
             Some(row) => get::<i64>(row, "total")? as u64,
@@ -279,7 +303,11 @@ impl CallGroups for SeaOrmCallGroups {
         };
         let mut sql = self.sql();
         sql.push("SELECT * FROM (");
-        push_scoped(&mut sql, "*", scope, &number);
+        let top = Top {
+            order: "call_at, id",
+            limit: page.offset.saturating_add(page.limit),
+        };
+        push_scoped(&mut sql, "*", scope, &number, Some(&top));
         sql.push(") AS scoped ORDER BY call_at, id LIMIT ")
             .bind(page.limit as i64)
             .push(" OFFSET ")
@@ -346,7 +374,11 @@ impl SeaOrmCallGroups {
     ) -> DomainResult<Vec<Candidate>> {
         let mut sql = self.sql();
         sql.push("SELECT * FROM (");
-        push_scoped(&mut sql, CANDIDATE_COLUMNS, scope, condition);
+        let top = Top {
+            order: "call_at DESC, id DESC",
+            limit,
+        };
+        push_scoped(&mut sql, CANDIDATE_COLUMNS, scope, condition, Some(&top));
         sql.push(") AS scoped ORDER BY call_at DESC, id DESC LIMIT ")
             .bind(limit as i64);
         self.rows(sql).await?.iter().map(candidate_of).collect()
@@ -356,13 +388,14 @@ impl SeaOrmCallGroups {
     async fn calls_without_number(&self, filter: &ChainFilter) -> DomainResult<u64> {
         let mut sql = self.sql();
         sql.push("SELECT COUNT(*) AS total FROM (");
-        push_scoped(&mut sql, "id", &filter.scope, &|sql| {
+        let without_number = |sql: &mut RawSql| {
             sql.push(" AND client_phone_number IS NULL");
             push_period(sql, filter);
             if let Some(code) = &filter.operator_code {
                 sql.push(" AND operator_code = ").bind(code.clone());
             }
-        });
+        };
+        push_scoped(&mut sql, "id", &filter.scope, &without_number, None);
         sql.push(") AS scoped");
         match self.rows(sql).await?.first() {
             Some(row) => Ok(get::<i64>(row, "total")? as u64),
@@ -397,6 +430,7 @@ impl SeaOrmCallGroups {
                 }
                 sql.push(")");
             },
+            None,
         );
         sql.push(") AS scoped ORDER BY call_at DESC, id DESC");
         for row in self.rows(sql).await? {
