@@ -2,7 +2,7 @@
 CARGO ?= cargo
 TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run test test-sqlite test-postgres migrate fmt lint
+.PHONY: run test test-sqlite test-postgres migrate fmt lint bench client-check
 
 ## Build and start the server on 127.0.0.1:8080 (SQLite under ./data unless DATABASE_URL says otherwise).
 run:
@@ -21,9 +21,27 @@ test-postgres:
 migrate:
 	$(CARGO) run --bin dialix -- migrate
 
+## Benchmark (docs/performance.md): a data set in PostgreSQL at BENCH_DATABASE_URL (kept while
+## unchanged), the release server, latency per endpoint. Smaller: BENCH_CALLS, BENCH_AUDIT, BENCH_REQUESTS.
+## One cargo build for both binaries, so their shared dependencies compile once.
+bench:
+	$(CARGO) build --release -p dialix-api -p dialix-bench
+	$${CARGO_TARGET_DIR:-target}/release/dialix-bench
+
 fmt:
 	$(CARGO) fmt --all
 
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+## Generates the dashboard's TypeScript types from the API document with a third-party
+## generator (openapi-typescript, via npx: needs Node.js) and fails on any warning or error.
+client-check:
+	$(CARGO) run --quiet --bin dialix -- openapi > $${CARGO_TARGET_DIR:-target}/openapi.json
+	npx --yes openapi-typescript@7.13.0 $${CARGO_TARGET_DIR:-target}/openapi.json \
+		-o $${CARGO_TARGET_DIR:-target}/dialix.d.ts > $${CARGO_TARGET_DIR:-target}/client-check.log 2>&1 \
+		|| { cat $${CARGO_TARGET_DIR:-target}/client-check.log; exit 1; }
+	@cat $${CARGO_TARGET_DIR:-target}/client-check.log
+	@! grep -v -e '^✨' -e '^🚀' $${CARGO_TARGET_DIR:-target}/client-check.log \
+		|| { echo "the generator warned about the document (above)"; exit 1; }
