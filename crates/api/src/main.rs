@@ -14,7 +14,7 @@ use time::macros::format_description;
 use time::{Date, OffsetDateTime};
 
 const USAGE: &str = "usage: dialix [serve | worker | migrate | audit purge [--before DATE]
-              | retention run [--dry-run] | help]
+              | retention run [--dry-run] | openapi | help]
 
   serve                 run the HTTP server (default) with DIALIX_WORKERS processing workers;
                         migrations are applied at start-up
@@ -27,6 +27,8 @@ const USAGE: &str = "usage: dialix [serve | worker | migrate | audit purge [--be
   retention run         delete the audio and transcripts of calls older than their owner's
                         auto_delete_records_after_days (records, results and charges stay);
                         --dry-run lists them without deleting. Serve also does this every 6 h.
+  openapi               print the OpenAPI document (as served at /openapi.json) and exit;
+                        needs no configuration
 
 Configuration comes from environment variables and an optional .env file (see .env.example).";
 
@@ -36,6 +38,7 @@ enum Command {
     Migrate,
     AuditPurge { before: Option<OffsetDateTime> },
     Retention { dry_run: bool },
+    OpenApi,
     Help,
 }
 
@@ -57,6 +60,7 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
                 before: Some(before),
             })
             .ok_or_else(|| format!("--before {date:?} is neither RFC 3339 nor YYYY-MM-DD")),
+        ["openapi"] => Ok(Command::OpenApi),
         ["help" | "-h" | "--help"] => Ok(Command::Help),
         other => Err(format!("unknown arguments: {}", other.join(" "))),
     }
@@ -77,6 +81,18 @@ async fn main() -> ExitCode {
         Ok(Command::Help) => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
+        }
+        Ok(Command::OpenApi) => {
+            return match dialix_api::openapi::document().to_pretty_json() {
+                Ok(json) => {
+                    println!("{json}");
+                    ExitCode::SUCCESS
+                }
+                Err(error) => {
+                    eprintln!("error: {error}");
+                    ExitCode::FAILURE
+                }
+            };
         }
         Ok(command) => command,
         Err(message) => {
@@ -147,7 +163,8 @@ async fn main() -> ExitCode {
                 );
             })
             .map_err(|e| e.to_string()),
-        Command::Serve | Command::Help => match Application::build(config).await {
+        Command::Serve | Command::Help | Command::OpenApi => match Application::build(config).await
+        {
             Ok(app) => app.run_until_stopped().await.map_err(|e| e.to_string()),
             Err(error) => Err(error.to_string()),
         },
@@ -173,6 +190,7 @@ mod tests {
     fn commands_parse() {
         assert!(matches!(parse_args(&args("")), Ok(Command::Serve)));
         assert!(matches!(parse_args(&args("migrate")), Ok(Command::Migrate)));
+        assert!(matches!(parse_args(&args("openapi")), Ok(Command::OpenApi)));
         assert!(matches!(parse_args(&args("worker")), Ok(Command::Worker)));
         assert!(matches!(
             parse_args(&args("retention run --dry-run")),
