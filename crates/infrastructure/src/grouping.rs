@@ -120,11 +120,23 @@ fn push_period(sql: &mut RawSql, filter: &ChainFilter) {
     }
 }
 
-/// Every chain of the filter, one row each, with the summary columns (window totals over
-/// all chains) on every row.
-fn push_chains(sql: &mut RawSql, filter: &ChainFilter, horizon: OffsetDateTime) {
+/// The whole report in one statement: one row per listed chain, each carrying the totals over
+/// every chain of the filter; a single row of totals (chain columns null) when the page is
+/// empty.
+///
+/// One window pass over the scope's calls, in index order (company, number, time), gives each
+/// call its gap to the previous and next call of its number. A call with no neighbour within
+/// the window is a chain of its own — most calls are — and is counted without grouping; only
+/// the others get their chain numbered (a running count of chain starts) and aggregated.
+fn push_chain_report(
+    sql: &mut RawSql,
+    filter: &ChainFilter,
+    page: PageRequest,
+    horizon: OffsetDateTime,
+) {
     let window = filter.window.whole_milliseconds() as i64;
     let transfer = filter.transfer_gap.whole_milliseconds() as i64;
+    let closed_before = millis(horizon) - window;
     sql.push("WITH scoped AS (");
     push_scoped(
         sql,
@@ -141,29 +153,30 @@ fn push_chains(sql: &mut RawSql, filter: &ChainFilter, horizon: OffsetDateTime) 
         "), stepped AS (SELECT scoped.*, call_at - LAG(call_at) OVER w AS gap_before, \
          LEAD(call_at) OVER w - call_at AS gap_after FROM scoped \
          WINDOW w AS (PARTITION BY company_id, phone ORDER BY call_at, id)), \
-         numbered AS (SELECT stepped.*, SUM(CASE WHEN gap_before IS NULL OR gap_before > ",
+         flagged AS (SELECT stepped.*, \
+         CASE WHEN gap_before IS NULL OR gap_before > ",
     )
     .bind(window)
+    .push(" THEN 1 ELSE 0 END AS starts, CASE WHEN gap_after IS NULL OR gap_after > ")
+    .bind(window)
     .push(
-        " THEN 1 ELSE 0 END) OVER (PARTITION BY company_id, phone ORDER BY call_at, id \
-         ROWS UNBOUNDED PRECEDING) AS chain_no FROM stepped), \
+        " THEN 1 ELSE 0 END AS ends FROM stepped), \
+         numbered AS (SELECT flagged.*, SUM(starts) OVER (PARTITION BY company_id, phone \
+         ORDER BY call_at, id ROWS UNBOUNDED PRECEDING) AS chain_no FROM flagged \
+         WHERE starts = 0 OR ends = 0), \
          chains AS (SELECT company_id, phone, chain_no, COUNT(*) AS call_count, \
          MIN(call_at) AS started_at, MAX(call_at) AS ended_at, \
          CAST(SUM(duration_ms) AS BIGINT) AS total_duration_ms, \
-         CAST(SUM(CASE WHEN gap_before > ",
+         CAST(SUM(CASE WHEN starts = 0 AND gap_before > ",
     )
-    // A chain's first call has a gap over the window (or none); later calls are repeats
-    // (over the transfer gap) or transfers (within it).
+    // After a chain's first call, each call is a repeat (over the transfer gap) or a
+    // transfer (within it).
     .bind(transfer)
-    .push(" AND gap_before <= ")
-    .bind(window)
-    .push(" THEN 1 ELSE 0 END) AS BIGINT) AS repeat_count, CAST(SUM(CASE WHEN gap_before > ")
+    .push(" THEN 1 ELSE 0 END) AS BIGINT) AS repeat_count, CAST(SUM(CASE WHEN starts = 0 AND gap_before > ")
     .bind(transfer)
-    .push(" AND gap_before <= ")
-    .bind(window)
     .push(
         " THEN gap_before ELSE 0 END) AS BIGINT) AS repeat_gap_ms, \
-         CAST(SUM(CASE WHEN gap_before <= ",
+         CAST(SUM(CASE WHEN starts = 0 AND gap_before <= ",
     )
     .bind(transfer)
     .push(
@@ -172,11 +185,8 @@ fn push_chains(sql: &mut RawSql, filter: &ChainFilter, horizon: OffsetDateTime) 
          CAST(SUM(CASE WHEN sentiment = 'neutral' THEN 1 ELSE 0 END) AS BIGINT) AS neutral, \
          CAST(SUM(CASE WHEN sentiment = 'negative' THEN 1 ELSE 0 END) AS BIGINT) AS negative, \
          CAST(SUM(CASE WHEN sentiment IS NULL THEN 1 ELSE 0 END) AS BIGINT) AS unknown, \
-         CAST(MAX(CASE WHEN gap_after IS NULL OR gap_after > ",
-    )
-    .bind(window)
-    .push(
-        " THEN (CASE WHEN customer_satisfied THEN 2 WHEN NOT customer_satisfied THEN 1 END) \
+         CAST(MAX(CASE WHEN ends = 1 THEN \
+         (CASE WHEN customer_satisfied THEN 2 WHEN NOT customer_satisfied THEN 1 END) \
          END) AS BIGINT) AS last_resolved FROM numbered GROUP BY company_id, phone, chain_no",
     );
     if let Some(code) = &filter.operator_code {
@@ -184,24 +194,72 @@ fn push_chains(sql: &mut RawSql, filter: &ChainFilter, horizon: OffsetDateTime) 
             .bind(code.clone())
             .push(" THEN 1 ELSE 0 END) > 0");
     }
-    let closed_before = millis(horizon) - window;
     sql.push(
-        "), listed AS (SELECT chains.*, COUNT(*) OVER () AS all_chains, \
-         CAST(SUM(call_count) OVER () AS BIGINT) AS all_calls, \
-         CAST(SUM(repeat_count) OVER () AS BIGINT) AS all_repeats, \
-         CAST(SUM(transfer_count) OVER () AS BIGINT) AS all_transfers, \
-         CAST(SUM(repeat_gap_ms) OVER () AS BIGINT) AS all_repeat_gap_ms, \
+        "), singles AS (SELECT company_id, phone, 0 AS chain_no, 1 AS call_count, \
+         call_at AS started_at, call_at AS ended_at, duration_ms AS total_duration_ms, \
+         0 AS repeat_count, 0 AS repeat_gap_ms, 0 AS transfer_count, \
+         CASE WHEN sentiment = 'positive' THEN 1 ELSE 0 END AS positive, \
+         CASE WHEN sentiment = 'neutral' THEN 1 ELSE 0 END AS neutral, \
+         CASE WHEN sentiment = 'negative' THEN 1 ELSE 0 END AS negative, \
+         CASE WHEN sentiment IS NULL THEN 1 ELSE 0 END AS unknown, \
+         CASE WHEN customer_satisfied THEN 2 WHEN NOT customer_satisfied THEN 1 END \
+         AS last_resolved FROM flagged WHERE starts = 1 AND ends = 1",
+    );
+    if let Some(code) = &filter.operator_code {
+        sql.push(" AND operator_code = ").bind(code.clone());
+    }
+    sql.push(
+        "), totals AS (SELECT COUNT(*) AS all_chains, \
+         CAST(SUM(call_count) AS BIGINT) AS all_calls, \
+         CAST(SUM(repeat_count) AS BIGINT) AS all_repeats, \
+         CAST(SUM(transfer_count) AS BIGINT) AS all_transfers, \
+         CAST(SUM(repeat_gap_ms) AS BIGINT) AS all_repeat_gap_ms, \
          CAST(SUM(CASE WHEN ended_at <= ",
     )
     .bind(closed_before)
-    .push(" THEN 1 ELSE 0 END) OVER () AS BIGINT) AS all_closed, CAST(SUM(CASE WHEN ended_at <= ")
+    .push(" THEN 1 ELSE 0 END) AS BIGINT) AS all_closed, CAST(SUM(CASE WHEN ended_at <= ")
     .bind(closed_before)
     .push(
-        " AND repeat_count = 0 THEN 1 ELSE 0 END) OVER () AS BIGINT) AS all_first_contact, \
+        " AND repeat_count = 0 THEN 1 ELSE 0 END) AS BIGINT) AS all_first_contact \
+         FROM (SELECT call_count, repeat_count, transfer_count, repeat_gap_ms, ended_at \
+         FROM chains UNION ALL SELECT 1, 0, 0, 0, ended_at FROM singles) AS every_chain), \
+         page AS (SELECT listing.*, COUNT(*) OVER () AS listed_total, \
          CAST(CASE WHEN ended_at > ",
     )
     .bind(closed_before)
-    .push(" THEN 1 ELSE 0 END AS BIGINT) AS window_open FROM chains)");
+    .push(" THEN 1 ELSE 0 END AS BIGINT) AS window_open FROM ");
+    // Chains of one call are listed only when asked for (`min_calls` 1).
+    if filter.min_calls >= 2 {
+        sql.push("chains");
+    } else {
+        sql.push("(SELECT * FROM chains UNION ALL SELECT * FROM singles)");
+    }
+    let order = chain_order(filter);
+    sql.push(" AS listing WHERE call_count >= ")
+        .bind(i64::from(filter.min_calls))
+        .push(" ORDER BY ")
+        .push(&order)
+        .push(" LIMIT ")
+        .bind(page.limit as i64)
+        .push(" OFFSET ")
+        .bind(page.offset as i64)
+        .push(") SELECT totals.*, page.* FROM totals LEFT JOIN page ON 1 = 1 ORDER BY ")
+        .push(&order);
+}
+
+/// The listing's order, with ties broken so that pages are stable.
+fn chain_order(filter: &ChainFilter) -> String {
+    let direction = if filter.sort.descending {
+        "DESC"
+    } else {
+        "ASC"
+    };
+    let key = match filter.sort.key {
+        ChainSortKey::CallCount => "call_count",
+        ChainSortKey::LastCall => "ended_at",
+        ChainSortKey::NegativeShare => "(negative * 1.0) / call_count",
+    };
+    format!("{key} {direction}, ended_at DESC, phone, company_id")
 }
 
 const CANDIDATE_COLUMNS: &str = "id, company_id, client_phone_number, call_at, operator_code, call_purpose, sentiment, key_words";
@@ -214,63 +272,34 @@ impl CallGroups for SeaOrmCallGroups {
         page: PageRequest,
         horizon: OffsetDateTime,
     ) -> DomainResult<ChainReport> {
+        let filter = &ChainFilter {
+            scope: self.without_idle_owner_branch(&filter.scope).await?,
+            ..filter.clone()
+        };
         let mut sql = self.sql();
-        push_chains(&mut sql, filter, horizon);
-        let direction = if filter.sort.descending {
-            "DESC"
-        } else {
-            "ASC"
-        };
-        let key = match filter.sort.key {
-            ChainSortKey::CallCount => "call_count",
-            ChainSortKey::LastCall => "ended_at",
-            ChainSortKey::NegativeShare => "(negative * 1.0) / call_count",
-        };
-        sql.push(
-            " SELECT listed.*, COUNT(*) OVER () AS listed_total FROM listed WHERE call_count >= ",
-        )
-        .bind(i64::from(filter.min_calls))
-        .push(&format!(
-            " ORDER BY {key} {direction}, ended_at DESC, phone, company_id LIMIT "
-        ))
-        .bind(page.limit as i64)
-        .push(" OFFSET ")
-        .bind(page.offset as i64);
+        push_chain_report(&mut sql, filter, page, horizon);
         let rows = self.rows(sql).await?;
-        if rows.is_empty() {
-            // Past the last page, or nothing listed: the summary and count still stand.
-            let mut sql = self.sql();
-            push_chains(&mut sql, filter, horizon);
-            sql.push(" SELECT listed.*, SUM(CASE WHEN call_count >= ")
-                .bind(i64::from(filter.min_calls))
-                .push(" THEN 1 ELSE 0 END) OVER () AS listed_total FROM listed LIMIT 1");
-            let totals = self.rows(sql).await?;
-            let (summary, total) = match totals.first() {
-                Some(row) => (summary_of(row)?, get::<i64>(row, "listed_total")? as u64),
-                None => (ChainSummary::default(), 0),
-            };
-            return Ok(ChainReport {
-                chains: Page {
-                    items: Vec::new(),
-                    total,
-                    limit: page.limit,
-                    offset: page.offset,
-                },
-                summary: ChainSummary {
-                    calls_without_number: self.calls_without_number(filter).await?,
-                    ..summary
-                },
-            });
-        }
+        let first = rows
+            .first()
+            .ok_or_else(|| DomainError::internal("the chain report returned no row"))?;
         let summary = ChainSummary {
             calls_without_number: self.calls_without_number(filter).await?,
-            ..summary_of(&rows[0])?
+            ..summary_of(first)?
         };
-        let total = get::<i64>(&rows[0], "listed_total")? as u64;
-        let mut chains = rows
-            .iter()
-            .map(chain_of)
-            .collect::<DomainResult<Vec<_>>>()?;
+        let listed = get::<Option<String>>(first, "phone")?.is_some();
+        let total = match listed {
+            true => count(first, "listed_total")?,
+            // An empty page: count what the filters list without reading a page.
+            false if page.offset > 0 => self.listed_total(filter, horizon).await?,
+            false => 0,
+        };
+        let mut chains = match listed {
+            true => rows
+                .iter()
+                .map(chain_of)
+                .collect::<DomainResult<Vec<_>>>()?,
+            false => Vec::new(),
+        };
         self.attach_calls(filter, &mut chains).await?;
         Ok(ChainReport {
             chains: Page {
@@ -365,6 +394,57 @@ impl CallGroups for SeaOrmCallGroups {
 }
 
 impl SeaOrmCallGroups {
+    /// The scope without the branch of the actor's own uploads outside the companies they
+    /// administer, when there are none (the usual case for an administrator): the grouping
+    /// pass then reads one index range in order, with no sort.
+    async fn without_idle_owner_branch(&self, scope: &CallScope) -> DomainResult<CallScope> {
+        let RecordScope::OwnAnd(owner, companies) = &scope.records else {
+            return Ok(scope.clone());
+        };
+        if companies.is_empty() {
+            return Ok(scope.clone());
+        }
+        let mut sql = self.sql();
+        sql.push("SELECT id FROM record WHERE deleted_at IS NULL AND owner_id = ")
+            .bind(owner.as_uuid())
+            .push(" AND company_id NOT IN ")
+            .bind_list(companies.iter().map(|c| c.as_uuid()))
+            .push(" LIMIT 1");
+        if !self.rows(sql).await?.is_empty() {
+            return Ok(scope.clone());
+        }
+        let companies = match &scope.companies {
+            Some(narrowed) => companies
+                .iter()
+                .filter(|c| narrowed.contains(c))
+                .copied()
+                .collect(),
+            None => companies.clone(),
+        };
+        Ok(CallScope {
+            records: RecordScope::All,
+            companies: Some(companies),
+        })
+    }
+
+    /// How many chains the filters list (for a page past the last one).
+    async fn listed_total(
+        &self,
+        filter: &ChainFilter,
+        horizon: OffsetDateTime,
+    ) -> DomainResult<u64> {
+        let mut sql = self.sql();
+        let first = PageRequest {
+            limit: 1,
+            offset: 0,
+        };
+        push_chain_report(&mut sql, filter, first, horizon);
+        match self.rows(sql).await?.first() {
+            Some(row) => count(row, "listed_total"),
+            None => Ok(0),
+        }
+    }
+
     /// The newest `limit` calls in scope that meet `condition`, as similar-call candidates.
     async fn newest_candidates(
         &self,
@@ -405,6 +485,9 @@ impl SeaOrmCallGroups {
 
     /// Fills each listed chain's newest record ids and operators, in one read of their calls.
     async fn attach_calls(&self, filter: &ChainFilter, chains: &mut [Chain]) -> DomainResult<()> {
+        if chains.is_empty() {
+            return Ok(());
+        }
         let mut sql = self.sql();
         sql.push("SELECT * FROM (");
         push_scoped(
