@@ -123,9 +123,13 @@ pub async fn measure_all(
     data: &DataSet,
     requests: u64,
     concurrency: usize,
+    only: Option<&str>,
 ) -> Vec<Measured> {
     let mut results = Vec::new();
-    for endpoint in &ENDPOINTS {
+    for endpoint in ENDPOINTS
+        .iter()
+        .filter(|e| only.is_none_or(|o| e.path.contains(o)))
+    {
         let path = endpoint
             .path
             .replace("{company_id}", &data.company_id.to_string())

@@ -4,7 +4,8 @@
 //!
 //! Settings (environment): `BENCH_DATABASE_URL`, `BENCH_CALLS`, `BENCH_COMPANIES`,
 //! `BENCH_AUDIT`, `BENCH_REQUESTS`; `DIALIX_BIN` (default: `dialix` next to this binary);
-//! `BENCH_REPORT` (default: the workspace's `docs/performance.md`).
+//! `BENCH_REPORT` (default: the workspace's `docs/performance.md`); `BENCH_ONLY` (measure
+//! only the endpoints whose path contains it, and leave the report alone).
 
 mod audit;
 mod calls;
@@ -35,6 +36,8 @@ struct Settings {
     requests: u64,
     dialix_bin: PathBuf,
     report: PathBuf,
+    /// Only endpoints whose path contains this (a partial run writes no report).
+    only: Option<String>,
 }
 
 impl Settings {
@@ -72,6 +75,7 @@ impl Settings {
                 .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/dialix_bench".into()),
             sizes,
             requests: number("BENCH_REQUESTS", 400)?,
+            only: std::env::var("BENCH_ONLY").ok().filter(|o| !o.is_empty()),
             dialix_bin,
             report: std::env::var_os("BENCH_REPORT").map_or_else(
                 || {
@@ -117,7 +121,13 @@ async fn run() -> Result<()> {
     let server =
         server::Server::start(&settings.dialix_bin, &settings.database_url, &work_dir).await?;
     println!("server up at {}", server.base_url);
-    let outcome = measure(&server.base_url, &mut data, settings.requests).await;
+    let outcome = measure(
+        &server.base_url,
+        &mut data,
+        settings.requests,
+        settings.only.as_deref(),
+    )
+    .await;
     server.stop();
     let rows = outcome?;
     if data.fresh {
@@ -137,6 +147,10 @@ async fn run() -> Result<()> {
     }
     .markdown();
     println!("\n{section}");
+    if settings.only.is_some() {
+        println!("BENCH_ONLY: a partial run, the report is left as it was");
+        return Ok(());
+    }
     report::write(&settings.report, &section)?;
     println!(
         "written to {} (total {:.0} s)",
@@ -149,7 +163,12 @@ async fn run() -> Result<()> {
 }
 
 /// Checks that the data set reads back, then measures every endpoint.
-async fn measure(base: &str, data: &mut DataSet, requests: u64) -> Result<Vec<load::Measured>> {
+async fn measure(
+    base: &str,
+    data: &mut DataSet,
+    requests: u64,
+    only: Option<&str>,
+) -> Result<Vec<load::Measured>> {
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(600))
         .build()?;
@@ -193,5 +212,5 @@ async fn measure(base: &str, data: &mut DataSet, requests: u64) -> Result<Vec<lo
         &format!("/records/{}", data.record_id),
     )
     .await?;
-    Ok(load::measure_all(&client, base, &token, data, requests, CONCURRENCY).await)
+    Ok(load::measure_all(&client, base, &token, data, requests, CONCURRENCY, only).await)
 }
