@@ -215,6 +215,13 @@ async fn chains_follow_the_window_and_figures_match_hand_counts() {
         foreign["summary"]["calls"], 0,
         "another tenant's calls stay out"
     );
+    // A records viewer of Acme with no uploads of their own sees Acme's calls.
+    let (viewer_id, viewer) = app.member("viewer", &acme).await;
+    app.grant(&acme, &viewer_id, json!({"can_view_records": true}))
+        .await;
+    let acme_view = app.get_json("/calls/grouped", &viewer).await;
+    assert_eq!(acme_view["summary"], report["summary"]);
+    assert_eq!(acme_view["items"], report["items"]);
     // Moved to Acme and made its records viewer, the rival sees Acme's calls beside their own
     // earlier upload, which stays Globex's.
     let rival_id = app.get_json("/auth/me", &rival).await["id"]
