@@ -10,26 +10,44 @@ use sea_orm_migration::{prelude::*, schema::*};
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-/// A company's chains: every column the grouping pass reads, so PostgreSQL answers it from
-/// the index alone (no heap visit per call); partial, since grouping reads only live calls
-/// with a number. SQLite has no `INCLUDE`.
-const CHAIN_INDEX: &str = "CREATE INDEX idx_record_company_phone_call_at \
-     ON record (company_id, client_phone_number, call_at, id)";
-const CHAIN_INDEX_COVERS: &str =
-    " INCLUDE (duration_ms, sentiment, operator_code, customer_satisfied)";
-const CHAIN_INDEX_WHERE: &str = " WHERE deleted_at IS NULL AND client_phone_number IS NOT NULL";
+/// A partial index: `(name, key columns, columns PostgreSQL also stores in it so that the
+/// read it serves never visits the table, the rows it holds)`. SQLite has no `INCLUDE`.
+struct PartialIndex {
+    name: &'static str,
+    key: &'static str,
+    covers: &'static str,
+    rows: &'static str,
+}
 
-/// Partial indexes (same syntax on both databases).
-const INDEXES: [&str; 3] = [
+const INDEXES: [PartialIndex; 4] = [
+    // A company's chains: scanned in (number, time) order with every column the pass reads.
+    PartialIndex {
+        name: "idx_record_company_phone_call_at",
+        key: "company_id, client_phone_number, call_at, id",
+        covers: "duration_ms, sentiment, operator_code, customer_satisfied",
+        rows: "deleted_at IS NULL AND client_phone_number IS NOT NULL",
+    },
     // One number's calls across the caller's scope (expand view, own uploads).
-    "CREATE INDEX idx_record_phone_call_at ON record (client_phone_number, call_at, id) \
-     WHERE deleted_at IS NULL AND client_phone_number IS NOT NULL",
+    PartialIndex {
+        name: "idx_record_phone_call_at",
+        key: "client_phone_number, call_at, id",
+        covers: "",
+        rows: "deleted_at IS NULL AND client_phone_number IS NOT NULL",
+    },
     // Calls without a number, counted beside the chains.
-    "CREATE INDEX idx_record_company_no_phone ON record (company_id, call_at) \
-     WHERE deleted_at IS NULL AND client_phone_number IS NULL",
-    // Similar calls: the newest calls of a company with one purpose.
-    "CREATE INDEX idx_record_company_purpose_call_at ON record (company_id, call_purpose, call_at) \
-     WHERE deleted_at IS NULL AND call_purpose IS NOT NULL",
+    PartialIndex {
+        name: "idx_record_company_no_phone",
+        key: "company_id, call_at",
+        covers: "",
+        rows: "deleted_at IS NULL AND client_phone_number IS NULL",
+    },
+    // Similar calls: the newest calls of a company with one purpose, with their key words.
+    PartialIndex {
+        name: "idx_record_company_purpose_call_at",
+        key: "company_id, call_purpose, call_at, id",
+        covers: "client_phone_number, operator_code, sentiment, key_words",
+        rows: "deleted_at IS NULL AND call_purpose IS NOT NULL",
+    },
 ];
 
 #[async_trait::async_trait]
@@ -71,27 +89,30 @@ impl MigrationTrait for Migration {
         };
         let db = manager.get_connection();
         db.execute_unprepared(backfill).await?;
-        let covers = match manager.get_database_backend() {
-            sea_orm::DatabaseBackend::Postgres => CHAIN_INDEX_COVERS,
-            _ => "",
-        };
-        db.execute_unprepared(&format!("{CHAIN_INDEX}{covers}{CHAIN_INDEX_WHERE}"))
-            .await?;
+        let postgres = manager.get_database_backend() == sea_orm::DatabaseBackend::Postgres;
         for index in INDEXES {
-            db.execute_unprepared(index).await?;
+            let covers = match (postgres, index.covers) {
+                (true, columns) if !columns.is_empty() => format!(" INCLUDE ({columns})"),
+                _ => String::new(),
+            };
+            db.execute_unprepared(&format!(
+                "CREATE INDEX {} ON record ({}){covers} WHERE {}",
+                index.name, index.key, index.rows
+            ))
+            .await?;
         }
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for name in [
-            "idx_record_company_phone_call_at",
-            "idx_record_phone_call_at",
-            "idx_record_company_no_phone",
-            "idx_record_company_purpose_call_at",
-        ] {
+        for index in INDEXES {
             manager
-                .drop_index(Index::drop().name(name).table(Record::Table).to_owned())
+                .drop_index(
+                    Index::drop()
+                        .name(index.name)
+                        .table(Record::Table)
+                        .to_owned(),
+                )
                 .await?;
         }
         for column in [

@@ -19,7 +19,12 @@ pub struct Endpoint {
     pub path: &'static str,
 }
 
-pub const ENDPOINTS: [Endpoint; 6] = [
+pub const ENDPOINTS: [Endpoint; 7] = [
+    // The floor every authenticated request pays (token, account and session checks).
+    Endpoint {
+        name: "Who am I (authentication only)",
+        path: "/auth/me",
+    },
     Endpoint {
         name: "Records, first page",
         path: "/records?limit=50",

@@ -1,4 +1,4 @@
-use dialix_calls::{CallType, Record, RecordScope, RecordStatus, SentimentValue};
+use dialix_calls::{CallType, RecordScope, RecordStatus, SentimentValue};
 use dialix_kernel::{CompanyId, Page, RecordId};
 use time::{Duration, OffsetDateTime};
 
@@ -190,27 +190,6 @@ pub struct NumberCall {
     pub customer_satisfied: Option<bool>,
     /// 0–100, when scored with a checklist.
     pub checklist_score: Option<f64>,
-}
-
-impl From<Record> for NumberCall {
-    fn from(record: Record) -> Self {
-        let call_at = record.call_at();
-        let general = record.payload.general;
-        Self {
-            id: record.id,
-            company_id: record.company_id,
-            call_at,
-            duration_ms: record.duration_ms,
-            status: record.status,
-            call_type: record.call_type,
-            operator_code: record.operator_code,
-            sentiment: general.as_ref().map(|g| g.sentiment_conversation.value),
-            summary: general.as_ref().map(|g| g.summary.clone()),
-            call_purpose: general.as_ref().map(|g| g.call_purpose.clone()),
-            customer_satisfied: general.as_ref().map(|g| g.is_customer_satisfied),
-            checklist_score: record.payload.checklist.map(|c| c.score),
-        }
-    }
 }
 
 /// Why a call is offered as similar.

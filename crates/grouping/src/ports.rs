@@ -1,9 +1,9 @@
 use async_trait::async_trait;
-use dialix_calls::{Record, SentimentValue};
+use dialix_calls::SentimentValue;
 use dialix_kernel::{CompanyId, DomainResult, Page, PageRequest, RecordId};
 use time::OffsetDateTime;
 
-use crate::{CallScope, ChainFilter, ChainReport};
+use crate::{CallScope, ChainFilter, ChainReport, NumberCall};
 
 /// A call as similar-call ranking needs it (no transcript, no payload).
 #[derive(Debug, Clone, PartialEq)]
@@ -39,7 +39,7 @@ pub trait CallGroups: Send + Sync {
         scope: &CallScope,
         phone: &str,
         page: PageRequest,
-    ) -> DomainResult<Page<Record>>;
+    ) -> DomainResult<Page<NumberCall>>;
     /// The newest `limit` calls of one number in scope, without `exclude`.
     async fn same_number(
         &self,

@@ -69,12 +69,10 @@ impl GroupingService {
             )
         })?;
         let scope = self.scope(actor, company).await?;
-        let calls = self
-            .ports
+        self.ports
             .groups
             .calls_of_number(&scope, &phone, page)
-            .await?;
-        Ok(calls.map(NumberCall::from))
+            .await
     }
 
     /// Calls like `id`: first the other calls of its number (newest first), then calls of

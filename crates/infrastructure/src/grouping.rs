@@ -4,19 +4,17 @@
 //! `docs/performance.md` for their plans.
 
 use async_trait::async_trait;
-use dialix_calls::{Record, RecordScope, SentimentValue};
+use dialix_calls::{CallType, RecordScope, RecordStatus, SentimentValue};
 use dialix_grouping::{
     CallGroups, CallScope, Candidate, Chain, ChainFilter, ChainReport, ChainSortKey, ChainSummary,
-    MAX_RECORD_IDS_PER_CHAIN, SentimentCounts,
+    MAX_RECORD_IDS_PER_CHAIN, NumberCall, SentimentCounts,
 };
 use dialix_kernel::{CompanyId, DomainError, DomainResult, Page, PageRequest, RecordId};
-use sea_orm::{ConnectionTrait, EntityTrait, QueryResult};
+use sea_orm::{ConnectionTrait, DatabaseBackend, QueryResult};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::Database;
-use crate::entities::record;
-use crate::records::to_domain;
 use crate::sql::{RawSql, internal, millis};
 
 /// Grouping reads over the `record` table.
@@ -317,7 +315,7 @@ impl CallGroups for SeaOrmCallGroups {
         scope: &CallScope,
         phone: &str,
         page: PageRequest,
-    ) -> DomainResult<Page<Record>> {
+    ) -> DomainResult<Page<NumberCall>> {
         let number = |sql: &mut RawSql| {
             sql.push(" AND client_phone_number = ")
                 .bind(phone.to_owned());
@@ -330,27 +328,41 @@ impl CallGroups for SeaOrmCallGroups {
             Some(row) => get::<i64>(row, "total")? as u64,
             None => 0,
         };
+        // The columns the view shows, the two analysis facts read out of the JSON in the
+        // database: decoding whole payloads (transcripts) would cost more than the query.
+        let (summary, score) = match self.db.connection().get_database_backend() {
+            DatabaseBackend::Postgres => (
+                "payload->'general'->>'summary'",
+                "CAST(payload->'checklist'->>'score' AS DOUBLE PRECISION)",
+            ),
+            _ => (
+                "json_extract(payload, '$.general.summary')",
+                "CAST(json_extract(payload, '$.checklist.score') AS REAL)",
+            ),
+        };
+        let columns = format!(
+            "id, company_id, call_at, duration_ms, status, call_type, operator_code, sentiment, \
+             call_purpose, customer_satisfied, {summary} AS summary, {score} AS checklist_score"
+        );
         let mut sql = self.sql();
         sql.push("SELECT * FROM (");
         let top = Top {
             order: "call_at, id",
             limit: page.offset.saturating_add(page.limit),
         };
-        push_scoped(&mut sql, "*", scope, &number, Some(&top));
+        push_scoped(&mut sql, &columns, scope, &number, Some(&top));
         sql.push(") AS scoped ORDER BY call_at, id LIMIT ")
             .bind(page.limit as i64)
             .push(" OFFSET ")
             .bind(page.offset as i64);
-        let rows = record::Entity::find()
-            .from_raw_sql(sql.statement())
-            .all(self.db.connection())
-            .await
-            .map_err(internal)?;
+        let items = self
+            .rows(sql)
+            .await?
+            .iter()
+            .map(number_call_of)
+            .collect::<DomainResult<_>>()?;
         Ok(Page {
-            items: rows
-                .into_iter()
-                .map(to_domain)
-                .collect::<DomainResult<_>>()?,
+            items,
             total,
             limit: page.limit,
             offset: page.offset,
@@ -600,6 +612,29 @@ fn chain_of(row: &QueryResult) -> DomainResult<Chain> {
         },
         record_ids: Vec::new(),
         window_open: count(row, "window_open")? == 1,
+    })
+}
+
+fn number_call_of(row: &QueryResult) -> DomainResult<NumberCall> {
+    let status: String = get(row, "status")?;
+    Ok(NumberCall {
+        id: RecordId::from_uuid(get::<Uuid>(row, "id")?),
+        company_id: CompanyId::from_uuid(get::<Uuid>(row, "company_id")?),
+        call_at: time_of(get(row, "call_at")?)?,
+        duration_ms: count(row, "duration_ms")?,
+        status: RecordStatus::parse(&status)
+            .ok_or_else(|| DomainError::internal(format!("record status {status:?}")))?,
+        call_type: get::<Option<String>>(row, "call_type")?
+            .as_deref()
+            .and_then(CallType::parse),
+        operator_code: get(row, "operator_code")?,
+        sentiment: get::<Option<String>>(row, "sentiment")?
+            .as_deref()
+            .and_then(SentimentValue::parse),
+        summary: get(row, "summary")?,
+        call_purpose: get(row, "call_purpose")?,
+        customer_satisfied: get(row, "customer_satisfied")?,
+        checklist_score: get(row, "checklist_score")?,
     })
 }
 
