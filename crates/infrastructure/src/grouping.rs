@@ -108,6 +108,24 @@ fn push_scoped(
     }
 }
 
+/// The part of `scope` inside one company: all of it when the company is administered (or
+/// everything is visible), else only the actor's own uploads there. Read as one branch, with
+/// no owner branch that the company condition would contradict (a generic plan cannot see
+/// that and scans the branch anyway).
+fn within_company(scope: &CallScope, company: CompanyId) -> CallScope {
+    let companies = Some(match &scope.companies {
+        Some(narrowed) if !narrowed.contains(&company) => Vec::new(),
+        _ => vec![company],
+    });
+    let records = match &scope.records {
+        RecordScope::OwnAnd(owner, administered) if !administered.contains(&company) => {
+            RecordScope::OwnAnd(*owner, Vec::new())
+        }
+        _ => RecordScope::All,
+    };
+    CallScope { records, companies }
+}
+
 /// ` AND <call time within the filter's period>`.
 fn push_period(sql: &mut RawSql, filter: &ChainFilter) {
     if let Some(from) = filter.from {
@@ -393,6 +411,7 @@ impl CallGroups for SeaOrmCallGroups {
         exclude: RecordId,
         limit: u64,
     ) -> DomainResult<Vec<Candidate>> {
+        let scope = &within_company(scope, company);
         self.newest_candidates(scope, limit, &|sql| {
             sql.push(" AND company_id = ")
                 .bind(company.as_uuid())
@@ -656,4 +675,40 @@ fn candidate_of(row: &QueryResult) -> DomainResult<Candidate> {
             .and_then(SentimentValue::parse),
         key_words,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use dialix_kernel::AccountId;
+
+    use super::*;
+
+    #[test]
+    fn within_one_company_the_scope_is_a_single_branch() {
+        let (acme, globex) = (CompanyId::generate(), CompanyId::generate());
+        let owner = AccountId::generate();
+        let administrator = CallScope {
+            records: RecordScope::OwnAnd(owner, vec![acme]),
+            companies: None,
+        };
+        assert_eq!(
+            within_company(&administrator, acme),
+            CallScope {
+                records: RecordScope::All,
+                companies: Some(vec![acme]),
+            }
+        );
+        assert_eq!(
+            within_company(&administrator, globex),
+            CallScope {
+                records: RecordScope::OwnAnd(owner, Vec::new()),
+                companies: Some(vec![globex]),
+            }
+        );
+        let narrowed = CallScope {
+            records: RecordScope::All,
+            companies: Some(vec![globex]),
+        };
+        assert_eq!(within_company(&narrowed, acme).companies, Some(Vec::new()));
+    }
 }
