@@ -592,7 +592,6 @@ impl AccountService {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeSet;
     use std::sync::Arc;
 
     use dialix_audit::MockAuditLog;
@@ -624,15 +623,7 @@ mod tests {
     }
 
     fn manager_of(company: CompanyId) -> Actor {
-        Actor {
-            account_id: AccountId::generate(),
-            role: Role::User,
-            company_id: Some(company),
-            grants: vec![CompanyGrant {
-                company_id: company,
-                permissions: BTreeSet::from([Permission::CanManageUsers]),
-            }],
-        }
+        Actor::administrator_of(company, &[Permission::CanManageUsers])
     }
 
     fn service(

@@ -537,18 +537,6 @@ mod tests {
         }
     }
 
-    fn administrator_of(company: CompanyId, permissions: &[Permission]) -> Actor {
-        Actor {
-            account_id: AccountId::generate(),
-            role: Role::User,
-            company_id: Some(company),
-            grants: vec![CompanyGrant {
-                company_id: company,
-                permissions: permissions.iter().copied().collect(),
-            }],
-        }
-    }
-
     fn meta() -> RequestMeta {
         RequestMeta::system()
     }
@@ -605,7 +593,7 @@ mod tests {
             .await
             .unwrap_err();
         assert!(matches!(error, DomainError::Conflict { field: "name", .. }));
-        let user = administrator_of(CompanyId::generate(), &[Permission::CanManageUsers]);
+        let user = Actor::administrator_of(CompanyId::generate(), &[Permission::CanManageUsers]);
         let error = service.create(&user, input, &meta()).await.unwrap_err();
         assert!(matches!(error, DomainError::Forbidden(_)));
     }
@@ -637,7 +625,7 @@ mod tests {
             })
             .times(1)
             .returning(|_, _| Ok(()));
-        let actor = administrator_of(id, &[Permission::CanTopup]);
+        let actor = Actor::administrator_of(id, &[Permission::CanTopup]);
         let topup = mocks
             .service()
             .topup(&actor, id, 250, " inv-7 ".into(), &meta())
@@ -692,7 +680,7 @@ mod tests {
         let mut mocks = Mocks::new().with_company(acme);
         mocks.ledger.expect_find_by_key().never();
         let service = mocks.service();
-        let clerk = administrator_of(id, &[Permission::CanManageUsers]);
+        let clerk = Actor::administrator_of(id, &[Permission::CanManageUsers]);
         let refused = service.topup(&clerk, id, 10, "k".into(), &meta()).await;
         assert!(matches!(refused, Err(DomainError::Forbidden(_))));
         for amount in [0, -1, TOPUP_MAX + 1] {
@@ -704,7 +692,7 @@ mod tests {
                 "{amount}"
             );
         }
-        let stranger = administrator_of(CompanyId::generate(), &[Permission::CanTopup]);
+        let stranger = Actor::administrator_of(CompanyId::generate(), &[Permission::CanTopup]);
         let hidden = service.topup(&stranger, id, 10, "k".into(), &meta()).await;
         assert_eq!(hidden.unwrap_err(), DomainError::NotFound("company"));
     }
@@ -816,7 +804,7 @@ mod tests {
                     permissions: BTreeSet::from([Permission::CanManageUsers]),
                 },
             ],
-            ..administrator_of(from_id, &[])
+            ..Actor::administrator_of(from_id, &[])
         };
         mocks
             .service()

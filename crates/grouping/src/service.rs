@@ -169,13 +169,12 @@ fn rank(candidate: Candidate, reason: SimilarReason, key_words: &[String]) -> Si
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeSet;
 
     use dialix_calls::{
         GeneralAnalysis, MockRecordRepository, Record, RecordScope, RecordStatus, Sentiment,
         SentimentValue,
     };
-    use dialix_kernel::{AccountId, CompanyGrant, MockClock, MockCompanyTree, Permission, Role};
+    use dialix_kernel::{MockClock, MockCompanyTree, Permission, Role};
     use mockall::predicate::eq;
     use time::macros::datetime;
     use time::{Duration, OffsetDateTime};
@@ -186,15 +185,7 @@ mod tests {
     const NOW: OffsetDateTime = datetime!(2026-11-28 12:00:00 UTC);
 
     fn viewer(company: CompanyId) -> Actor {
-        Actor {
-            account_id: AccountId::generate(),
-            role: Role::User,
-            company_id: Some(company),
-            grants: vec![CompanyGrant {
-                company_id: company,
-                permissions: BTreeSet::from([Permission::CanViewRecords]),
-            }],
-        }
+        Actor::administrator_of(company, &[Permission::CanViewRecords])
     }
 
     fn service(

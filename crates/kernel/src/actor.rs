@@ -122,6 +122,22 @@ impl Actor {
     }
 }
 
+#[cfg(any(test, feature = "mock"))]
+impl Actor {
+    /// A fresh member of `company` administering it with `permissions`, for unit tests.
+    pub fn administrator_of(company: CompanyId, permissions: &[Permission]) -> Self {
+        Actor {
+            account_id: AccountId::generate(),
+            role: Role::User,
+            company_id: Some(company),
+            grants: vec![CompanyGrant {
+                company_id: company,
+                permissions: permissions.iter().copied().collect(),
+            }],
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,15 +157,7 @@ mod tests {
     #[test]
     fn company_administrators_act_only_where_granted() {
         let company = CompanyId::generate();
-        let actor = Actor {
-            account_id: AccountId::generate(),
-            role: Role::User,
-            company_id: Some(company),
-            grants: vec![CompanyGrant {
-                company_id: company,
-                permissions: BTreeSet::from([Permission::CanViewActivityLogs]),
-            }],
-        };
+        let actor = Actor::administrator_of(company, &[Permission::CanViewActivityLogs]);
         assert!(actor.may(Permission::CanViewActivityLogs, company));
         assert!(!actor.may(Permission::CanTopup, company));
         assert!(!actor.may(Permission::CanViewActivityLogs, CompanyId::generate()));
