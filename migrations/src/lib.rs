@@ -15,6 +15,7 @@ mod m20261126_000006_record_search;
 mod m20261126_000007_operators_checklists;
 mod m20261127_000008_row_versions;
 mod m20261128_000009_call_grouping;
+mod m20261128_000010_live_records_index;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000007_operators_checklists::Migration),
             Box::new(m20261127_000008_row_versions::Migration),
             Box::new(m20261128_000009_call_grouping::Migration),
+            Box::new(m20261128_000010_live_records_index::Migration),
         ]
     }
 }

@@ -15,6 +15,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::Database;
+use crate::records::owns_records_outside;
 use crate::sql::{RawSql, internal, millis};
 
 /// Grouping reads over the `record` table.
@@ -435,13 +436,7 @@ impl SeaOrmCallGroups {
         if companies.is_empty() {
             return Ok(scope.clone());
         }
-        let mut sql = self.sql();
-        sql.push("SELECT id FROM record WHERE deleted_at IS NULL AND owner_id = ")
-            .bind(owner.as_uuid())
-            .push(" AND company_id NOT IN ")
-            .bind_list(companies.iter().map(|c| c.as_uuid()))
-            .push(" LIMIT 1");
-        if !self.rows(sql).await?.is_empty() {
+        if owns_records_outside(&self.db, *owner, companies).await? {
             return Ok(scope.clone());
         }
         let companies = match &scope.companies {

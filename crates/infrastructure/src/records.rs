@@ -85,11 +85,21 @@ impl RecordRepository for SeaOrmRecords {
     async fn list(&self, filter: &RecordFilter, page: PageRequest) -> DomainResult<Page<Record>> {
         let mut query = record::Entity::find().filter(record::Column::DeletedAt.is_null());
         if let RecordScope::OwnAnd(owner, companies) = &filter.scope {
-            query = query.filter(
-                Condition::any()
-                    .add(record::Column::OwnerId.eq(owner.as_uuid()))
-                    .add(record::Column::CompanyId.is_in(companies.iter().map(|c| c.as_uuid()))),
-            );
+            let in_companies =
+                record::Column::CompanyId.is_in(companies.iter().map(|c| c.as_uuid()));
+            // Without own uploads elsewhere the scope is one index range, read in order and
+            // counted from the index; `owner OR company` would visit every row of the company.
+            query = if companies.is_empty() {
+                query.filter(record::Column::OwnerId.eq(owner.as_uuid()))
+            } else if owns_records_outside(&self.db, *owner, companies).await? {
+                query.filter(
+                    Condition::any()
+                        .add(record::Column::OwnerId.eq(owner.as_uuid()))
+                        .add(in_companies),
+                )
+            } else {
+                query.filter(in_companies)
+            };
         }
         if let Some(status) = filter.status {
             query = query.filter(record::Column::Status.eq(status.as_str()));
@@ -263,6 +273,26 @@ impl RecordRepository for SeaOrmRecords {
         r.reserved_amount = 0;
         Ok(())
     }
+}
+
+/// Whether `owner` has live records outside `companies` (one indexed probe): an administrator
+/// usually has none, and their scope is then just the companies.
+pub(crate) async fn owns_records_outside(
+    db: &Database,
+    owner: AccountId,
+    companies: &[CompanyId],
+) -> DomainResult<bool> {
+    let found = record::Entity::find()
+        .select_only()
+        .column(record::Column::Id)
+        .filter(record::Column::DeletedAt.is_null())
+        .filter(record::Column::OwnerId.eq(owner.as_uuid()))
+        .filter(record::Column::CompanyId.is_not_in(companies.iter().map(|c| c.as_uuid())))
+        .into_tuple::<uuid::Uuid>()
+        .one(db.connection())
+        .await
+        .map_err(internal)?;
+    Ok(found.is_some())
 }
 
 pub(crate) fn to_domain(row: record::Model) -> DomainResult<Record> {

@@ -242,6 +242,9 @@ async fn chains_follow_the_window_and_figures_match_hand_counts() {
     assert_eq!(both["summary"]["calls"], 10);
     assert_eq!(both["summary"]["chains"], 6);
     assert_eq!(both["summary"]["calls_without_number"], 1);
+    // The records listing reads the same scopes: Acme's ten calls, plus the rival's own.
+    assert_eq!(app.get_json("/records", &viewer).await["total"], 10);
+    assert_eq!(app.get_json("/records", &rival).await["total"], 11);
 
     for bad in [
         "time_window_hours=0",
