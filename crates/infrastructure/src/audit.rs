@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::Database;
 use crate::entities::{activity_log, audit_chain};
-use crate::sql::internal;
+use crate::sql::{internal, millis};
 use crate::transaction::db_tx;
 
 /// The activity log in `activity_log`, with chain heads in `audit_chain`. There is no update
@@ -146,7 +146,7 @@ impl AuditStore for SeaOrmAuditLog {
     ) -> DomainResult<Vec<AuditEntry>> {
         let mut query = filtered(filter);
         if let Some(cursor) = after {
-            let at = at_millis(cursor.created_at);
+            let at = millis(cursor.created_at);
             query = query.filter(
                 Condition::any()
                     .add(activity_log::Column::CreatedAt.lt(at))
@@ -215,7 +215,7 @@ impl AuditStore for SeaOrmAuditLog {
             // Only a contiguous run of the oldest entries goes, so the rest still chains.
             let first_kept = activity_log::Entity::find()
                 .filter(activity_log::Column::ChainId.eq(head.chain_id))
-                .filter(activity_log::Column::CreatedAt.gte(at_millis(before)))
+                .filter(activity_log::Column::CreatedAt.gte(millis(before)))
                 .order_by_asc(activity_log::Column::Seq)
                 .one(txn)
                 .await
@@ -272,10 +272,10 @@ fn filtered(filter: &AuditFilter) -> Select<activity_log::Entity> {
         query = query.filter(activity_log::Column::ResourceType.eq(resource_type.as_str()));
     }
     if let Some(start) = filter.start {
-        query = query.filter(activity_log::Column::CreatedAt.gte(at_millis(start)));
+        query = query.filter(activity_log::Column::CreatedAt.gte(millis(start)));
     }
     if let Some(end) = filter.end {
-        query = query.filter(activity_log::Column::CreatedAt.lte(at_millis(end)));
+        query = query.filter(activity_log::Column::CreatedAt.lte(millis(end)));
     }
     query
 }
@@ -289,10 +289,6 @@ fn newest_first(query: Select<activity_log::Entity>) -> Select<activity_log::Ent
 fn truncate_to_millis(at: OffsetDateTime) -> OffsetDateTime {
     at.replace_nanosecond(at.nanosecond() / 1_000_000 * 1_000_000)
         .unwrap_or(at)
-}
-
-fn at_millis(at: OffsetDateTime) -> i64 {
-    (at.unix_timestamp_nanos() / 1_000_000) as i64
 }
 
 /// Keeps a value within its column's width (on a character boundary).

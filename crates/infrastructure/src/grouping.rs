@@ -10,6 +10,7 @@ use dialix_grouping::{
     MAX_RECORD_IDS_PER_CHAIN, NumberCall, SentimentCounts,
 };
 use dialix_kernel::{CompanyId, DomainError, DomainResult, Page, PageRequest, RecordId};
+use sea_orm::prelude::TimeUnixTimestampMillis;
 use sea_orm::{ConnectionTrait, DatabaseBackend, QueryResult};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -545,7 +546,7 @@ impl SeaOrmCallGroups {
         for row in self.rows(sql).await? {
             let company = CompanyId::from_uuid(get::<Uuid>(&row, "company_id")?);
             let phone = get::<String>(&row, "client_phone_number")?;
-            let at = time_of(get::<i64>(&row, "call_at")?)?;
+            let at = get::<TimeUnixTimestampMillis>(&row, "call_at")?.0;
             let Some(chain) = chains.iter_mut().find(|c| {
                 c.company_id == company
                     && c.client_phone_number == phone
@@ -581,11 +582,6 @@ fn count(row: &QueryResult, column: &str) -> DomainResult<u64> {
     Ok(get::<Option<i64>>(row, column)?.unwrap_or(0).max(0) as u64)
 }
 
-fn time_of(ms: i64) -> DomainResult<OffsetDateTime> {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .map_err(|e| DomainError::internal(format!("call time {ms}: {e}")))
-}
-
 fn summary_of(row: &QueryResult) -> DomainResult<ChainSummary> {
     let chains = count(row, "all_chains")?;
     let closed = count(row, "all_closed")?;
@@ -606,8 +602,8 @@ fn chain_of(row: &QueryResult) -> DomainResult<Chain> {
     Ok(Chain {
         company_id: CompanyId::from_uuid(get::<Uuid>(row, "company_id")?),
         client_phone_number: get(row, "phone")?,
-        started_at: time_of(get(row, "started_at")?)?,
-        ended_at: time_of(get(row, "ended_at")?)?,
+        started_at: get::<TimeUnixTimestampMillis>(row, "started_at")?.0,
+        ended_at: get::<TimeUnixTimestampMillis>(row, "ended_at")?.0,
         call_count: count(row, "call_count")?,
         repeat_count: count(row, "repeat_count")?,
         transfer_count: count(row, "transfer_count")?,
@@ -634,7 +630,7 @@ fn number_call_of(row: &QueryResult) -> DomainResult<NumberCall> {
     Ok(NumberCall {
         id: RecordId::from_uuid(get::<Uuid>(row, "id")?),
         company_id: CompanyId::from_uuid(get::<Uuid>(row, "company_id")?),
-        call_at: time_of(get(row, "call_at")?)?,
+        call_at: get::<TimeUnixTimestampMillis>(row, "call_at")?.0,
         duration_ms: count(row, "duration_ms")?,
         status: RecordStatus::parse(&status)
             .ok_or_else(|| DomainError::internal(format!("record status {status:?}")))?,
@@ -662,7 +658,7 @@ fn candidate_of(row: &QueryResult) -> DomainResult<Candidate> {
         id: RecordId::from_uuid(get::<Uuid>(row, "id")?),
         company_id: CompanyId::from_uuid(get::<Uuid>(row, "company_id")?),
         client_phone_number: get(row, "client_phone_number")?,
-        call_at: time_of(get(row, "call_at")?)?,
+        call_at: get::<TimeUnixTimestampMillis>(row, "call_at")?.0,
         operator_code: get(row, "operator_code")?,
         call_purpose: get(row, "call_purpose")?,
         sentiment: get::<Option<String>>(row, "sentiment")?
