@@ -10,8 +10,8 @@ use sea_orm_migration::{prelude::*, schema::*};
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-/// A partial index: `(name, key columns, columns PostgreSQL also stores in it so that the
-/// read it serves never visits the table, the rows it holds)`. SQLite has no `INCLUDE`.
+/// A partial index holding only `rows`. On PostgreSQL it also stores the `covers` columns, so
+/// the read it serves never visits the table; SQLite has no `INCLUDE`.
 struct PartialIndex {
     name: &'static str,
     key: &'static str,

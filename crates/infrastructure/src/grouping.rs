@@ -305,18 +305,17 @@ impl CallGroups for SeaOrmCallGroups {
             ..summary_of(first)?
         };
         let listed = get::<Option<String>>(first, "phone")?.is_some();
-        let total = match listed {
-            true => count(first, "listed_total")?,
-            // An empty page: count what the filters list without reading a page.
-            false if page.offset > 0 => self.listed_total(filter, horizon).await?,
-            false => 0,
-        };
-        let mut chains = match listed {
-            true => rows
+        let (total, mut chains) = if listed {
+            let chains = rows
                 .iter()
                 .map(chain_of)
-                .collect::<DomainResult<Vec<_>>>()?,
-            false => Vec::new(),
+                .collect::<DomainResult<Vec<_>>>()?;
+            (count(first, "listed_total")?, chains)
+        } else if page.offset > 0 {
+            // Past the last page: count what the filters list without reading a page.
+            (self.listed_total(filter, horizon).await?, Vec::new())
+        } else {
+            (0, Vec::new())
         };
         self.attach_calls(filter, &mut chains).await?;
         Ok(ChainReport {
