@@ -16,6 +16,7 @@ mod m20261126_000007_operators_checklists;
 mod m20261127_000008_row_versions;
 mod m20261128_000009_call_grouping;
 mod m20261128_000010_live_records_index;
+mod m20261128_000011_records_search;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000008_row_versions::Migration),
             Box::new(m20261128_000009_call_grouping::Migration),
             Box::new(m20261128_000010_live_records_index::Migration),
+            Box::new(m20261128_000011_records_search::Migration),
         ]
     }
 }

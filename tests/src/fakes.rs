@@ -25,6 +25,8 @@ pub enum Reply {
     OffSchema,
     /// The normal answer, with this general analysis instead of [`analysis`].
     Analysis(Value),
+    /// A transcription of these speaker-labelled segments (`[speaker, start s, end s, text]`).
+    Transcript(Vec<(&'static str, f64, f64, &'static str)>),
 }
 
 #[derive(Default)]
@@ -124,7 +126,7 @@ type Shared = web::Data<Arc<Mutex<Script>>>;
 /// normally.
 async fn scripted(reply: Reply) -> Option<HttpResponse> {
     match reply {
-        Reply::Ok | Reply::OffSchema | Reply::Analysis(_) => None,
+        Reply::Ok | Reply::OffSchema | Reply::Analysis(_) | Reply::Transcript(_) => None,
         Reply::Slow(delay) => {
             tokio::time::sleep(delay).await;
             None
@@ -252,19 +254,31 @@ async fn transcription(script: Shared, body: web::Bytes) -> HttpResponse {
     if !text.contains("verbose_json") || !text.contains("name=\"file\"") {
         return HttpResponse::BadRequest().json(json!({"error": {"message": "no file"}}));
     }
+    let segments = match &reply {
+        Reply::Transcript(segments) => segments.clone(),
+        _ => vec![
+            ("A", 0.0, 0.8, "Assalomu alaykum."),
+            ("B", 1.0, 1.6, "Tariflar haqida bilmoqchi edim."),
+            ("A", 1.7, 2.5, "Albatta, aytib beraman."),
+        ],
+    };
     if let Some(response) = scripted(reply).await {
         return response;
     }
+    let text: Vec<&str> = segments.iter().map(|s| s.3).collect();
+    let segments: Vec<Value> = segments
+        .iter()
+        .enumerate()
+        .map(|(id, (speaker, start, end, text))| {
+            json!({"id": id, "start": start, "end": end, "text": text, "speaker": speaker})
+        })
+        .collect();
     HttpResponse::Ok().json(json!({
         "task": "transcribe",
         "language": "uz",
-        "duration": 2.5,
-        "text": "Assalomu alaykum. Tariflar haqida bilmoqchi edim. Albatta, aytib beraman.",
-        "segments": [
-            {"id": 0, "start": 0.0, "end": 0.8, "text": "Assalomu alaykum.", "speaker": "A"},
-            {"id": 1, "start": 1.0, "end": 1.6, "text": "Tariflar haqida bilmoqchi edim.", "speaker": "B"},
-            {"id": 2, "start": 1.7, "end": 2.5, "text": "Albatta, aytib beraman.", "speaker": "A"}
-        ]
+        "duration": segments.last().map_or(json!(0.0), |s| s["end"].clone()),
+        "text": text.join(" "),
+        "segments": segments
     }))
 }
 

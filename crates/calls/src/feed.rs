@@ -48,7 +48,7 @@ impl RecordService {
             limit: CHANGES_PER_POLL,
             offset: 0,
         };
-        let records = self.list(&feed.actor, filter, page).await?.items;
+        let records = self.list(&feed.actor, filter, page).await?.page.items;
         Ok(records
             .into_iter()
             .filter_map(|record| feed.advance(record))

@@ -16,6 +16,7 @@ mod pricing;
 mod processing;
 mod providers;
 mod retention;
+mod search;
 mod service;
 mod transcript;
 mod visibility;
@@ -34,8 +35,8 @@ pub use feed::{ChangeFeed, RecordChange};
 pub use filename::{PbxFileName, parse_pbx_file_name};
 pub use metrics::{CallMetrics, compute_metrics};
 pub use model::{
-    AudioFormat, CallType, Record, RecordFilter, RecordPayload, RecordScope, RecordStatus,
-    UploadFile,
+    AudioFormat, CallType, EXACT_TOTAL_LIMIT, Record, RecordFilter, RecordOrder, RecordPage,
+    RecordPayload, RecordScope, RecordStatus, UploadFile,
 };
 pub use phone::normalise_phone;
 pub use ports::{
@@ -56,6 +57,7 @@ pub use processing::{
 };
 pub use providers::ProviderError;
 pub use retention::{RetentionPorts, RetentionReport, RetentionService};
+pub use search::{PhoneSearch, TranscriptHit, TranscriptQuery};
 pub use service::{AudioHandle, Estimate, EstimatedFile, RecordPolicy, RecordPorts, RecordService};
 pub use transcript::{SpeakerRole, Turn, Utterance, as_dialogue, assign_roles, build_turns};
 pub use visibility::{may_view, record_scope};

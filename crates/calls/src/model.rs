@@ -1,9 +1,12 @@
 use bytes::Bytes;
-use dialix_kernel::{AccountId, ChecklistId, CompanyId, RecordId, RowVersion};
+use dialix_kernel::{AccountId, ChecklistId, CompanyId, Page, RecordId, RowVersion};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::{CallMetrics, ChecklistResult, GeneralAnalysis, SentimentValue, Turn};
+use crate::{
+    CallMetrics, ChecklistResult, GeneralAnalysis, PhoneSearch, SentimentValue, TranscriptQuery,
+    Turn,
+};
 
 /// Who called whom.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -236,18 +239,39 @@ pub struct RecordFilter {
     pub status: Option<RecordStatus>,
     pub operator_code: Option<String>,
     pub call_type: Option<CallType>,
-    /// Part of the E.164 number.
-    pub phone_contains: Option<String>,
+    pub phone: Option<PhoneSearch>,
     /// The conversation's sentiment in the general analysis.
     pub sentiment: Option<SentimentValue>,
     /// Scored with this checklist.
     pub checklist_id: Option<ChecklistId>,
-    /// Words anywhere in the transcript (case-insensitive).
-    pub transcript_contains: Option<String>,
+    /// Words of the transcript (full-text search).
+    pub transcript: Option<TranscriptQuery>,
     pub created_from: Option<OffsetDateTime>,
     pub created_to: Option<OffsetDateTime>,
     /// Only records changed at or after this time, oldest change first (for event streams).
     pub updated_since: Option<OffsetDateTime>,
-    /// Oldest first instead of newest first.
-    pub ascending: bool,
+    pub order: RecordOrder,
+}
+
+/// How a records listing is ordered (ties: newest upload first).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum RecordOrder {
+    #[default]
+    NewestFirst,
+    OldestFirst,
+    /// Best transcript match first; only with a transcript search.
+    Relevance,
+}
+
+/// Listings count their matches exactly up to this many; past it `total` is this bound and
+/// `total_is_exact` is false, so a page never costs a count over a company's whole history.
+pub const EXACT_TOTAL_LIMIT: u64 = 10_000;
+
+/// A page of the records listing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordPage {
+    /// `total` is at most [`EXACT_TOTAL_LIMIT`].
+    pub page: Page<Record>,
+    /// Whether `page.total` is every match (else: at least that many).
+    pub total_is_exact: bool,
 }

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::{
     AudioFormat, BalanceView, Charge, Checklist, Job, Operator, ProviderError, Record,
-    RecordFilter, Utterance,
+    RecordFilter, RecordPage, Utterance,
 };
 
 /// Record storage. Unless a method says otherwise, a database failure is `Internal` and an
@@ -22,7 +22,9 @@ pub trait RecordRepository: Send + Sync {
     async fn insert(&self, tx: &mut Tx, record: &Record) -> DomainResult<()>;
     /// An undeleted record; `None` if there is none or it was deleted.
     async fn find(&self, id: RecordId) -> DomainResult<Option<Record>>;
-    async fn list(&self, filter: &RecordFilter, page: PageRequest) -> DomainResult<Page<Record>>;
+    /// Newest first unless the filter orders otherwise; `total` counted up to
+    /// [`crate::EXACT_TOTAL_LIMIT`].
+    async fn list(&self, filter: &RecordFilter, page: PageRequest) -> DomainResult<RecordPage>;
     /// Writes the processing state (status, payload, error, reservation) if the record is
     /// undeleted and still at `record.row_version`, and advances the version; `Stale` if it
     /// changed or was deleted meanwhile.

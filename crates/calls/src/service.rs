@@ -4,15 +4,16 @@ use bytes::Bytes;
 use dialix_audit::{AuditAction, AuditEvent, AuditLog, AuditedUnitOfWork};
 use dialix_kernel::{
     Actor, ChecklistId, Clock, CompanyId, CompanyTree, DomainError, DomainResult, FieldErrors,
-    Page, PageRequest, RecordId, RequestMeta, ResourceType, RowVersion, UnitOfWork, retry_on_stale,
+    PageRequest, RecordId, RequestMeta, ResourceType, RowVersion, UnitOfWork, retry_on_stale,
 };
 use serde_json::json;
 use time::UtcOffset;
 
 use crate::{
     AudioFormat, AudioProbe, AudioStore, BalanceView, Billing, CallPrice, CallType, JobQueue,
-    Prices, ProcessingContext, Providers, Record, RecordFilter, RecordRepository, RecordStatus,
-    Undecodable, UploadFile, may_view, normalise_phone, parse_pbx_file_name, record_scope,
+    PhoneSearch, Prices, ProcessingContext, Providers, Record, RecordFilter, RecordPage,
+    RecordRepository, RecordStatus, Undecodable, UploadFile, may_view, normalise_phone,
+    parse_pbx_file_name, record_scope,
 };
 
 const FILE_NAME_MAX: usize = 255;
@@ -216,6 +217,12 @@ impl RecordService {
         tx.commit_recorded(now).await
     }
 
+    /// A `phone` filter as the listing reads it: national numbers get the configured country
+    /// code, as on upload.
+    pub fn phone_search(&self, raw: &str) -> Result<PhoneSearch, &'static str> {
+        PhoneSearch::parse(raw, &self.policy.default_country_code)
+    }
+
     /// Records the actor may see: platform admins all; administrators with `can_view_records`
     /// those of their companies; everyone their own uploads.
     pub async fn list(
@@ -223,7 +230,7 @@ impl RecordService {
         actor: &Actor,
         mut filter: RecordFilter,
         page: PageRequest,
-    ) -> DomainResult<Page<Record>> {
+    ) -> DomainResult<RecordPage> {
         filter.scope = record_scope(self.ports.tree.as_ref(), actor).await?;
         self.ports.records.list(&filter, page).await
     }

@@ -1,16 +1,17 @@
 use async_trait::async_trait;
 use dialix_calls::{
-    AudioFormat, CallType, Record, RecordFilter, RecordRepository, RecordScope, RecordStatus,
+    AudioFormat, CallType, EXACT_TOTAL_LIMIT, PhoneSearch, Record, RecordFilter, RecordOrder,
+    RecordPage, RecordRepository, RecordScope, RecordStatus, TranscriptQuery,
 };
 use dialix_kernel::{
     AccountId, ChecklistId, CompanyId, DomainError, DomainResult, Page, PageRequest, RecordId,
     RowVersion, Tx,
 };
 use sea_orm::prelude::{Expr, TimeUnixTimestampMillis};
-use sea_orm::sea_query::ExprTrait;
+use sea_orm::sea_query::{Alias, ExprTrait, JoinType, SelectStatement};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, EntityTrait, Order, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DatabaseConnection,
+    EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select,
 };
 use time::OffsetDateTime;
 
@@ -82,7 +83,9 @@ impl RecordRepository for SeaOrmRecords {
             .transpose()
     }
 
-    async fn list(&self, filter: &RecordFilter, page: PageRequest) -> DomainResult<Page<Record>> {
+    async fn list(&self, filter: &RecordFilter, page: PageRequest) -> DomainResult<RecordPage> {
+        let db = self.db.connection();
+        let backend = db.get_database_backend();
         let mut query = record::Entity::find().filter(record::Column::DeletedAt.is_null());
         if let RecordScope::OwnAnd(owner, companies) = &filter.scope {
             let in_companies =
@@ -110,9 +113,16 @@ impl RecordRepository for SeaOrmRecords {
         if let Some(call_type) = filter.call_type {
             query = query.filter(record::Column::CallType.eq(call_type.as_str()));
         }
-        if let Some(phone) = &filter.phone_contains {
-            query = query
-                .filter(Expr::col(record::Column::ClientPhoneNumber).like(like_pattern(phone)));
+        match &filter.phone {
+            Some(PhoneSearch::Exact(number)) => {
+                query = query.filter(record::Column::ClientPhoneNumber.eq(number.as_str()));
+            }
+            Some(PhoneSearch::Partial(digits)) => {
+                query = query.filter(
+                    Expr::col(record::Column::ClientPhoneNumber).like(like_pattern(digits)),
+                );
+            }
+            None => {}
         }
         if let Some(checklist) = filter.checklist_id {
             query = query.filter(record::Column::ChecklistId.eq(checklist.as_uuid()));
@@ -120,11 +130,12 @@ impl RecordRepository for SeaOrmRecords {
         if let Some(sentiment) = &filter.sentiment {
             query = query.filter(record::Column::Sentiment.eq(sentiment.as_str()));
         }
-        if let Some(words) = &filter.transcript_contains {
-            query = query.filter(
-                Expr::col(record::Column::TranscriptText)
-                    .like(like_pattern(&words.trim().to_lowercase())),
-            );
+        let search = filter
+            .transcript
+            .as_ref()
+            .map(|words| TranscriptSearch::new(backend, words));
+        if let Some(search) = &search {
+            search.restrict(QueryTrait::query(&mut query));
         }
         if let Some(from) = filter.created_from {
             query = query.filter(record::Column::CreatedAt.gte(TimeUnixTimestampMillis(from)));
@@ -135,21 +146,22 @@ impl RecordRepository for SeaOrmRecords {
         if let Some(since) = filter.updated_since {
             query = query.filter(record::Column::UpdatedAt.gte(TimeUnixTimestampMillis(since)));
         }
-        let db = self.db.connection();
-        let total = query.clone().count(db).await.map_err(internal)?;
-        let order = if filter.ascending {
-            Order::Asc
-        } else {
-            Order::Desc
-        };
-        // Event streams read changes oldest first; listings go by upload time.
-        let query = match filter.updated_since {
-            Some(_) => query
+        let total = bounded_count(db, &query).await?;
+        // Event streams read changes oldest first; listings go by upload time or relevance.
+        let query = match (filter.updated_since, filter.order, &search) {
+            (Some(_), _, _) => query
                 .order_by_asc(record::Column::UpdatedAt)
                 .order_by_asc(record::Column::Id),
-            None => query
-                .order_by(record::Column::CreatedAt, order.clone())
-                .order_by(record::Column::Id, order),
+            (None, RecordOrder::OldestFirst, _) => query
+                .order_by_asc(record::Column::CreatedAt)
+                .order_by_asc(record::Column::Id),
+            (None, RecordOrder::Relevance, Some(search)) => search
+                .rank_first(query)
+                .order_by_desc(record::Column::CreatedAt)
+                .order_by_desc(record::Column::Id),
+            (None, RecordOrder::NewestFirst | RecordOrder::Relevance, _) => query
+                .order_by_desc(record::Column::CreatedAt)
+                .order_by_desc(record::Column::Id),
         };
         let rows = query
             .limit(page.limit)
@@ -157,14 +169,17 @@ impl RecordRepository for SeaOrmRecords {
             .all(db)
             .await
             .map_err(internal)?;
-        Ok(Page {
-            items: rows
-                .into_iter()
-                .map(to_domain)
-                .collect::<DomainResult<_>>()?,
-            total,
-            limit: page.limit,
-            offset: page.offset,
+        Ok(RecordPage {
+            page: Page {
+                items: rows
+                    .into_iter()
+                    .map(to_domain)
+                    .collect::<DomainResult<_>>()?,
+                total: std::cmp::min(total, EXACT_TOTAL_LIMIT),
+                limit: page.limit,
+                offset: page.offset,
+            },
+            total_is_exact: total <= EXACT_TOTAL_LIMIT,
         })
     }
 
@@ -272,6 +287,105 @@ impl RecordRepository for SeaOrmRecords {
         r.storage_key = None;
         r.reserved_amount = 0;
         Ok(())
+    }
+}
+
+/// Counts the matches up to one past [`EXACT_TOTAL_LIMIT`]: the listing's count stops there
+/// instead of walking a company's whole history.
+async fn bounded_count(
+    db: &DatabaseConnection,
+    query: &Select<record::Entity>,
+) -> DomainResult<u64> {
+    let mut matches = query.clone().select_only().column(record::Column::Id);
+    QueryTrait::query(&mut matches).limit(EXACT_TOTAL_LIMIT + 1);
+    let count = SelectStatement::new()
+        .expr_as(Expr::cust("COUNT(*)"), Alias::new("matches"))
+        .from_subquery(QueryTrait::into_query(matches), Alias::new("bounded"))
+        .to_owned();
+    let row = db
+        .query_one(&count)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| DomainError::internal("COUNT returned no row"))?;
+    let matches: i64 = row.try_get("", "matches").map_err(internal)?;
+    Ok(u64::try_from(matches).unwrap_or(0))
+}
+
+/// Full-text search of transcripts: PostgreSQL's `transcript_search` tsvector (GIN index),
+/// SQLite's FTS5 table `record_transcript_fts` (see migration 11). Each query word matches
+/// a transcript word starting with it, and the words must follow each other.
+enum TranscriptSearch {
+    Postgres(String),
+    Sqlite(String),
+}
+
+impl TranscriptSearch {
+    fn new(backend: DatabaseBackend, query: &TranscriptQuery) -> Self {
+        match backend {
+            DatabaseBackend::Postgres => Self::Postgres(
+                query
+                    .words()
+                    .iter()
+                    .map(|word| format!("{word}:*"))
+                    .collect::<Vec<_>>()
+                    .join(" <-> "),
+            ),
+            // Words are letters and digits only, so quoting them needs no escaping.
+            _ => Self::Sqlite(
+                query
+                    .words()
+                    .iter()
+                    .map(|word| format!("\"{word}\"*"))
+                    .collect::<Vec<_>>()
+                    .join(" + "),
+            ),
+        }
+    }
+
+    fn restrict(&self, select: &mut SelectStatement) {
+        match self {
+            Self::Postgres(tsquery) => {
+                select.and_where(Expr::cust_with_values(
+                    r#""record"."transcript_search" @@ to_tsquery('simple', $1)"#,
+                    [tsquery.clone()],
+                ));
+            }
+            Self::Sqlite(fts) => {
+                select
+                    .join(
+                        JoinType::InnerJoin,
+                        Alias::new("record_search_key"),
+                        Expr::cust(r#""record_search_key"."record_id" = "record"."id""#),
+                    )
+                    .join(
+                        JoinType::InnerJoin,
+                        Alias::new("record_transcript_fts"),
+                        Expr::cust(
+                            r#""record_transcript_fts"."rowid" = "record_search_key"."key""#,
+                        ),
+                    )
+                    .and_where(Expr::cust_with_values(
+                        "record_transcript_fts MATCH ?",
+                        [fts.clone()],
+                    ));
+            }
+        }
+    }
+
+    /// Orders by match quality: PostgreSQL's `ts_rank`, SQLite's `bm25` (lower is better).
+    fn rank_first(&self, query: Select<record::Entity>) -> Select<record::Entity> {
+        match self {
+            Self::Postgres(tsquery) => query.order_by(
+                Expr::cust_with_values(
+                    r#"ts_rank("record"."transcript_search", to_tsquery('simple', $1))"#,
+                    [tsquery.clone()],
+                ),
+                Order::Desc,
+            ),
+            Self::Sqlite(_) => {
+                query.order_by(Expr::cust("bm25(record_transcript_fts)"), Order::Asc)
+            }
+        }
     }
 }
 

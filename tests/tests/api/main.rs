@@ -13,6 +13,7 @@ mod grouping;
 mod health;
 mod openapi;
 mod processing;
+mod record_search;
 mod records;
 mod security;
 mod settings;

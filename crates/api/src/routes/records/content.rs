@@ -72,13 +72,45 @@ impl From<dialix_calls::Turn> for TranscriptTurn {
     fn from(turn: dialix_calls::Turn) -> Self {
         Self {
             speaker: turn.speaker,
-            role: match turn.role {
-                dialix_calls::SpeakerRole::Operator => SpeakerRole::Operator,
-                dialix_calls::SpeakerRole::Customer => SpeakerRole::Customer,
-            },
+            role: turn.role.into(),
             start_ms: turn.start_ms,
             end_ms: turn.end_ms,
             text: turn.text,
+        }
+    }
+}
+
+impl From<dialix_calls::SpeakerRole> for SpeakerRole {
+    fn from(role: dialix_calls::SpeakerRole) -> Self {
+        match role {
+            dialix_calls::SpeakerRole::Operator => Self::Operator,
+            dialix_calls::SpeakerRole::Customer => Self::Customer,
+        }
+    }
+}
+
+/// Where a transcript search matched in the call: the first turn holding the words.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct TranscriptMatch {
+    /// The provider's speaker label of the turn.
+    speaker: String,
+    role: SpeakerRole,
+    /// When the turn starts and ends in the call.
+    start_ms: u64,
+    end_ms: u64,
+    /// The matching words with up to 60 characters of the turn on either side, `…` where
+    /// the turn is cut.
+    snippet: String,
+}
+
+impl From<dialix_calls::TranscriptHit> for TranscriptMatch {
+    fn from(hit: dialix_calls::TranscriptHit) -> Self {
+        Self {
+            speaker: hit.speaker,
+            role: hit.role.into(),
+            start_ms: hit.start_ms,
+            end_ms: hit.end_ms,
+            snippet: hit.snippet,
         }
     }
 }

@@ -11,14 +11,16 @@ pub use playback::audio;
 pub use uploads::{estimate_upload, upload};
 
 use actix_web::{HttpResponse, delete, get, patch, post, web};
-use dialix_calls::{CallType, Record, RecordFilter, RecordStatus, SentimentValue};
+use dialix_calls::{
+    CallType, Record, RecordFilter, RecordOrder, RecordService, RecordStatus, SentimentValue,
+    TranscriptQuery,
+};
 use dialix_kernel::{ChecklistId, PageRequest, RecordId};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::pages::PageOf;
 use crate::http::{ApiError, Authenticated, Meta, Problem, QueryValues};
 use crate::state::AppState;
 
@@ -62,6 +64,36 @@ pub struct RecordResponse {
     created_at: OffsetDateTime,
     #[serde(with = "crate::http::timestamp")]
     updated_at: OffsetDateTime,
+    /// In a listing searched with `transcript_contains`: where the words are in the call
+    /// (absent elsewhere, and when they only meet across two turns).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    transcript_match: Option<content::TranscriptMatch>,
+}
+
+impl RecordResponse {
+    fn listed(record: Record, search: Option<&TranscriptQuery>) -> Self {
+        let hit = search.zip(record.payload.transcript.as_deref());
+        let transcript_match = hit
+            .and_then(|(query, turns)| query.find_in(turns))
+            .map(Into::into);
+        Self {
+            transcript_match,
+            ..record.into()
+        }
+    }
+}
+
+/// A page of records.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct RecordPageResponse {
+    items: Vec<RecordResponse>,
+    /// The matching records, counted exactly up to 10,000; past that this is 10,000 and
+    /// `total_is_exact` is false.
+    total: u64,
+    /// False when more than 10,000 records match (`total` then means "10,000 or more").
+    total_is_exact: bool,
+    limit: u64,
+    offset: u64,
 }
 
 impl From<Record> for RecordResponse {
@@ -93,6 +125,7 @@ impl From<Record> for RecordResponse {
             checklist_result: record.payload.checklist.map(Into::into),
             created_at: record.created_at,
             updated_at: record.updated_at,
+            transcript_match: None,
         }
     }
 }
@@ -109,7 +142,10 @@ pub struct RecordListQuery {
     operator_code: Option<String>,
     #[param(value_type = Option<content::CallType>)]
     call_type: Option<String>,
-    /// Part of the client's number.
+    /// The client's number: a whole number (`+998 90 123 45 67`, `998901234567` or the 9
+    /// national digits) is matched exactly; fewer digits match anywhere in the number
+    /// (`4567`, the last 7 digits).
+    #[param(max_length = 32)]
     phone: Option<String>,
     /// The conversation sentiment.
     #[param(value_type = Option<content::SentimentValue>)]
@@ -117,7 +153,10 @@ pub struct RecordListQuery {
     /// Scored with this checklist.
     #[param(value_type = Option<Uuid>)]
     checklist_id: Option<String>,
-    /// Words anywhere in the transcript (case-insensitive).
+    /// Words of the transcript, in this order, each matching a word that starts with it
+    /// (case-insensitive; `to'lov` finds `to'lovni`). Up to 12 words. Results are ordered by
+    /// relevance unless `sort` says otherwise, and each carries `transcript_match`.
+    #[param(max_length = 200)]
     transcript_contains: Option<String>,
     /// Uploaded at or after (RFC 3339).
     #[param(value_type = Option<String>, format = DateTime)]
@@ -125,7 +164,9 @@ pub struct RecordListQuery {
     /// Uploaded at or before (RFC 3339).
     #[param(value_type = Option<String>, format = DateTime)]
     end_date: Option<String>,
-    /// `-created_at` (default, newest first) or `created_at`.
+    /// `-created_at` (newest first; the default without a transcript search),
+    /// `created_at`, or `relevance` (best transcript match first; the default with
+    /// `transcript_contains`, and only with it).
     #[param(value_type = Option<RecordSort>, inline)]
     sort: Option<String>,
     /// Page size (default 50).
@@ -138,8 +179,19 @@ pub struct RecordListQuery {
 
 impl RecordListQuery {
     /// Checks every value at once, so a caller sees all mistakes in one 422.
-    fn parse(&self) -> Result<(RecordFilter, PageRequest), ApiError> {
+    fn parse(&self, records: &RecordService) -> Result<(RecordFilter, PageRequest), ApiError> {
         let mut values = QueryValues::default();
+        let phone = non_blank(&self.phone).and_then(|raw| {
+            records
+                .phone_search(raw)
+                .map_err(|message| values.errors.add("phone", message))
+                .ok()
+        });
+        let transcript = non_blank(&self.transcript_contains).and_then(|raw| {
+            TranscriptQuery::parse(raw)
+                .map_err(|message| values.errors.add("transcript_contains", message))
+                .ok()
+        });
         let status = self.status.as_deref().and_then(|raw| {
             let status = RecordStatus::parse(raw.trim());
             if status.is_none() {
@@ -171,14 +223,22 @@ impl RecordListQuery {
         let created_from = values.date("start_date", self.start_date.as_deref());
         let created_to = values.date("end_date", self.end_date.as_deref());
         let checklist_id = values.uuid("checklist_id", self.checklist_id.as_deref());
-        let ascending = match self.sort.as_deref().map(str::trim) {
-            None | Some("-created_at") => false,
-            Some("created_at") => true,
+        let order = match self.sort.as_deref().map(str::trim) {
+            None if transcript.is_some() => RecordOrder::Relevance,
+            None | Some("-created_at") => RecordOrder::NewestFirst,
+            Some("created_at") => RecordOrder::OldestFirst,
+            Some("relevance") if transcript.is_some() => RecordOrder::Relevance,
+            Some("relevance") => {
+                values
+                    .errors
+                    .add("sort", "relevance needs a transcript_contains search");
+                RecordOrder::NewestFirst
+            }
             Some(_) => {
                 values
                     .errors
-                    .add("sort", "must be created_at or -created_at");
-                false
+                    .add("sort", "must be created_at, -created_at or relevance");
+                RecordOrder::NewestFirst
             }
         };
         let page = values.page(self.limit.as_deref(), self.offset.as_deref());
@@ -187,16 +247,13 @@ impl RecordListQuery {
             status,
             operator_code: self.operator_code.clone().filter(|c| !c.trim().is_empty()),
             call_type,
-            phone_contains: self.phone.clone().filter(|p| !p.trim().is_empty()),
+            phone,
             sentiment,
             checklist_id: checklist_id.map(ChecklistId::from_uuid),
-            transcript_contains: self
-                .transcript_contains
-                .clone()
-                .filter(|t| !t.trim().is_empty()),
+            transcript,
             created_from,
             created_to,
-            ascending,
+            order,
             ..Default::default()
         };
         Ok((filter, page))
@@ -211,6 +268,12 @@ pub enum RecordSort {
     NewestFirst,
     #[schema(rename = "created_at")]
     OldestFirst,
+    #[schema(rename = "relevance")]
+    Relevance,
+}
+
+fn non_blank(raw: &Option<String>) -> Option<&str> {
+    raw.as_deref().filter(|value| !value.trim().is_empty())
 }
 
 /// Records the caller may see: their own uploads, every record of the companies they
@@ -220,7 +283,7 @@ pub enum RecordSort {
     security(("bearer" = [])),
     params(RecordListQuery),
     responses(
-        (status = 200, description = "Records", body = PageOf<RecordResponse>),
+        (status = 200, description = "Records", body = RecordPageResponse),
         (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid filters, sorting or paging", body = Problem, content_type = "application/problem+json"),
     )
@@ -230,10 +293,22 @@ pub async fn list_records(
     state: web::Data<AppState>,
     caller: Authenticated,
     query: web::Query<RecordListQuery>,
-) -> Result<web::Json<PageOf<RecordResponse>>, ApiError> {
-    let (filter, page) = query.parse()?;
-    let page = state.records.list(&caller.actor, filter, page).await?;
-    Ok(web::Json(PageOf::from_page(page, RecordResponse::from)))
+) -> Result<web::Json<RecordPageResponse>, ApiError> {
+    let (filter, page) = query.parse(&state.records)?;
+    let search = filter.transcript.clone();
+    let listed = state.records.list(&caller.actor, filter, page).await?;
+    Ok(web::Json(RecordPageResponse {
+        items: listed
+            .page
+            .items
+            .into_iter()
+            .map(|record| RecordResponse::listed(record, search.as_ref()))
+            .collect(),
+        total: listed.page.total,
+        total_is_exact: listed.total_is_exact,
+        limit: listed.page.limit,
+        offset: listed.page.offset,
+    }))
 }
 
 /// One record. The read is audited (`VIEW`): a record holds a conversation.
