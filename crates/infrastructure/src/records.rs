@@ -146,20 +146,21 @@ impl RecordRepository for SeaOrmRecords {
         if let Some(since) = filter.updated_since {
             query = query.filter(record::Column::UpdatedAt.gte(TimeUnixTimestampMillis(since)));
         }
+        if let (None, RecordOrder::Relevance, Some(search)) =
+            (filter.updated_since, filter.order, &search)
+        {
+            return ranked_page(db, query, search, page).await;
+        }
         let total = bounded_count(db, &query).await?;
-        // Event streams read changes oldest first; listings go by upload time or relevance.
-        let query = match (filter.updated_since, filter.order, &search) {
-            (Some(_), _, _) => query
+        // Event streams read changes oldest first; listings go by upload time.
+        let query = match (filter.updated_since, filter.order) {
+            (Some(_), _) => query
                 .order_by_asc(record::Column::UpdatedAt)
                 .order_by_asc(record::Column::Id),
-            (None, RecordOrder::OldestFirst, _) => query
+            (None, RecordOrder::OldestFirst) => query
                 .order_by_asc(record::Column::CreatedAt)
                 .order_by_asc(record::Column::Id),
-            (None, RecordOrder::Relevance, Some(search)) => search
-                .rank_first(query)
-                .order_by_desc(record::Column::CreatedAt)
-                .order_by_desc(record::Column::Id),
-            (None, RecordOrder::NewestFirst | RecordOrder::Relevance, _) => query
+            (None, RecordOrder::NewestFirst | RecordOrder::Relevance) => query
                 .order_by_desc(record::Column::CreatedAt)
                 .order_by_desc(record::Column::Id),
         };
@@ -169,18 +170,7 @@ impl RecordRepository for SeaOrmRecords {
             .all(db)
             .await
             .map_err(internal)?;
-        Ok(RecordPage {
-            page: Page {
-                items: rows
-                    .into_iter()
-                    .map(to_domain)
-                    .collect::<DomainResult<_>>()?,
-                total: std::cmp::min(total, EXACT_TOTAL_LIMIT),
-                limit: page.limit,
-                offset: page.offset,
-            },
-            total_is_exact: total <= EXACT_TOTAL_LIMIT,
-        })
+        listed(rows, total, page)
     }
 
     async fn update(&self, tx: &mut Tx, r: &mut Record) -> DomainResult<()> {
@@ -290,6 +280,60 @@ impl RecordRepository for SeaOrmRecords {
     }
 }
 
+/// Relevance order must read every match to rank it, so the same pass counts them (a window
+/// count), and the page's full rows are then read by id.
+async fn ranked_page(
+    db: &DatabaseConnection,
+    query: Select<record::Entity>,
+    search: &TranscriptSearch,
+    page: PageRequest,
+) -> DomainResult<RecordPage> {
+    let ranked: Vec<(uuid::Uuid, i64)> = search
+        .rank_first(
+            query
+                .clone()
+                .select_only()
+                .column(record::Column::Id)
+                .expr_as(Expr::cust("COUNT(*) OVER ()"), "matches"),
+        )
+        .order_by_desc(record::Column::CreatedAt)
+        .order_by_desc(record::Column::Id)
+        .limit(page.limit)
+        .offset(page.offset)
+        .into_tuple()
+        .all(db)
+        .await
+        .map_err(internal)?;
+    let total = match ranked.first() {
+        Some((_, matches)) => u64::try_from(*matches).unwrap_or(0),
+        // A page past the last match: count them the usual way.
+        None => bounded_count(db, &query).await?,
+    };
+    let ids: Vec<uuid::Uuid> = ranked.iter().map(|(id, _)| *id).collect();
+    let mut rows = record::Entity::find()
+        .filter(record::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await
+        .map_err(internal)?;
+    rows.sort_by_key(|row| ids.iter().position(|id| *id == row.id));
+    listed(rows, total, page)
+}
+
+fn listed(rows: Vec<record::Model>, total: u64, page: PageRequest) -> DomainResult<RecordPage> {
+    Ok(RecordPage {
+        page: Page {
+            items: rows
+                .into_iter()
+                .map(to_domain)
+                .collect::<DomainResult<_>>()?,
+            total: std::cmp::min(total, EXACT_TOTAL_LIMIT),
+            limit: page.limit,
+            offset: page.offset,
+        },
+        total_is_exact: total <= EXACT_TOTAL_LIMIT,
+    })
+}
+
 /// Counts the matches up to one past [`EXACT_TOTAL_LIMIT`]: the listing's count stops there
 /// instead of walking a company's whole history.
 async fn bounded_count(
@@ -351,23 +395,32 @@ impl TranscriptSearch {
                 ));
             }
             Self::Sqlite(fts) => {
+                // bm25 is computed in its own subquery: SQLite refuses it in a query with a
+                // window function (the relevance page counts with one).
+                let matches = SelectStatement::new()
+                    .expr_as(Expr::cust("rowid"), Alias::new("key"))
+                    .expr_as(
+                        Expr::cust("bm25(record_transcript_fts)"),
+                        Alias::new("rank"),
+                    )
+                    .from(Alias::new("record_transcript_fts"))
+                    .and_where(Expr::cust_with_values(
+                        "record_transcript_fts MATCH ?",
+                        [fts.clone()],
+                    ))
+                    .to_owned();
                 select
                     .join(
                         JoinType::InnerJoin,
                         Alias::new("record_search_key"),
                         Expr::cust(r#""record_search_key"."record_id" = "record"."id""#),
                     )
-                    .join(
+                    .join_subquery(
                         JoinType::InnerJoin,
-                        Alias::new("record_transcript_fts"),
-                        Expr::cust(
-                            r#""record_transcript_fts"."rowid" = "record_search_key"."key""#,
-                        ),
-                    )
-                    .and_where(Expr::cust_with_values(
-                        "record_transcript_fts MATCH ?",
-                        [fts.clone()],
-                    ));
+                        matches,
+                        Alias::new("fts"),
+                        Expr::cust(r#""fts"."key" = "record_search_key"."key""#),
+                    );
             }
         }
     }
@@ -382,9 +435,7 @@ impl TranscriptSearch {
                 ),
                 Order::Desc,
             ),
-            Self::Sqlite(_) => {
-                query.order_by(Expr::cust("bm25(record_transcript_fts)"), Order::Asc)
-            }
+            Self::Sqlite(_) => query.order_by(Expr::cust(r#""fts"."rank""#), Order::Asc),
         }
     }
 }
@@ -488,12 +539,12 @@ fn key_words(record: &Record) -> Option<serde_json::Value> {
         .map(|g| serde_json::Value::from(g.key_words.clone()))
 }
 
-/// Lower-cased, so the LIKE filter is case-insensitive on both databases.
+/// One turn per line: what full-text search indexes (it folds case itself).
 fn transcript_text(record: &Record) -> Option<String> {
     record.payload.transcript.as_ref().map(|turns| {
         turns
             .iter()
-            .map(|t| t.text.to_lowercase())
+            .map(|t| t.text.as_str())
             .collect::<Vec<_>>()
             .join("\n")
     })

@@ -112,6 +112,13 @@ async fn transcript_words_are_found_in_uzbek_and_russian_ranked_and_located() {
         "Ha, internet tezligi past, oylik to'lov ham qimmat, boshqa tarif bormi? Uyda ikki \
          kishi ishlaymiz,…"
     );
+    let past_the_end = app
+        .get_json("/records?transcript_contains=to%27lov&offset=5", &token)
+        .await;
+    assert_eq!(
+        (past_the_end["total"].clone(), past_the_end["items"].clone()),
+        (json!(2), json!([]))
+    );
     let newest_first = app
         .get_json(
             "/records?transcript_contains=to%27lov&sort=-created_at",

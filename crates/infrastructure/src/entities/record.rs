@@ -24,7 +24,7 @@ pub struct Model {
     pub reserved_amount: i64,
     /// The conversation sentiment, promoted from the analysis for filtering.
     pub sentiment: Option<String>,
-    /// The transcript as plain text, for `transcript_contains`.
+    /// The transcript as plain text, indexed for `transcript_contains` (migration 11).
     pub transcript_text: Option<String>,
     pub processing_round: i32,
     pub checklist_id: Option<Uuid>,
