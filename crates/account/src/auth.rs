@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::ports::{
     AccessClaims, AccessTokens, AccountRepository, LoginAttempts, PasswordHasher,
-    RefreshTokenState, RefreshTokens,
+    RefreshTokenState, RefreshTokens, SessionAccount,
 };
 use crate::{Account, validation};
 
@@ -257,24 +257,28 @@ impl AuthService {
     /// Resolves an access token to the acting account, re-reading the account so that a
     /// block or deactivation takes effect on the very next request, and checking the
     /// token's session so that a logout, a detected replay, a password change or reset, a
-    /// block or a deletion ends the access tokens of the sessions it ends.
+    /// block or a deletion ends the access tokens of the sessions it ends. One read: the
+    /// account, its session and its grants come together.
     pub async fn authenticate(&self, access_token: &str) -> DomainResult<(Actor, Account)> {
         let claims = self
             .access_tokens
             .verify(access_token, self.clock.now())
             .map_err(|_| DomainError::Unauthenticated(INVALID_TOKEN.into()))?;
-        let account = self
+        let SessionAccount {
+            account,
+            session_live,
+            grants,
+        } = self
             .accounts
-            .find_by_id(claims.account_id)
+            .find_for_session(claims.account_id, claims.session)
             .await?
             .ok_or_else(|| DomainError::Unauthenticated(INVALID_TOKEN.into()))?;
         if let Some(reason) = account.access_refusal() {
             return Err(DomainError::Unauthenticated(reason.into()));
         }
-        if !self.refresh_tokens.session_live(claims.session).await? {
+        if !session_live {
             return Err(DomainError::Unauthenticated(SESSION_ENDED.into()));
         }
-        let grants = self.accounts.grants(account.id).await?;
         Ok((account.actor(grants), account))
     }
 
@@ -395,7 +399,9 @@ impl AuthService {
 #[cfg(test)]
 mod tests {
     use dialix_audit::MockAuditLog;
-    use dialix_kernel::{AccountId, MockClock, Role, noop_unit_of_work};
+    use dialix_kernel::{
+        AccountId, CompanyGrant, CompanyId, MockClock, Permission, Role, noop_unit_of_work,
+    };
     use mockall::predicate::eq;
     use time::macros::datetime;
 
@@ -715,32 +721,86 @@ mod tests {
         assert_eq!(error, DomainError::Unauthenticated(SESSION_ENDED.into()));
     }
 
-    #[tokio::test]
-    async fn an_access_token_dies_with_its_session() {
-        let stored = account(false);
-        let id = stored.id;
-        let session = Uuid::now_v7();
-        let mut mocks = Mocks::new();
+    /// An access token of `account_id` for `session`, accepted by the signer.
+    fn verifies_as(mocks: &mut Mocks, account_id: AccountId, session: Uuid) {
         mocks.access.expect_verify().returning(move |_, _| {
             Ok(AccessClaims {
-                account_id: id,
+                account_id,
                 session,
                 issued_at: NOW,
                 expires_at: NOW + Duration::minutes(15),
             })
         });
+    }
+
+    /// `find_for_session` of exactly (`account.id`, `session`), answered once.
+    fn finds_for_session(
+        mocks: &mut Mocks,
+        account: Account,
+        session: Uuid,
+        session_live: bool,
+        grants: Vec<CompanyGrant>,
+    ) {
         mocks
             .accounts
-            .expect_find_by_id()
-            .returning(move |_| Ok(Some(stored.clone())));
-        mocks
-            .refresh
-            .expect_session_live()
-            .with(eq(session))
-            .returning(|_| Ok(false));
+            .expect_find_for_session()
+            .with(eq(account.id), eq(session))
+            .times(1)
+            .returning(move |_, _| {
+                Ok(Some(SessionAccount {
+                    account: account.clone(),
+                    session_live,
+                    grants: grants.clone(),
+                }))
+            });
+    }
+
+    #[tokio::test]
+    async fn an_access_token_dies_with_its_session() {
+        let stored = account(false);
+        let session = Uuid::now_v7();
+        let mut mocks = Mocks::new();
+        verifies_as(&mut mocks, stored.id, session);
+        finds_for_session(&mut mocks, stored, session, false, Vec::new());
 
         let error = mocks.service().authenticate("token").await.unwrap_err();
         assert_eq!(error, DomainError::Unauthenticated(SESSION_ENDED.into()));
+    }
+
+    #[tokio::test]
+    async fn a_live_session_resolves_to_the_actor_with_its_grants() {
+        let stored = account(false);
+        let session = Uuid::now_v7();
+        let grant = CompanyGrant {
+            company_id: CompanyId::generate(),
+            permissions: [Permission::CanManageUsers].into(),
+        };
+        let mut mocks = Mocks::new();
+        verifies_as(&mut mocks, stored.id, session);
+        finds_for_session(
+            &mut mocks,
+            stored.clone(),
+            session,
+            true,
+            vec![grant.clone()],
+        );
+
+        let (actor, account) = mocks.service().authenticate("token").await.unwrap();
+        assert_eq!(account, stored);
+        assert_eq!(actor, stored.actor(vec![grant]));
+    }
+
+    #[tokio::test]
+    async fn an_access_token_of_an_unknown_account_is_invalid() {
+        let mut mocks = Mocks::new();
+        verifies_as(&mut mocks, AccountId::generate(), Uuid::now_v7());
+        mocks
+            .accounts
+            .expect_find_for_session()
+            .returning(|_, _| Ok(None));
+
+        let error = mocks.service().authenticate("token").await.unwrap_err();
+        assert_eq!(error, DomainError::Unauthenticated(INVALID_TOKEN.into()));
     }
 
     #[tokio::test]
@@ -838,26 +898,19 @@ mod tests {
 
     #[tokio::test]
     async fn a_valid_token_of_a_blocked_account_is_refused() {
-        let stored = account(true);
-        let id = stored.id;
-        let mut mocks = Mocks::new();
-        mocks.access.expect_verify().returning(move |_, _| {
-            Ok(AccessClaims {
-                account_id: id,
-                session: Uuid::now_v7(),
-                issued_at: NOW,
-                expires_at: NOW + Duration::minutes(15),
-            })
-        });
-        mocks
-            .accounts
-            .expect_find_by_id()
-            .returning(move |_| Ok(Some(stored.clone())));
+        // Refused as blocked, whatever became of its session: the account is checked first.
+        for session_live in [true, false] {
+            let stored = account(true);
+            let session = Uuid::now_v7();
+            let mut mocks = Mocks::new();
+            verifies_as(&mut mocks, stored.id, session);
+            finds_for_session(&mut mocks, stored, session, session_live, Vec::new());
 
-        let error = mocks.service().authenticate("token").await.unwrap_err();
-        assert_eq!(
-            error,
-            DomainError::Unauthenticated("this account is blocked".into())
-        );
+            let error = mocks.service().authenticate("token").await.unwrap_err();
+            assert_eq!(
+                error,
+                DomainError::Unauthenticated("this account is blocked".into())
+            );
+        }
     }
 }

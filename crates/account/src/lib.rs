@@ -20,7 +20,7 @@ pub use model::{
 };
 pub use ports::{
     AccessClaims, AccessTokens, AccountRepository, FailureWindow, LoginAttempts, PasswordHasher,
-    RefreshTokenState, RefreshTokens, SettingsRepository,
+    RefreshTokenState, RefreshTokens, SessionAccount, SettingsRepository,
 };
 #[cfg(any(test, feature = "mock"))]
 pub use ports::{

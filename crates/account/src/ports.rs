@@ -55,6 +55,26 @@ pub trait AccountRepository: Send + Sync {
     ) -> DomainResult<()>;
     /// The companies this account administers, with its permissions in each.
     async fn grants(&self, id: AccountId) -> DomainResult<Vec<CompanyGrant>>;
+    /// What authenticating a request needs, read in one statement (every authenticated
+    /// request pays for it): the account, whether `session` is still open, and the account's
+    /// grants. `None` if no account has this id.
+    async fn find_for_session(
+        &self,
+        id: AccountId,
+        session: Uuid,
+    ) -> DomainResult<Option<SessionAccount>>;
+}
+
+/// An access token's account as the request sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionAccount {
+    pub account: Account,
+    /// Whether the token's session (refresh-token family) is still open: some token of it is
+    /// not revoked. It ends with a logout, a detected replay, a password change or reset, a
+    /// block or a deletion.
+    pub session_live: bool,
+    /// The companies the account administers, with its permissions in each.
+    pub grants: Vec<CompanyGrant>,
 }
 
 /// Password hashing (argon2id in production).
@@ -115,8 +135,6 @@ pub trait RefreshTokens: Send + Sync {
         expires_at: OffsetDateTime,
     ) -> DomainResult<String>;
     async fn find(&self, token: &str) -> DomainResult<Option<RefreshTokenState>>;
-    /// Whether the session (family) is still open: some token of it is not revoked.
-    async fn session_live(&self, family: Uuid) -> DomainResult<bool>;
     /// Marks the token spent if it is still live; `false` if someone else got there first.
     async fn spend(&self, tx: &mut Tx, id: Uuid, at: OffsetDateTime) -> DomainResult<bool>;
     async fn revoke_family(

@@ -187,8 +187,8 @@ impl RecordService {
                     .reserve(tx.as_mut(), record.company_id, record.reserved_amount)
                     .await?
                 {
-                    // Read the balance only after the transaction is gone: on SQLite it
-                    // holds the only connection.
+                    // Read the balance after the transaction is gone (rolled back): the
+                    // message reports the committed balance, not this upload's partial work.
                     drop(tx);
                     let available = self.ports.billing.balance(record.company_id).await;
                     return Err(DomainError::PaymentRequired(format!(

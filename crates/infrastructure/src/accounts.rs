@@ -1,5 +1,7 @@
 use async_trait::async_trait;
-use dialix_account::{Account, AccountFilter, AccountRepository, AccountSortField, AccountSummary};
+use dialix_account::{
+    Account, AccountFilter, AccountRepository, AccountSortField, AccountSummary, SessionAccount,
+};
 use dialix_kernel::{
     AccountId, CompanyGrant, CompanyId, DomainError, DomainResult, Page, PageRequest, Role,
     RowVersion, Tx,
@@ -8,14 +10,15 @@ use sea_orm::prelude::Expr;
 use sea_orm::prelude::TimeUnixTimestampMillis;
 use sea_orm::sea_query::{ExprTrait, Query};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, EntityTrait, Order, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult,
+    JoinType, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
 };
 use secrecy::{ExposeSecret, SecretString};
 use time::OffsetDateTime;
+use uuid::Uuid;
 
 use crate::Database;
-use crate::entities::{account, company, company_administrator};
+use crate::entities::{account, company, company_administrator, refresh_token};
 use crate::sql::{conflict_on_unique, internal, landed, like_pattern, versioned};
 use crate::transaction::db_tx;
 
@@ -285,7 +288,71 @@ impl AccountRepository for SeaOrmAccounts {
             })
             .collect())
     }
+
+    async fn find_for_session(
+        &self,
+        id: AccountId,
+        session: Uuid,
+    ) -> DomainResult<Option<SessionAccount>> {
+        // One statement (it runs on every authenticated request): the account, one row per
+        // grant (a LEFT JOIN, so an account without grants still gives its row), and whether
+        // the session is open (some token of the family is not revoked) as an uncorrelated
+        // EXISTS, which both databases evaluate once.
+        let open_token = Query::select()
+            .expr(Expr::cust("1"))
+            .from(refresh_token::Entity)
+            .and_where(
+                Expr::col((refresh_token::Entity, refresh_token::Column::Family)).eq(session),
+            )
+            .and_where(
+                Expr::col((refresh_token::Entity, refresh_token::Column::RevokedAt)).is_null(),
+            )
+            .to_owned();
+        let grant_of = company_administrator::Entity::belongs_to(account::Entity)
+            .from(company_administrator::Column::UserId)
+            .to(account::Column::Id)
+            .into();
+        let db = self.db.connection();
+        let statement = account::Entity::find()
+            .expr_as(Expr::exists(open_token), SESSION_LIVE)
+            .join_rev(JoinType::LeftJoin, grant_of)
+            .column_as(company_administrator::Column::CompanyId, GRANT_COMPANY)
+            .column_as(
+                company_administrator::Column::Permissions,
+                GRANT_PERMISSIONS,
+            )
+            .filter(account::Column::Id.eq(id.as_uuid()))
+            .build(db.get_database_backend());
+        let rows = db.query_all_raw(statement).await.map_err(internal)?;
+        let Some(first) = rows.first() else {
+            return Ok(None);
+        };
+        let account = account::Model::from_query_result(first, "").map_err(internal)?;
+        let session_live: bool = first.try_get("", SESSION_LIVE).map_err(internal)?;
+        let mut grants = Vec::new();
+        for row in &rows {
+            let company: Option<Uuid> = row.try_get("", GRANT_COMPANY).map_err(internal)?;
+            let permissions: Option<serde_json::Value> =
+                row.try_get("", GRANT_PERMISSIONS).map_err(internal)?;
+            if let (Some(company), Some(permissions)) = (company, permissions) {
+                grants.push(CompanyGrant {
+                    company_id: CompanyId::from_uuid(company),
+                    permissions: crate::administrators::granted(&permissions),
+                });
+            }
+        }
+        Ok(Some(SessionAccount {
+            account: to_domain(account)?,
+            session_live,
+            grants,
+        }))
+    }
 }
+
+/// Column aliases of `find_for_session`'s statement.
+const SESSION_LIVE: &str = "session_live";
+const GRANT_COMPANY: &str = "grant_company_id";
+const GRANT_PERMISSIONS: &str = "grant_permissions";
 
 /// A clash on the unique email or username that slipped past the service's checks.
 fn login_taken(error: sea_orm::DbErr) -> DomainError {

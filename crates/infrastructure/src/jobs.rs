@@ -37,7 +37,8 @@ impl JobStatus {
 
 /// The durable queue in `processing_job`. On PostgreSQL a claim takes the next ready job with
 /// `FOR UPDATE SKIP LOCKED`, so any number of workers in any number of processes share the
-/// work; on SQLite the single connection serialises claims.
+/// work; on SQLite the single writer connection serialises claims. Claims and `retry_later`
+/// write outside a caller's transaction, so they go to the writer.
 pub struct SeaOrmJobQueue {
     db: Database,
 }
@@ -88,7 +89,7 @@ impl JobQueue for SeaOrmJobQueue {
         now: OffsetDateTime,
         lease: Duration,
     ) -> DomainResult<Option<Job>> {
-        let connection = self.db.connection();
+        let connection = self.db.writer();
         let backend = connection.get_database_backend();
         let now_ms = millis(now);
         let until_ms = now_ms + lease.as_millis() as i64;
@@ -186,7 +187,7 @@ impl JobQueue for SeaOrmJobQueue {
             )
             .col_expr(processing_job::Column::UpdatedAt, Expr::value(millis(at)))
             .filter(processing_job::Column::Id.eq(job))
-            .exec(self.db.connection())
+            .exec(self.db.writer())
             .await
             .map_err(internal)?;
         Ok(())

@@ -2,7 +2,7 @@ use async_trait::async_trait;
 use dialix_account::{RefreshTokenState, RefreshTokens};
 use dialix_kernel::{AccountId, DomainResult, Tx};
 use sea_orm::prelude::TimeUnixTimestampMillis;
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -65,19 +65,6 @@ impl RefreshTokens for SeaOrmRefreshTokens {
             spent: row.spent_at.is_some(),
             revoked: row.revoked_at.is_some(),
         }))
-    }
-
-    async fn session_live(&self, family: Uuid) -> DomainResult<bool> {
-        let open = refresh_token::Entity::find()
-            .select_only()
-            .column(refresh_token::Column::Id)
-            .filter(refresh_token::Column::Family.eq(family))
-            .filter(refresh_token::Column::RevokedAt.is_null())
-            .into_tuple::<Uuid>()
-            .one(self.db.connection())
-            .await
-            .map_err(internal)?;
-        Ok(open.is_some())
     }
 
     async fn spend(&self, tx: &mut Tx, id: Uuid, at: OffsetDateTime) -> DomainResult<bool> {

@@ -7,7 +7,8 @@ use sea_orm::{DatabaseTransaction, TransactionTrait};
 use crate::Database;
 use crate::sql::internal;
 
-/// Opens SeaORM transactions on the pool.
+/// Opens SeaORM transactions on the writer (on SQLite its one connection, so transactions
+/// queue: one is open at a time).
 pub struct SeaOrmUnitOfWork {
     db: Database,
 }
@@ -23,7 +24,7 @@ struct SeaOrmTransaction(DatabaseTransaction);
 #[async_trait]
 impl UnitOfWork for SeaOrmUnitOfWork {
     async fn begin(&self) -> DomainResult<Box<dyn Transaction>> {
-        let tx = self.db.connection().begin().await.map_err(internal)?;
+        let tx = self.db.writer().begin().await.map_err(internal)?;
         Ok(Box::new(SeaOrmTransaction(tx)))
     }
 }

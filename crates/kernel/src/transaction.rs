@@ -19,8 +19,9 @@ pub trait Transaction: Send {
 pub type Tx = dyn Transaction + 'static;
 
 /// Opens transactions. Rule for use cases: read what you need first, then `begin`, and inside
-/// the transaction call only port methods that take it — on SQLite the pool has one
-/// connection, which the open transaction holds.
+/// the transaction call only port methods that take it — on SQLite the writer has one
+/// connection, which the open transaction holds, and a read outside the transaction does not
+/// see its changes.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait UnitOfWork: Send + Sync {
