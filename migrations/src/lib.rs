@@ -17,6 +17,8 @@ mod m20261127_000008_row_versions;
 mod m20261128_000009_call_grouping;
 mod m20261128_000010_live_records_index;
 mod m20261128_000011_records_search;
+mod m20261128_000012_activity_log_listing_indexes;
+mod m20261128_000013_administrator_grants_by_user;
 
 pub struct Migrator;
 
@@ -35,6 +37,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000009_call_grouping::Migration),
             Box::new(m20261128_000010_live_records_index::Migration),
             Box::new(m20261128_000011_records_search::Migration),
+            Box::new(m20261128_000012_activity_log_listing_indexes::Migration),
+            Box::new(m20261128_000013_administrator_grants_by_user::Migration),
         ]
     }
 }

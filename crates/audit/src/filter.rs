@@ -1,6 +1,7 @@
 use dialix_kernel::{AccountId, CompanyId, DomainResult, FieldErrors, ResourceType};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+use uuid::Uuid;
 
 use crate::AuditAction;
 
@@ -24,6 +25,28 @@ pub struct AuditFilter {
     pub resource_type: Option<ResourceType>,
     pub start: Option<OffsetDateTime>,
     pub end: Option<OffsetDateTime>,
+}
+
+impl AuditFilter {
+    /// The chain this filter selects whole, if it selects one company's entries and nothing
+    /// narrower. An entry's chain is its company (`AuditEvent::chain_id`), so "company X, no
+    /// other condition" is exactly chain X, whose length its head gives
+    /// (`ChainHead::entries`) without reading the entries.
+    pub fn whole_chain(&self) -> Option<Uuid> {
+        let Self {
+            user_id: None,
+            company_id: Some(company_id),
+            resource: None,
+            action: None,
+            resource_type: None,
+            start: None,
+            end: None,
+        } = self
+        else {
+            return None;
+        };
+        Some(company_id.as_uuid())
+    }
 }
 
 impl AuditFilterInput {
@@ -128,6 +151,46 @@ mod tests {
                 "user_id"
             ]
         );
+    }
+
+    #[test]
+    fn only_a_company_filter_with_no_other_condition_selects_a_whole_chain() {
+        let company = CompanyId::generate();
+        let whole = AuditFilter {
+            company_id: Some(company),
+            ..Default::default()
+        };
+        assert_eq!(whole.whole_chain(), Some(company.as_uuid()));
+        assert_eq!(AuditFilter::default().whole_chain(), None);
+        let narrower = [
+            AuditFilter {
+                user_id: Some(AccountId::generate()),
+                ..whole.clone()
+            },
+            AuditFilter {
+                resource: Some((ResourceType::Company, company.to_string())),
+                ..whole.clone()
+            },
+            AuditFilter {
+                action: Some(AuditAction::Login),
+                ..whole.clone()
+            },
+            AuditFilter {
+                resource_type: Some(ResourceType::Account),
+                ..whole.clone()
+            },
+            AuditFilter {
+                start: Some(OffsetDateTime::UNIX_EPOCH),
+                ..whole.clone()
+            },
+            AuditFilter {
+                end: Some(OffsetDateTime::UNIX_EPOCH),
+                ..whole.clone()
+            },
+        ];
+        for filter in narrower {
+            assert_eq!(filter.whole_chain(), None, "{filter:?}");
+        }
     }
 
     #[test]

@@ -20,4 +20,6 @@ pub use ports::{
 };
 #[cfg(any(test, feature = "mock"))]
 pub use ports::{MockAuditLog, MockAuditStore, MockResourceAccess};
-pub use service::{AuditPorts, AuditQuery, AuditService, PurgeCutoff, VerificationReport};
+pub use service::{
+    AuditPorts, AuditQuery, AuditService, ExportBatch, PurgeCutoff, VerificationReport,
+};

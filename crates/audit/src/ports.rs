@@ -30,6 +30,16 @@ pub struct ChainHead {
     pub anchor_hash: String,
 }
 
+impl ChainHead {
+    /// How many entries the chain holds: sequence numbers run without gaps from the anchor
+    /// (the last purged entry) to the head, and an append moves the head in the same
+    /// transaction as its entry, so this is the count of the chain's rows (verification
+    /// checks both the sequence and the head).
+    pub fn entries(&self) -> u64 {
+        u64::try_from(self.head_seq - self.anchor_seq).unwrap_or(0)
+    }
+}
+
 /// What a purge removed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PurgeReport {
@@ -41,7 +51,8 @@ pub struct PurgeReport {
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait AuditStore: Send + Sync {
-    /// Newest first, with the count of all matches.
+    /// Newest first, with the count of all matches (for a whole chain,
+    /// `AuditFilter::whole_chain`, taken from its head: `ChainHead::entries`).
     async fn list(&self, filter: &AuditFilter, page: PageRequest)
     -> DomainResult<Page<AuditEntry>>;
     /// Newest first, up to `batch` entries older than `after` (for streaming exports).

@@ -28,6 +28,14 @@ pub enum PurgeCutoff {
     OlderThan(time::Duration),
 }
 
+/// One batch of an export, newest first, and where the next one starts (`None` after the
+/// last, so an export of fewer entries than a batch costs one query).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExportBatch {
+    pub entries: Vec<AuditEntry>,
+    pub next: Option<AuditCursor>,
+}
+
 /// The outcome of walking every chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerificationReport {
@@ -149,13 +157,22 @@ impl AuditService {
         self.store.list(&query.0, page).await
     }
 
-    /// The next batch of an export, newest first, after `after`.
+    /// The next batch of an export, newest first, after `after` (from the start if `None`).
     pub async fn batch(
         &self,
         query: &AuditQuery,
         after: Option<AuditCursor>,
-    ) -> DomainResult<Vec<AuditEntry>> {
-        self.store.scan(&query.0, after, BATCH).await
+    ) -> DomainResult<ExportBatch> {
+        let entries = self.store.scan(&query.0, after, BATCH).await?;
+        let next = if entries.len() as u64 >= BATCH {
+            entries.last().map(|last| AuditCursor {
+                created_at: last.created_at,
+                id: last.id,
+            })
+        } else {
+            None
+        };
+        Ok(ExportBatch { entries, next })
     }
 
     /// Walks every chain and reports the first broken link; platform admins only.
@@ -369,6 +386,59 @@ mod tests {
         assert_eq!(query.0.company_id, Some(company));
         let elsewhere = user(CompanyId::generate(), &[Permission::CanViewActivityLogs]);
         assert!(service.company(&elsewhere, company, &input).await.is_err());
+    }
+
+    fn entry(n: i64) -> AuditEntry {
+        AuditEntry {
+            id: uuid::Uuid::now_v7(),
+            chain_id: crate::PLATFORM_CHAIN,
+            seq: n,
+            user_id: None,
+            company_id: None,
+            action: AuditAction::View,
+            resource_type: "account".into(),
+            resource_id: None,
+            details: json!({}),
+            ip_address: None,
+            user_agent: None,
+            request_id: None,
+            created_at: datetime!(2026-11-26 12:00 UTC) - time::Duration::seconds(n),
+            prev_hash: String::new(),
+            hash: String::new(),
+        }
+    }
+
+    #[tokio::test]
+    async fn an_export_continues_after_a_full_batch_and_stops_after_a_short_one() {
+        let mut store = MockAuditStore::new();
+        store
+            .expect_scan()
+            .withf(|_, after, batch| after.is_none() && *batch == BATCH)
+            .returning(|_, _, batch| Ok((1..=batch as i64).map(entry).collect()));
+        store
+            .expect_scan()
+            .withf(|_, after, _| after.is_some())
+            .returning(|_, _, _| Ok(vec![entry(1001)]));
+        let service = service(MockResourceAccess::new(), store, MockAuditLog::new());
+        let query = service
+            .own(
+                &user(CompanyId::generate(), &[]),
+                &AuditFilterInput::default(),
+            )
+            .unwrap();
+
+        let first = service.batch(&query, None).await.unwrap();
+        let last = first.entries.last().unwrap();
+        assert_eq!(
+            first.next,
+            Some(AuditCursor {
+                created_at: last.created_at,
+                id: last.id
+            })
+        );
+        let second = service.batch(&query, first.next).await.unwrap();
+        assert_eq!(second.entries.len(), 1);
+        assert_eq!(second.next, None, "a short batch is the last");
     }
 
     #[tokio::test]

@@ -1,5 +1,4 @@
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
 use actix_web::http::header;
 use actix_web::web::Bytes;
@@ -405,37 +404,45 @@ const CSV_HEADER: &str = "id,created_at,user_id,company_id,action,resource_type,
 ip_address,user_agent,request_id,details,hash\n";
 
 /// Streams every matching entry as CSV, one database batch at a time, so an export of
-/// millions of rows never sits in memory.
+/// millions of rows never sits in memory. Each batch is one chunk, the header going out with
+/// the first, and a short batch is the last: an export of up to a batch is one query and one
+/// write.
 fn csv_stream(state: web::Data<AppState>, query: AuditQuery) -> HttpResponse {
     struct Progress {
         state: web::Data<AppState>,
         query: AuditQuery,
-        cursor: Option<AuditCursor>,
+        after: Option<AuditCursor>,
+        first: bool,
     }
     let start = Progress {
         state,
         query,
-        cursor: None,
+        after: None,
+        first: true,
     };
-    let rows = futures_util::stream::unfold(Some(start), |progress| async move {
-        let mut progress = progress?;
+    let chunks = futures_util::stream::unfold(Some(start), |progress| async move {
+        let progress = progress?;
         match progress
             .state
             .audit
-            .batch(&progress.query, progress.cursor)
+            .batch(&progress.query, progress.after)
             .await
         {
-            Ok(entries) if entries.is_empty() => None,
-            Ok(entries) => {
-                let mut chunk = String::new();
-                for entry in &entries {
+            Ok(batch) if batch.entries.is_empty() && !progress.first => None,
+            Ok(batch) => {
+                let mut chunk = String::with_capacity(512 * (batch.entries.len() + 1));
+                if progress.first {
+                    chunk.push_str(CSV_HEADER);
+                }
+                for entry in &batch.entries {
                     csv_row(&mut chunk, entry);
                 }
-                progress.cursor = entries.last().map(|e| AuditCursor {
-                    created_at: e.created_at,
-                    id: e.id,
+                let rest = batch.next.map(|after| Progress {
+                    after: Some(after),
+                    first: false,
+                    ..progress
                 });
-                Some((Ok(Bytes::from(chunk)), Some(progress)))
+                Some((Ok(Bytes::from(chunk)), rest))
             }
             Err(error) => {
                 tracing::error!(error = %error.chain(), "activity-log export stopped");
@@ -443,66 +450,96 @@ fn csv_stream(state: web::Data<AppState>, query: AuditQuery) -> HttpResponse {
             }
         }
     });
-    let header =
-        futures_util::stream::once(async { Ok(Bytes::from_static(CSV_HEADER.as_bytes())) });
     HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((
             header::CONTENT_DISPOSITION,
             "attachment; filename=\"activity-log.csv\"",
         ))
-        .streaming(futures_util::StreamExt::chain(header, rows))
+        .streaming(chunks)
 }
 
+/// Appends one entry as a CSV line, writing each field straight into `out`.
 fn csv_row(out: &mut String, entry: &AuditEntry) {
-    let created_at = crate::http::timestamp::format(entry.created_at);
-    let fields = [
-        entry.id.to_string(),
-        created_at,
-        entry.user_id.map(|u| u.to_string()).unwrap_or_default(),
-        entry.company_id.map(|c| c.to_string()).unwrap_or_default(),
-        entry.action.as_str().to_owned(),
-        entry.resource_type.clone(),
-        entry.resource_id.clone().unwrap_or_default(),
-        entry.ip_address.clone().unwrap_or_default(),
-        entry.user_agent.clone().unwrap_or_default(),
-        entry.request_id.clone().unwrap_or_default(),
-        entry.details.to_string(),
-        entry.hash.clone(),
+    let mut buffers = [Uuid::encode_buffer(); 3];
+    let [id_buffer, user_buffer, company_buffer] = &mut buffers;
+    let entry_id: &str = entry.id.hyphenated().encode_lower(id_buffer);
+    let user_id: &str = match entry.user_id {
+        Some(user) => user.as_uuid().hyphenated().encode_lower(user_buffer),
+        None => "",
+    };
+    let company_id: &str = match entry.company_id {
+        Some(company) => company.as_uuid().hyphenated().encode_lower(company_buffer),
+        None => "",
+    };
+    let fields: [&str; 12] = [
+        entry_id,
+        &crate::http::timestamp::format(entry.created_at),
+        user_id,
+        company_id,
+        entry.action.as_str(),
+        &entry.resource_type,
+        entry.resource_id.as_deref().unwrap_or_default(),
+        entry.ip_address.as_deref().unwrap_or_default(),
+        entry.user_agent.as_deref().unwrap_or_default(),
+        entry.request_id.as_deref().unwrap_or_default(),
+        &entry.details.to_string(),
+        &entry.hash,
     ];
-    for (i, field) in fields.iter().enumerate() {
+    for (i, field) in fields.into_iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
-        let _ = write!(out, "{}", csv_field(field));
+        push_csv_field(out, field);
     }
     out.push('\n');
 }
 
-/// Quotes a field when needed, and defuses values a spreadsheet would run as a formula.
-fn csv_field(value: &str) -> String {
-    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{value}")
+/// Appends a field, quoted when needed, and defuses values a spreadsheet would run as a
+/// formula (a leading `'`).
+fn push_csv_field(out: &mut String, value: &str) {
+    let defuse = value.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    let quote = value.contains([',', '"', '\n', '\r']);
+    if quote {
+        out.push('"');
+    }
+    if defuse {
+        out.push('\'');
+    }
+    if quote {
+        let mut rest = value;
+        while let Some(at) = rest.find('"') {
+            out.push_str(&rest[..=at]);
+            out.push('"');
+            rest = &rest[at + 1..];
+        }
+        out.push_str(rest);
+        out.push('"');
     } else {
-        value.to_owned()
-    };
-    if value.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", value.replace('"', "\"\""))
-    } else {
-        value
+        out.push_str(value);
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{ActivityResource, ResourceType, csv_field};
+    use super::{ActivityResource, ResourceType, push_csv_field};
+
+    fn csv_field(value: &str) -> String {
+        let mut out = String::new();
+        push_csv_field(&mut out, value);
+        out
+    }
 
     #[test]
     fn csv_fields_are_quoted_and_formulas_defused() {
         assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field(""), "");
         assert_eq!(csv_field("a,b"), "\"a,b\"");
         assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("\"\""), "\"\"\"\"\"\"");
         assert_eq!(csv_field("=HYPERLINK(1)"), "'=HYPERLINK(1)");
+        assert_eq!(csv_field("-1,2"), "\"'-1,2\"");
+        assert_eq!(csv_field("\rx"), "\"'\rx\"");
         assert_eq!(csv_field("{\"a\":1}"), "\"{\"\"a\"\":1}\"");
     }
 
