@@ -22,7 +22,9 @@ migrate:
 	$(CARGO) run --bin dialix -- migrate
 
 ## Benchmark (docs/performance.md): a data set in PostgreSQL at BENCH_DATABASE_URL (kept while
-## unchanged), the release server, latency per endpoint. Smaller: BENCH_CALLS, BENCH_AUDIT, BENCH_REQUESTS.
+## unchanged), the release server, latency per endpoint (4 clients), then throughput (16 keep-alive
+## connections, req/s) on PostgreSQL and on a fresh SQLite file. Smaller: BENCH_CALLS, BENCH_AUDIT,
+## BENCH_REQUESTS, BENCH_SECONDS; BENCH_ONLY=<part of a path> measures a subset, report untouched.
 ## One cargo build for both binaries, so their shared dependencies compile once.
 bench:
 	$(CARGO) build --release -p dialix-api -p dialix-bench

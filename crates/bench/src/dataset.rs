@@ -174,6 +174,30 @@ pub async fn postgres_version(db: &DatabaseConnection) -> Result<String> {
     Ok(row.try_get_by_index::<String>(0)?)
 }
 
+/// Live calls of `company` whose number contains `digits`, and those whose transcript (stored
+/// lower-cased) contains `word`: what the search rows select, counted by PostgreSQL itself.
+pub async fn count_matches(
+    db: &DatabaseConnection,
+    company: Uuid,
+    digits: &str,
+    word: &str,
+) -> Result<(u64, u64)> {
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT count(*) FILTER (WHERE strpos(client_phone_number, $2) > 0), \
+                    count(*) FILTER (WHERE strpos(transcript_text, $3) > 0) \
+             FROM record WHERE company_id = $1 AND deleted_at IS NULL",
+            [company.into(), digits.into(), word.to_lowercase().into()],
+        ))
+        .await?
+        .ok_or("counting matches returned nothing")?;
+    Ok((
+        row.try_get_by_index::<i64>(0)? as u64,
+        row.try_get_by_index::<i64>(1)? as u64,
+    ))
+}
+
 async fn generate(db: &DatabaseConnection, sizes: Sizes) -> Result<DataSet> {
     let started = Instant::now();
     let pool = db.get_postgres_connection_pool().clone();

@@ -12,44 +12,120 @@ use serde_json::{Value, json};
 use crate::Result;
 use crate::dataset::DataSet;
 
-/// One measured endpoint. `{company_id}`, `{phone}` (URL-encoded) and `{record_id}` are
-/// filled in from the data set. Later issues add their endpoints here.
+/// One measured endpoint. Placeholders filled in from the data set (`fill`): `{company_id}`,
+/// `{record_id}`, `{phone}` (the company's busiest repeat caller, URL-encoded), `{phone_tail}`
+/// (its last 7 digits), `{word}` (`TRANSCRIPT_WORD`) and `{day}` (`csv_day`).
 pub struct Endpoint {
     pub name: &'static str,
     pub path: &'static str,
+    /// Every request on a new connection (a client that keeps none idle) instead of the
+    /// keep-alive connections of the other rows: shows what keep-alive costs a response.
+    pub fresh_connections: bool,
 }
 
-pub const ENDPOINTS: [Endpoint; 7] = [
+impl Endpoint {
+    const fn new(name: &'static str, path: &'static str) -> Self {
+        Self {
+            name,
+            path,
+            fresh_connections: false,
+        }
+    }
+}
+
+pub const ENDPOINTS: [Endpoint; 12] = [
     // The floor every authenticated request pays (token, account and session checks).
+    Endpoint::new("Who am I (authentication only)", "/auth/me"),
+    Endpoint::new("Records, first page", "/records?limit=50"),
+    Endpoint::new(
+        "Records of a repeat caller (full number)",
+        "/records?phone={phone}&limit=50",
+    ),
+    Endpoint::new(
+        "Records by part of a number (last 7 digits)",
+        "/records?phone={phone_tail}&limit=50",
+    ),
+    Endpoint::new(
+        "Records whose transcript has a word",
+        "/records?transcript_contains={word}&limit=50",
+    ),
+    Endpoint::new("Own activity log, first page", "/activity-logs?limit=50"),
+    // Streamed; measured on keep-alive connections like every row, where a response that
+    // waits for a delayed ACK (Nagle) shows as a stall the fresh-connection row has not.
+    Endpoint::new(
+        "Own activity log as CSV, one day",
+        "/activity-logs?format=csv&start_date={day}T00:00:00Z&end_date={day}T23:59:59Z",
+    ),
     Endpoint {
-        name: "Who am I (authentication only)",
-        path: "/auth/me",
+        name: "Own activity log as CSV, one day, a new connection per request",
+        path: "/activity-logs?format=csv&start_date={day}T00:00:00Z&end_date={day}T23:59:59Z",
+        fresh_connections: true,
     },
-    Endpoint {
-        name: "Records, first page",
-        path: "/records?limit=50",
-    },
-    Endpoint {
-        name: "Own activity log, first page",
-        path: "/activity-logs?limit=50",
-    },
-    Endpoint {
-        name: "Company activity log, first page",
-        path: "/admin/company/{company_id}/activity-logs?limit=50",
-    },
-    Endpoint {
-        name: "Grouped calls (24 h window)",
-        path: "/calls/grouped?time_window_hours=24&limit=50",
-    },
-    Endpoint {
-        name: "One caller's calls",
-        path: "/calls/grouped/{phone}",
-    },
-    Endpoint {
-        name: "Similar calls",
-        path: "/calls/similar/{record_id}",
-    },
+    Endpoint::new(
+        "Company activity log, first page",
+        "/admin/company/{company_id}/activity-logs?limit=50",
+    ),
+    Endpoint::new(
+        "Grouped calls (24 h window)",
+        "/calls/grouped?time_window_hours=24&limit=50",
+    ),
+    Endpoint::new("One caller's calls", "/calls/grouped/{phone}"),
+    Endpoint::new("Similar calls", "/calls/similar/{record_id}"),
 ];
+
+/// The word `{word}` stands for: a key word of the generator's vocabulary ("warranty" in
+/// Uzbek) that sits in a share of the transcripts a dashboard search meets (the run reports
+/// it), appears inside no other word of the vocabulary, and is plain ASCII.
+pub const TRANSCRIPT_WORD: &str = "kafolat";
+
+/// Digits of the repeat caller's number that `{phone_tail}` keeps.
+pub const PHONE_TAIL_DIGITS: usize = 7;
+
+/// `{day}`: the UTC day a week before the data set ends (`generated_at`), so a whole day of
+/// activity lies inside the period and nothing the bench itself logs falls in it. The
+/// administrator makes a fifth of their company's entries, about 650 a day at full size.
+pub fn csv_day(data: &DataSet) -> String {
+    let generated = time::OffsetDateTime::parse(
+        &data.generated_at,
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap_or_else(|_| time::OffsetDateTime::now_utc());
+    let day = generated.date() - time::Duration::days(7);
+    format!(
+        "{:04}-{:02}-{:02}",
+        day.year(),
+        u8::from(day.month()),
+        day.day()
+    )
+}
+
+/// The repeat caller's number without its first digits (`{phone_tail}`).
+pub fn phone_tail(data: &DataSet) -> String {
+    let digits = &data.phone[data.phone.len().saturating_sub(PHONE_TAIL_DIGITS)..];
+    digits.to_owned()
+}
+
+/// `template` with the data set's values in place of its placeholders.
+pub fn fill(template: &str, data: &DataSet) -> String {
+    template
+        .replace("{company_id}", &data.company_id.to_string())
+        .replace("{phone_tail}", &phone_tail(data))
+        .replace("{phone}", &data.phone.replace('+', "%2B"))
+        .replace("{record_id}", &data.record_id.to_string())
+        .replace("{word}", TRANSCRIPT_WORD)
+        .replace("{day}", &csv_day(data))
+}
+
+/// What the filled-in placeholders select, for the report (`None`: not looked at).
+#[derive(Debug, Clone, Default)]
+pub struct Probes {
+    /// Calls of the company whose number contains `{phone_tail}`.
+    pub tail_calls: Option<u64>,
+    /// Calls of the company whose transcript contains `TRANSCRIPT_WORD`.
+    pub word_calls: Option<u64>,
+    /// Data rows of the CSV row's response.
+    pub csv_rows: Option<u64>,
+}
 
 /// Requests before measuring each endpoint (connections, caches, query plans).
 pub const WARM_UP: u64 = 20;
@@ -57,6 +133,9 @@ pub const WARM_UP: u64 = 20;
 /// What one endpoint did.
 pub struct Measured {
     pub name: &'static str,
+    /// The endpoint's path with its placeholders (the report shows this).
+    pub template: &'static str,
+    /// The requested path.
     pub path: String,
     /// Latencies of every measured request, sorted.
     pub latencies: Vec<Duration>,
@@ -107,6 +186,12 @@ pub async fn login(client: &Client, base: &str, email: &str) -> Result<String> {
 
 /// One GET that must succeed (checks before measuring); returns the JSON body.
 pub async fn get_ok(client: &Client, base: &str, token: &str, path: &str) -> Result<Value> {
+    let text = get_text(client, base, token, path).await?;
+    Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+/// One GET that must succeed; returns the body as text.
+pub async fn get_text(client: &Client, base: &str, token: &str, path: &str) -> Result<String> {
     let response = client
         .get(format!("{base}{path}"))
         .bearer_auth(token)
@@ -117,10 +202,39 @@ pub async fn get_ok(client: &Client, base: &str, token: &str, path: &str) -> Res
     if !status.is_success() {
         return Err(format!("GET {path}: {status}: {}", clip(&text)).into());
     }
+    Ok(text)
+}
+
+/// One POST of a JSON body that must succeed; returns the JSON answer.
+pub async fn post_ok(
+    client: &Client,
+    base: &str,
+    token: &str,
+    path: &str,
+    body: &Value,
+) -> Result<Value> {
+    let response = client
+        .post(format!("{base}{path}"))
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await?;
+    let status = response.status();
+    let text = response.text().await?;
+    if !status.is_success() {
+        return Err(format!("POST {path}: {status}: {}", clip(&text)).into());
+    }
     Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
-/// Measures every endpoint of `ENDPOINTS`, one after the other.
+/// The endpoints `BENCH_ONLY` selects (all without it).
+pub fn selected(only: Option<&str>) -> impl Iterator<Item = &'static Endpoint> {
+    ENDPOINTS
+        .iter()
+        .filter(move |e| only.is_none_or(|o| e.path.contains(o)))
+}
+
+/// Measures every endpoint of `ENDPOINTS` that `only` selects, one after the other.
 pub async fn measure_all(
     client: &Client,
     base: &str,
@@ -129,26 +243,31 @@ pub async fn measure_all(
     requests: u64,
     concurrency: usize,
     only: Option<&str>,
-) -> Vec<Measured> {
+) -> Result<Vec<Measured>> {
+    // No idle connection is kept, so each request opens its own.
+    let fresh = Client::builder()
+        .timeout(Duration::from_secs(600))
+        .pool_max_idle_per_host(0)
+        .build()?;
     let mut results = Vec::new();
-    for endpoint in ENDPOINTS
-        .iter()
-        .filter(|e| only.is_none_or(|o| e.path.contains(o)))
-    {
-        let path = endpoint
-            .path
-            .replace("{company_id}", &data.company_id.to_string())
-            .replace("{phone}", &data.phone.replace('+', "%2B"))
-            .replace("{record_id}", &data.record_id.to_string());
+    for endpoint in selected(only) {
+        let path = fill(endpoint.path, data);
+        let client = if endpoint.fresh_connections {
+            &fresh
+        } else {
+            client
+        };
         let warm = run(client, base, token, &path, WARM_UP, concurrency).await;
         let measured = if warm.statuses.keys().any(|s| (200..300).contains(s)) {
             let mut measured = run(client, base, token, &path, requests, concurrency).await;
             measured.name = endpoint.name;
+            measured.template = endpoint.path;
             measured
         } else {
             // Nothing to measure: say what the warm-up got.
             Measured {
                 name: endpoint.name,
+                template: endpoint.path,
                 latencies: Vec::new(),
                 note: Some(format!(
                     "not measured: warm-up got {}{}",
@@ -159,7 +278,7 @@ pub async fn measure_all(
             }
         };
         println!(
-            "measured {:<34} {}",
+            "measured {:<44} {}",
             measured.name,
             match (&measured.note, measured.percentile(50.0)) {
                 (Some(note), None) => note.clone(),
@@ -173,7 +292,7 @@ pub async fn measure_all(
         );
         results.push(measured);
     }
-    results
+    Ok(results)
 }
 
 /// `requests` GETs from `concurrency` tasks sharing one client (one connection pool).
@@ -227,6 +346,7 @@ async fn run(
     latencies.sort_unstable();
     Measured {
         name: "",
+        template: "",
         path: path.to_owned(),
         latencies,
         statuses,
@@ -263,6 +383,7 @@ mod tests {
     fn percentiles_use_the_nearest_rank() {
         let measured = Measured {
             name: "x",
+            template: "",
             path: String::new(),
             latencies: (1..=100).map(Duration::from_millis).collect(),
             statuses: BTreeMap::from([(200, 99), (404, 1)]),
@@ -273,5 +394,48 @@ mod tests {
         assert_eq!(measured.percentile(99.0), Some(Duration::from_millis(99)));
         assert_eq!(measured.errors(), 1);
         assert_eq!(measured.per_second(), 50.0);
+    }
+
+    #[test]
+    fn placeholders_are_filled_from_the_data_set() {
+        let data = DataSet {
+            sizes: crate::dataset::Sizes {
+                calls: 1000,
+                companies: 2,
+                audit: 10,
+            },
+            admin_email: "a@b".into(),
+            company_id: uuid::Uuid::nil(),
+            company_calls: 600,
+            company_entries: 5,
+            phone: "+998901234567".into(),
+            phone_calls: 3,
+            record_id: uuid::Uuid::max(),
+            repeat_share: 0.3,
+            generated_at: "2026-12-03T02:57:00.706375558Z".into(),
+            generation_secs: 75.0,
+            fresh: true,
+            verified: None,
+        };
+        assert_eq!(
+            fill("/records?phone={phone}&x={phone_tail}", &data),
+            "/records?phone=%2B998901234567&x=1234567"
+        );
+        assert_eq!(
+            fill(ENDPOINTS[6].path, &data),
+            "/activity-logs?format=csv&start_date=2026-11-26T00:00:00Z&end_date=2026-11-26T23:59:59Z"
+        );
+        assert_eq!(
+            fill("/calls/similar/{record_id}?w={word}", &data),
+            "/calls/similar/ffffffff-ffff-ffff-ffff-ffffffffffff?w=kafolat"
+        );
+        // Every placeholder of every endpoint is known.
+        for endpoint in &ENDPOINTS {
+            assert!(
+                !fill(endpoint.path, &data).contains('{'),
+                "{}",
+                endpoint.path
+            );
+        }
     }
 }

@@ -1,11 +1,21 @@
 //! `dialix-bench` (run by `make bench`): generates (or keeps) a realistic data set in
-//! PostgreSQL, starts the release `dialix` server on it, measures a list of endpoints as a
-//! company administrator and writes the table into `docs/performance.md`.
+//! PostgreSQL, starts the release `dialix` server on it and measures as a company
+//! administrator, in two modes:
+//!
+//! - latency (`load::ENDPOINTS`): per endpoint a fixed number of requests from 4 concurrent
+//!   clients on keep-alive connections, p50 / p95 / p99;
+//! - throughput (`throughput::TARGETS`): 16 keep-alive connections hammer one URL for a fixed
+//!   time, requests per second and errors; on the PostgreSQL server, then on the same binary
+//!   started on a fresh SQLite file populated through the API (one company, its administrator).
+//!
+//! Both tables are written into `docs/performance.md` between its `bench:` markers.
 //!
 //! Settings (environment): `BENCH_DATABASE_URL`, `BENCH_CALLS`, `BENCH_COMPANIES`,
-//! `BENCH_AUDIT`, `BENCH_REQUESTS`; `DIALIX_BIN` (default: `dialix` next to this binary);
-//! `BENCH_REPORT` (default: the workspace's `docs/performance.md`); `BENCH_ONLY` (measure
-//! only the endpoints whose path contains it, and leave the report alone).
+//! `BENCH_AUDIT`, `BENCH_REQUESTS` (latency: requests per endpoint), `BENCH_SECONDS`
+//! (throughput: measured seconds per URL and database); `DIALIX_BIN` (default: `dialix` next to
+//! this binary); `BENCH_REPORT` (default: the workspace's `docs/performance.md`); `BENCH_ONLY`
+//! (measure only the endpoints and throughput URLs whose path contains it, in both modes, and
+//! leave the report alone).
 
 mod audit;
 mod calls;
@@ -16,6 +26,7 @@ mod population;
 mod report;
 mod rng;
 mod server;
+mod throughput;
 mod vocab;
 
 use std::path::PathBuf;
@@ -23,6 +34,8 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use dataset::{DataSet, Sizes};
+use sea_orm::DatabaseConnection;
+use throughput::{Rate, Target, Throughput};
 
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
 pub type Result<T> = std::result::Result<T, Error>;
@@ -34,6 +47,8 @@ struct Settings {
     database_url: String,
     sizes: Sizes,
     requests: u64,
+    /// Throughput: measured seconds per URL and database.
+    seconds: u64,
     dialix_bin: PathBuf,
     report: PathBuf,
     /// Only endpoints whose path contains this (a partial run writes no report).
@@ -75,6 +90,7 @@ impl Settings {
                 .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/dialix_bench".into()),
             sizes,
             requests: number("BENCH_REQUESTS", 400)?,
+            seconds: number("BENCH_SECONDS", 10)?,
             only: std::env::var("BENCH_ONLY").ok().filter(|o| !o.is_empty()),
             dialix_bin,
             report: std::env::var_os("BENCH_REPORT").map_or_else(
@@ -104,6 +120,7 @@ async fn main() -> ExitCode {
 async fn run() -> Result<()> {
     dialix_infrastructure::install_tls_provider();
     let settings = Settings::from_env()?;
+    let only = settings.only.as_deref();
     let started = Instant::now();
     let (db, mut data) = dataset::prepare(&settings.database_url, settings.sizes).await?;
     let postgres = dataset::postgres_version(&db).await?;
@@ -118,21 +135,37 @@ async fn run() -> Result<()> {
         .unwrap_or_else(|| std::path::Path::new("."))
         .join("bench");
     std::fs::create_dir_all(&work_dir)?;
+    let work_dir = std::fs::canonicalize(&work_dir)?;
     let server =
         server::Server::start(&settings.dialix_bin, &settings.database_url, &work_dir).await?;
     println!("server up at {}", server.base_url);
-    let outcome = measure(
-        &server.base_url,
-        &mut data,
-        settings.requests,
-        settings.only.as_deref(),
-    )
-    .await;
+    let outcome = measure(&server, &db, &mut data, &settings).await;
     server.stop();
-    let rows = outcome?;
+    let (rows, probes, on_postgres) = outcome?;
     if data.fresh {
         dataset::store_info(&db, None, &data).await?;
     }
+    let on_sqlite = if throughput::selected(only).next().is_some() {
+        sqlite_throughput(&settings, &work_dir).await
+    } else {
+        Vec::new()
+    };
+    let throughput_rows: Vec<Throughput> = throughput::selected(only)
+        .map(|target| {
+            let find = |rates: &[(&Target, Rate)]| {
+                rates
+                    .iter()
+                    .find(|(t, _)| t.path == target.path)
+                    .map(|(_, rate)| rate.clone())
+            };
+            Throughput {
+                name: target.name,
+                path: target.path,
+                postgres: find(&on_postgres),
+                sqlite: find(&on_sqlite),
+            }
+        })
+        .collect();
 
     let section = report::Report {
         data: &data,
@@ -144,6 +177,9 @@ async fn run() -> Result<()> {
         requests: settings.requests,
         concurrency: CONCURRENCY,
         rows: &rows,
+        probes: &probes,
+        throughput: &throughput_rows,
+        throughput_secs: settings.seconds,
     }
     .markdown();
     println!("\n{section}");
@@ -162,13 +198,22 @@ async fn run() -> Result<()> {
     Ok(())
 }
 
-/// Checks that the data set reads back, then measures every endpoint.
+type Measurements = (
+    Vec<load::Measured>,
+    load::Probes,
+    Vec<(&'static Target, Rate)>,
+);
+
+/// Checks that the data set reads back, then measures every selected endpoint (latency) and
+/// URL (throughput) on the PostgreSQL server.
 async fn measure(
-    base: &str,
+    server: &server::Server,
+    db: &DatabaseConnection,
     data: &mut DataSet,
-    requests: u64,
-    only: Option<&str>,
-) -> Result<Vec<load::Measured>> {
+    settings: &Settings,
+) -> Result<Measurements> {
+    let base = server.base_url.as_str();
+    let only = settings.only.as_deref();
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(600))
         .build()?;
@@ -212,5 +257,111 @@ async fn measure(
         &format!("/records/{}", data.record_id),
     )
     .await?;
-    Ok(load::measure_all(&client, base, &token, data, requests, CONCURRENCY, only).await)
+
+    // What the placeholders select, for the report.
+    let mut probes = load::Probes::default();
+    let uses = |placeholder: &str| load::selected(only).any(|e| e.path.contains(placeholder));
+    if uses("{phone_tail}") || uses("{word}") {
+        let (tail, word) = dataset::count_matches(
+            db,
+            data.company_id,
+            &load::phone_tail(data),
+            load::TRANSCRIPT_WORD,
+        )
+        .await?;
+        println!(
+            "probes: {tail} calls match the last {} digits, {word} transcripts contain {:?}",
+            load::PHONE_TAIL_DIGITS,
+            load::TRANSCRIPT_WORD
+        );
+        (probes.tail_calls, probes.word_calls) = (Some(tail), Some(word));
+    }
+    if let Some(csv) = load::selected(only).find(|e| e.path.contains("format=csv")) {
+        let text = load::get_text(&client, base, &token, &load::fill(csv.path, data)).await?;
+        let rows = text.lines().count().saturating_sub(1) as u64;
+        println!("probes: the CSV of {} has {rows} rows", load::csv_day(data));
+        probes.csv_rows = Some(rows);
+    }
+
+    let rows = load::measure_all(
+        &client,
+        base,
+        &token,
+        data,
+        settings.requests,
+        CONCURRENCY,
+        only,
+    )
+    .await?;
+    let rates = throughput::measure_all(
+        base,
+        &token,
+        server.pid(),
+        Duration::from_secs(settings.seconds),
+        only,
+        "PostgreSQL",
+    )
+    .await;
+    Ok((rows, probes, rates))
+}
+
+/// The throughput mode on SQLite: the same binary on a fresh SQLite file, populated through
+/// the API. A failure is reported in the rows, not fatal (the PostgreSQL figures stand).
+async fn sqlite_throughput(
+    settings: &Settings,
+    work_dir: &std::path::Path,
+) -> Vec<(&'static Target, Rate)> {
+    let dir = work_dir.join("sqlite");
+    let outcome = async {
+        std::fs::remove_dir_all(&dir).ok();
+        std::fs::create_dir_all(&dir)?;
+        let url = format!("sqlite://{}?mode=rwc", dir.join("dialix.db").display());
+        let server = server::Server::start(&settings.dialix_bin, &url, &dir).await?;
+        println!("SQLite server up at {} ({url})", server.base_url);
+        let measured = async {
+            let client = reqwest::Client::builder()
+                .timeout(Duration::from_secs(60))
+                .build()?;
+            let email = population::through_api(&client, &server.base_url).await?;
+            let token = load::login(&client, &server.base_url, &email).await?;
+            Ok::<_, Error>(
+                throughput::measure_all(
+                    &server.base_url,
+                    &token,
+                    server.pid(),
+                    Duration::from_secs(settings.seconds),
+                    settings.only.as_deref(),
+                    "SQLite",
+                )
+                .await,
+            )
+        }
+        .await;
+        server.stop();
+        measured
+    }
+    .await;
+    match outcome {
+        Ok(rates) => {
+            std::fs::remove_dir_all(&dir).ok();
+            rates
+        }
+        Err(error) => {
+            println!(
+                "SQLite throughput not measured: {error} (files kept in {})",
+                dir.display()
+            );
+            throughput::selected(settings.only.as_deref())
+                .map(|target| {
+                    (
+                        target,
+                        Rate {
+                            note: Some(format!("not measured: {error}")),
+                            ..Rate::default()
+                        },
+                    )
+                })
+                .collect()
+        }
+    }
 }

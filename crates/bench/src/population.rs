@@ -349,3 +349,52 @@ impl Population {
         .await
     }
 }
+
+/// The population of the throughput mode's SQLite server, made through the API as the
+/// platform admin: one company and its administrator with every permission, as in the data
+/// set (no calls: the throughput URLs do not read them). Returns the administrator's email.
+pub async fn through_api(client: &reqwest::Client, base: &str) -> Result<String> {
+    use crate::load::{login, post_ok};
+    let platform = login(client, base, PLATFORM_ADMIN_EMAIL).await?;
+    let company = post_ok(
+        client,
+        base,
+        &platform,
+        "/company",
+        &json!({"name": "Bench Company 01", "description": "Synthetic company of the benchmark"}),
+    )
+    .await?;
+    let company_id = company["id"]
+        .as_str()
+        .ok_or("POST /company answered without an id")?;
+    let email = "admin01@bench.dialix.uz";
+    let account = post_ok(
+        client,
+        base,
+        &platform,
+        "/admin/users",
+        &json!({
+            "email": email,
+            "username": "admin01",
+            "password": PASSWORD,
+            "company_id": company_id,
+        }),
+    )
+    .await?;
+    let user_id = account["id"]
+        .as_str()
+        .ok_or("POST /admin/users answered without an id")?;
+    let all: serde_json::Map<String, Value> = Permission::ALL
+        .iter()
+        .map(|p| (p.as_str().to_owned(), Value::Bool(true)))
+        .collect();
+    post_ok(
+        client,
+        base,
+        &platform,
+        &format!("/company/{company_id}/administrators"),
+        &json!({"user_id": user_id, "permissions": all}),
+    )
+    .await?;
+    Ok(email.to_owned())
+}

@@ -5,7 +5,10 @@ use std::path::Path;
 
 use crate::Result;
 use crate::dataset::DataSet;
-use crate::load::{Measured, WARM_UP, describe_statuses};
+use crate::load::{
+    Measured, PHONE_TAIL_DIGITS, Probes, TRANSCRIPT_WORD, WARM_UP, csv_day, describe_statuses,
+};
+use crate::throughput::{self, Rate, Throughput};
 
 pub const BEGIN: &str = "<!-- bench:begin -->";
 pub const END: &str = "<!-- bench:end -->";
@@ -20,6 +23,10 @@ pub struct Report<'a> {
     pub requests: u64,
     pub concurrency: usize,
     pub rows: &'a [Measured],
+    pub probes: &'a Probes,
+    /// The throughput mode's rows and its measured window per URL, in seconds.
+    pub throughput: &'a [Throughput],
+    pub throughput_secs: u64,
 }
 
 impl Report<'_> {
@@ -64,6 +71,7 @@ impl Report<'_> {
             self.concurrency,
             WARM_UP
         ));
+        out.push_str(&self.placeholders());
         out.push_str("| Endpoint | Requests | Errors | p50 ms | p95 ms | p99 ms | req/s |\n");
         out.push_str("|---|---:|---:|---:|---:|---:|---:|\n");
         let ms = |m: &Measured, p: f64| {
@@ -92,7 +100,7 @@ impl Report<'_> {
             out.push_str(&format!(
                 "| {} `GET {}` | {} | {} | {} | {} | {} | {} |\n",
                 m.name,
-                generic(&m.path),
+                m.template,
                 m.latencies.len(),
                 errors,
                 ms(m, 50.0),
@@ -107,6 +115,111 @@ impl Report<'_> {
         }
         if !notes.is_empty() {
             out.push_str("\nNon-2xx responses (the row is not a valid measurement):\n\n");
+            out.push_str(&notes.join("\n"));
+            out.push('\n');
+        }
+        if !self.throughput.is_empty() {
+            out.push_str(&self.throughput_table());
+        }
+        out
+    }
+
+    /// What the placeholders of the paths stood for in this run.
+    fn placeholders(&self) -> String {
+        let data = self.data;
+        let share = |n: u64| n as f64 * 100.0 / data.company_calls.max(1) as f64;
+        let mut lines = vec![format!(
+            "- `{{phone}}`: the company's busiest repeat caller ({} calls); `{{phone_tail}}`: its \
+             last {PHONE_TAIL_DIGITS} digits{}.",
+            data.phone_calls,
+            self.probes
+                .tail_calls
+                .map(|n| format!(" ({} calls match)", thousands(n)))
+                .unwrap_or_default()
+        )];
+        lines.push(format!(
+            "- `{{word}}`: \"{TRANSCRIPT_WORD}\"{}.",
+            self.probes
+                .word_calls
+                .map(|n| format!(
+                    ", in the transcripts of {} of the company's {} calls ({:.1}%)",
+                    thousands(n),
+                    thousands(data.company_calls),
+                    share(n)
+                ))
+                .unwrap_or_default()
+        ));
+        lines.push(format!(
+            "- `{{day}}`: {}, a week before the data set ends{}; the CSV rows are measured on \
+             keep-alive connections like every row, and once more with a new connection per \
+             request.",
+            csv_day(data),
+            self.probes
+                .csv_rows
+                .map(|n| format!(" (the administrator's own log: {} rows)", thousands(n)))
+                .unwrap_or_default()
+        ));
+        format!("{}\n\n", lines.join("\n"))
+    }
+
+    /// The throughput mode: requests per second per URL on each database.
+    fn throughput_table(&self) -> String {
+        let mut out = format!(
+            "\nThroughput: {} keep-alive connections, each sending its next request as soon as \
+             the previous answer is read, for {} s after {} s of warm-up; a minimal HTTP/1.1 \
+             client, one thread per connection, on the same cores as the server. The same \
+             release server on PostgreSQL (this data set, the same administrator) and on a \
+             fresh SQLite file holding one company and its administrator.\n\n",
+            throughput::CONNECTIONS,
+            self.throughput_secs,
+            throughput::WARM_UP.as_secs()
+        );
+        out.push_str(
+            "| Request | PostgreSQL req/s | Errors | CPU bench / server | SQLite req/s | Errors \
+             | CPU bench / server |\n",
+        );
+        out.push_str("|---|---:|---:|---:|---:|---:|---:|\n");
+        let mut notes = Vec::new();
+        let mut cells = |rate: &Option<Rate>, database: &str, path: &str| {
+            let Some(rate) = rate else {
+                return "– | – | –".to_owned();
+            };
+            if let Some(note) = rate
+                .note
+                .as_deref()
+                .filter(|_| rate.errors > 0 || rate.ok == 0)
+            {
+                notes.push(format!("- `{path}` on {database}: {note}"));
+            }
+            let errors = match rate.errors {
+                0 => "0".to_owned(),
+                n => format!("**{}**", thousands(n)),
+            };
+            if rate.ok == 0 {
+                return format!("– | {errors} | –");
+            }
+            format!(
+                "{} | {errors} | {:.2} / {}",
+                thousands(rate.per_second().round() as u64),
+                rate.client_cores,
+                rate.server_cores
+                    .map_or("?".to_owned(), |c| format!("{c:.2}"))
+            )
+        };
+        for row in self.throughput {
+            let postgres = cells(&row.postgres, "PostgreSQL", row.path);
+            let sqlite = cells(&row.sqlite, "SQLite", row.path);
+            out.push_str(&format!(
+                "| {} `GET {}` | {postgres} | {sqlite} |\n",
+                row.name, row.path
+            ));
+        }
+        out.push_str(
+            "\nCPU: cores used during the counted seconds by the load generator (this process) and \
+             by the server process; the database's own processes are not counted.\n",
+        );
+        if !notes.is_empty() {
+            out.push_str("\nFailures (the figure is not a valid measurement):\n\n");
             out.push_str(&notes.join("\n"));
             out.push('\n');
         }
@@ -126,20 +239,6 @@ pub fn write(path: &Path, section: &str) -> Result<()> {
     };
     std::fs::write(path, updated)?;
     Ok(())
-}
-
-/// The path with the data set's ids put back as placeholders, so runs compare.
-fn generic(path: &str) -> String {
-    let mut parts: Vec<String> = path.split('/').map(str::to_owned).collect();
-    for part in parts.iter_mut().skip(1) {
-        let bare = part.split('?').next().unwrap_or_default();
-        if bare.parse::<uuid::Uuid>().is_ok() {
-            *part = part.replacen(bare, "{id}", 1);
-        } else if bare.starts_with("%2B") {
-            *part = part.replacen(bare, "{phone}", 1);
-        }
-    }
-    parts.join("/")
 }
 
 /// CPU model and cores from /proc/cpuinfo, memory from /proc/meminfo.
@@ -210,9 +309,8 @@ mod tests {
         std::fs::remove_dir_all(dir).ok();
     }
 
-    #[test]
-    fn a_failing_endpoint_is_named_under_the_table() {
-        let data = DataSet {
+    fn data() -> DataSet {
+        DataSet {
             sizes: crate::dataset::Sizes {
                 calls: 1000,
                 companies: 2,
@@ -230,9 +328,15 @@ mod tests {
             generation_secs: 75.0,
             fresh: true,
             verified: None,
-        };
+        }
+    }
+
+    #[test]
+    fn a_failing_endpoint_is_named_under_the_table() {
+        let data = data();
         let missing = Measured {
             name: "Similar calls",
+            template: "/calls/similar/{record_id}",
             path: "/calls/similar/0195a3b2-1111-7000-8000-000000000000".into(),
             latencies: Vec::new(),
             statuses: std::collections::BTreeMap::from([(404, 20)]),
@@ -240,33 +344,98 @@ mod tests {
             note: Some("not measured: warm-up got 404 × 20".into()),
         };
         let rows = [missing];
+        let probes = Probes {
+            tail_calls: Some(4),
+            word_calls: Some(60),
+            csv_rows: Some(650),
+        };
         let text = Report {
             data: &data,
             postgres: "PostgreSQL 15".into(),
             requests: 400,
             concurrency: 4,
             rows: &rows,
+            probes: &probes,
+            throughput: &[],
+            throughput_secs: 10,
         }
         .markdown();
-        assert!(text.contains("| Similar calls `GET /calls/similar/{id}` | 0 | **20** | – |"));
+        assert!(
+            text.contains("| Similar calls `GET /calls/similar/{record_id}` | 0 | **20** | – |")
+        );
         assert!(
             text.contains("- `/calls/similar/0195a3b2-1111-7000-8000-000000000000`: not measured")
         );
         assert!(text.contains("in 1 min 15 s"));
+        assert!(text.contains("last 7 digits (4 calls match)"), "{text}");
+        assert!(
+            text.contains("60 of the company's 600 calls (10.0%)"),
+            "{text}"
+        );
+        assert!(text.contains("`{day}`: 2026-11-21"), "{text}");
+        assert!(text.contains("own log: 650 rows"), "{text}");
+        assert!(!text.contains("Throughput"));
     }
 
     #[test]
-    fn numbers_and_paths_read_well() {
+    fn throughput_has_a_column_per_database() {
+        let data = data();
+        let rate = |ok, errors, note: Option<&str>| Rate {
+            ok,
+            errors,
+            window: std::time::Duration::from_secs(10),
+            client_cores: 0.25,
+            server_cores: Some(1.5),
+            note: note.map(str::to_owned),
+        };
+        let rows = [
+            Throughput {
+                name: "Health",
+                path: "/health",
+                postgres: Some(rate(900_000, 0, None)),
+                sqlite: Some(rate(850_000, 0, None)),
+            },
+            Throughput {
+                name: "Who am I",
+                path: "/auth/me",
+                postgres: Some(rate(52_000, 3, Some("status 500"))),
+                sqlite: Some(rate(0, 0, Some("not measured: the first request got 401"))),
+            },
+        ];
+        let text = Report {
+            data: &data,
+            postgres: "PostgreSQL 15".into(),
+            requests: 400,
+            concurrency: 4,
+            rows: &[],
+            probes: &Probes::default(),
+            throughput: &rows,
+            throughput_secs: 10,
+        }
+        .markdown();
+        assert!(
+            text.contains(
+                "| Health `GET /health` | 90,000 | 0 | 0.25 / 1.50 | 85,000 | 0 | 0.25 / 1.50 |"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("| Who am I `GET /auth/me` | 5,200 | **3** | 0.25 / 1.50 | – | 0 | – |"),
+            "{text}"
+        );
+        assert!(
+            text.contains("- `/auth/me` on PostgreSQL: status 500"),
+            "{text}"
+        );
+        assert!(
+            text.contains("- `/auth/me` on SQLite: not measured"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn numbers_read_well() {
         assert_eq!(thousands(1_000_000), "1,000,000");
         assert_eq!(thousands(999), "999");
-        assert_eq!(
-            generic("/calls/similar/0195a3b2-1111-7000-8000-000000000000"),
-            "/calls/similar/{id}"
-        );
-        assert_eq!(
-            generic("/calls/grouped/%2B998901234567"),
-            "/calls/grouped/{phone}"
-        );
-        assert_eq!(generic("/records?limit=50"), "/records?limit=50");
     }
 }

@@ -1,6 +1,6 @@
-//! The release server under test: started on a free port against the bench database, with
-//! processing workers off so nothing but the measured requests runs, and stopped at the end
-//! (also when the bench fails: `Drop` kills it).
+//! The release server under test: started on a free port against the bench database (or the
+//! throughput mode's SQLite file), with processing workers off so nothing but the measured
+//! requests runs, and stopped at the end (also when the bench fails: `Drop` kills it).
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -105,6 +105,11 @@ impl Server {
             })
             .collect::<Vec<_>>()
             .join("\n")
+    }
+
+    /// The server's process id (its CPU time is read from `/proc`).
+    pub fn pid(&self) -> Option<u32> {
+        Some(self.child.id())
     }
 
     /// Asks the server to shut down (SIGTERM), then kills it if it lingers.
