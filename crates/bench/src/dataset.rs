@@ -54,6 +54,32 @@ pub struct DataSet {
     pub verified: Option<String>,
 }
 
+#[cfg(test)]
+impl DataSet {
+    /// A small data set for the tests of the report and of filling in URLs.
+    pub fn sample() -> Self {
+        Self {
+            sizes: crate::dataset::Sizes {
+                calls: 1000,
+                companies: 2,
+                audit: 10,
+            },
+            admin_email: "a@b".into(),
+            company_id: uuid::Uuid::nil(),
+            company_calls: 600,
+            company_entries: 5,
+            phone: "+998901234567".into(),
+            phone_calls: 3,
+            record_id: uuid::Uuid::nil(),
+            repeat_share: 0.3,
+            generated_at: "2026-11-28T00:00:00Z".into(),
+            generation_secs: 75.0,
+            fresh: true,
+            verified: None,
+        }
+    }
+}
+
 /// Returns the open database and its data set, generating it when needed.
 pub async fn prepare(url: &str, sizes: Sizes) -> Result<(DatabaseConnection, DataSet)> {
     let (admin_url, name) = split_url(url)?;

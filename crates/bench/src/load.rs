@@ -399,23 +399,9 @@ mod tests {
     #[test]
     fn placeholders_are_filled_from_the_data_set() {
         let data = DataSet {
-            sizes: crate::dataset::Sizes {
-                calls: 1000,
-                companies: 2,
-                audit: 10,
-            },
-            admin_email: "a@b".into(),
-            company_id: uuid::Uuid::nil(),
-            company_calls: 600,
-            company_entries: 5,
-            phone: "+998901234567".into(),
-            phone_calls: 3,
             record_id: uuid::Uuid::max(),
-            repeat_share: 0.3,
             generated_at: "2026-12-03T02:57:00.706375558Z".into(),
-            generation_secs: 75.0,
-            fresh: true,
-            verified: None,
+            ..DataSet::sample()
         };
         assert_eq!(
             fill("/records?phone={phone}&x={phone_tail}", &data),

@@ -310,25 +310,7 @@ mod tests {
     }
 
     fn data() -> DataSet {
-        DataSet {
-            sizes: crate::dataset::Sizes {
-                calls: 1000,
-                companies: 2,
-                audit: 10,
-            },
-            admin_email: "a@b".into(),
-            company_id: uuid::Uuid::nil(),
-            company_calls: 600,
-            company_entries: 5,
-            phone: "+998901234567".into(),
-            phone_calls: 3,
-            record_id: uuid::Uuid::nil(),
-            repeat_share: 0.3,
-            generated_at: "2026-11-28T00:00:00Z".into(),
-            generation_secs: 75.0,
-            fresh: true,
-            verified: None,
-        }
+        DataSet::sample()
     }
 
     #[test]
