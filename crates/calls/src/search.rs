@@ -21,6 +21,9 @@ impl PhoneSearch {
         const MESSAGE: &str = "must be a phone number or part of one: digits, with an optional \
                                leading + and spaces, dashes, dots or parentheses";
         let trimmed = raw.trim();
+        if trimmed.chars().count() > MAX_PHONE_CHARS {
+            return Err("must be at most 32 characters");
+        }
         if !trimmed.chars().enumerate().all(|(i, c)| {
             c.is_ascii_digit() || matches!(c, ' ' | '-' | '.' | '(' | ')') || (c == '+' && i == 0)
         }) {
@@ -41,8 +44,13 @@ impl PhoneSearch {
     }
 }
 
-/// Longest accepted transcript query, in words; longer phrases are refused, not cut.
+/// Longest accepted `phone` filter, in characters.
+pub const MAX_PHONE_CHARS: usize = 32;
+
+/// Longest accepted transcript query, in words and in characters; longer ones are refused,
+/// not cut.
 pub const MAX_QUERY_WORDS: usize = 12;
+pub const MAX_QUERY_CHARS: usize = 200;
 
 /// A `transcript_contains` filter: its words in order, each matching a transcript word that
 /// starts with it (Uzbek and Russian add endings: `to'lov` finds `to'lovni`). Words are runs
@@ -55,6 +63,9 @@ pub struct TranscriptQuery {
 
 impl TranscriptQuery {
     pub fn parse(raw: &str) -> Result<Self, &'static str> {
+        if raw.trim().chars().count() > MAX_QUERY_CHARS {
+            return Err("must be at most 200 characters");
+        }
         let words = words_of(raw);
         if words.is_empty() {
             return Err("must contain a word (letters or digits)");
@@ -198,7 +209,14 @@ mod tests {
         ] {
             assert_eq!(PhoneSearch::parse(raw, "998"), Ok(expected), "{raw}");
         }
-        for raw in ["abc", "90-12a", "", " - ", "1+2"] {
+        for raw in [
+            "abc",
+            "90-12a",
+            "",
+            " - ",
+            "1+2",
+            &"1".repeat(MAX_PHONE_CHARS + 1),
+        ] {
             assert!(PhoneSearch::parse(raw, "998").is_err(), "{raw}");
         }
     }
@@ -212,6 +230,8 @@ mod tests {
         );
         assert!(TranscriptQuery::parse(" ,.!? ").is_err());
         assert!(TranscriptQuery::parse(&"so ".repeat(MAX_QUERY_WORDS + 1)).is_err());
+        assert!(TranscriptQuery::parse(&"a".repeat(MAX_QUERY_CHARS)).is_ok());
+        assert!(TranscriptQuery::parse(&"a".repeat(MAX_QUERY_CHARS + 1)).is_err());
     }
 
     #[test]
