@@ -148,6 +148,7 @@ pub fn test_config(database_url: String) -> Config {
         login_max_failures_per_address: 1000,
         login_failure_window: Duration::minutes(15),
         cors_allowed_origins: Vec::new(),
+        metrics_token: None,
         max_body_bytes: 64 * 1024,
         http_workers: Some(2),
         log_format: LogFormat::Text,

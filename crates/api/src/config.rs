@@ -34,6 +34,8 @@ pub struct Config {
     pub login_max_failures_per_address: u32,
     pub login_failure_window: Duration,
     pub cors_allowed_origins: Vec<String>,
+    /// The bearer token `GET /metrics` asks for; `None` turns the endpoint off (404).
+    pub metrics_token: Option<SecretString>,
     pub max_body_bytes: usize,
     /// HTTP worker threads; `None` means one per core.
     pub http_workers: Option<usize>,
@@ -164,6 +166,11 @@ impl Config {
             ));
         }
 
+        let metrics_token = get("METRICS_TOKEN");
+        if metrics_token.as_ref().is_some_and(|token| token.len() < 16) {
+            return Err(invalid("METRICS_TOKEN", "must be at least 16 characters"));
+        }
+
         let cors_allowed_origins = get("CORS_ALLOWED_ORIGINS")
             .map(|v| {
                 v.split(',')
@@ -198,6 +205,7 @@ impl Config {
             login_max_failures_per_address: positive(&get, "LOGIN_MAX_FAILURES_PER_ADDRESS", 20)?,
             login_failure_window: seconds(&get, "LOGIN_FAILURE_WINDOW_SECS", 15 * 60)?,
             cors_allowed_origins,
+            metrics_token: metrics_token.map(SecretString::from),
             max_body_bytes: positive(&get, "MAX_BODY_BYTES", 1024 * 1024)?,
             http_workers: get("HTTP_WORKERS")
                 .map(|_| positive(&get, "HTTP_WORKERS", 1))
@@ -426,6 +434,7 @@ mod tests {
             ("DATABASE_URL", "mysql://x"),
             ("JWT_SECRET", "short"),
             ("DIALIX_ENV", "staging"),
+            ("METRICS_TOKEN", "short"),
             ("HTTP_WORKERS", "0"),
             ("AUDIT_RETENTION_DAYS", "forever"),
             ("STT_MODELS", " , "),

@@ -25,6 +25,7 @@ use dialix_infrastructure::{
 use dialix_kernel::{Clock, CompanyTree, DomainResult, SystemClock, UnitOfWork};
 
 use crate::config::Config;
+use crate::http::HttpMetrics;
 
 /// The services the handlers call, shared by every HTTP worker.
 pub struct AppState {
@@ -41,6 +42,9 @@ pub struct AppState {
     pub database: Database,
     /// The largest accepted upload, in bytes.
     pub max_upload_bytes: usize,
+    pub metrics: HttpMetrics,
+    /// What `GET /metrics` asks for; `None`: metrics are not served.
+    pub metrics_token: Option<SecretString>,
 }
 
 impl AppState {
@@ -196,6 +200,8 @@ impl AppState {
             audit,
             database,
             max_upload_bytes: config.max_upload_bytes,
+            metrics: HttpMetrics::new(),
+            metrics_token: config.metrics_token.clone(),
         })
     }
 }

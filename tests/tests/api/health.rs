@@ -1,4 +1,4 @@
-use dialix_tests::{problem, spawn_app};
+use dialix_tests::{ADMIN_EMAIL, problem, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn health_answers_and_every_response_carries_a_request_id() {
@@ -54,4 +54,52 @@ async fn ready_follows_the_database() {
         200,
         "liveness is unaffected"
     );
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_template_and_answer_only_the_token() {
+    const TOKEN: &str = "metrics-token-for-tests";
+    let app = spawn_app_with(|config| {
+        config.metrics_token = Some(secrecy::SecretString::from(TOKEN));
+    })
+    .await;
+    let admin = app.admin_token().await;
+    for id in [uuid::Uuid::nil(), uuid::Uuid::max()] {
+        let path = format!("/records/{id}");
+        assert_eq!(app.get(&path, Some(&admin)).await.status(), 404);
+    }
+    assert_eq!(app.get("/no-such-route", None).await.status(), 404);
+    let refused = app
+        .post(
+            "/auth/login",
+            None,
+            &serde_json::json!({"email": ADMIN_EMAIL, "password": "wrong-password"}),
+        )
+        .await;
+    assert_eq!(refused.status(), 401);
+
+    problem(app.get("/metrics", None).await, 401).await;
+    problem(app.get("/metrics", Some("not-the-token")).await, 401).await;
+    let scraped = app.get("/metrics", Some(TOKEN)).await;
+    assert_eq!(scraped.status(), 200);
+    assert!(
+        scraped.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4")
+    );
+    let text = scraped.text().await.unwrap();
+    for line in [
+        r#"dialix_http_requests_total{method="GET",route="/records/{id}",status="404"} 2"#,
+        r#"dialix_http_request_duration_seconds_count{method="GET",route="/records/{id}"} 2"#,
+        r#"dialix_http_requests_total{method="GET",route="unmatched",status="404"} 1"#,
+        r#"dialix_http_requests_total{method="POST",route="/auth/login",status="401"} 1"#,
+        r#"dialix_http_requests_total{method="GET",route="/metrics",status="401"} 2"#,
+        "dialix_login_failures_total 1",
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line} in:\n{text}");
+    }
+
+    let off = spawn_app().await;
+    problem(off.get("/metrics", Some(TOKEN)).await, 404).await;
 }

@@ -8,6 +8,9 @@ use actix_web::{Error, HttpMessage, HttpRequest};
 use dialix_kernel::RequestMeta;
 use tracing::Instrument;
 
+use super::UNMATCHED_ROUTE;
+use crate::state::AppState;
+
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
 /// The id of the current request, kept in the request's extensions.
@@ -52,8 +55,8 @@ fn request_meta(req: &HttpRequest) -> RequestMeta {
 }
 
 /// Gives every request an id (the caller's `x-request-id` when it is sane, a new UUID v7
-/// otherwise), runs it inside a tracing span carrying that id, echoes the id in the response
-/// and logs one structured line per request.
+/// otherwise), runs it inside a tracing span carrying that id, echoes the id in the response,
+/// logs one structured line per request and counts it in the metrics.
 pub async fn request_context(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -76,7 +79,18 @@ pub async fn request_context(
     let mut response = next.call(req).instrument(span.clone()).await?;
 
     let status = response.status().as_u16();
-    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let elapsed = started.elapsed().as_secs_f64();
+    let latency_ms = elapsed * 1000.0;
+    let request = response.request();
+    if let Some(state) = request.app_data::<actix_web::web::Data<AppState>>() {
+        let route = request.match_pattern();
+        state.metrics.observe(
+            route.as_deref().unwrap_or(UNMATCHED_ROUTE),
+            request.method().as_str(),
+            status,
+            elapsed,
+        );
+    }
     span.in_scope(|| {
         if status >= 500 {
             tracing::error!(status, latency_ms, "request finished");

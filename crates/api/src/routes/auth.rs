@@ -2,6 +2,7 @@ use std::collections::BTreeMap;
 
 use actix_web::{HttpResponse, get, patch, post, web};
 use dialix_account::{LoginInput, TokenPair};
+use dialix_kernel::DomainError;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -97,7 +98,15 @@ pub async fn login(
             },
             &meta,
         )
-        .await?;
+        .await
+        .inspect_err(|error| {
+            if matches!(
+                error,
+                DomainError::Unauthenticated(_) | DomainError::RateLimited { .. }
+            ) {
+                state.metrics.login_failed();
+            }
+        })?;
     Ok(web::Json(pair.into()))
 }
 

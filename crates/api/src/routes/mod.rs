@@ -10,6 +10,7 @@ mod catalog;
 mod companies;
 mod grouping;
 mod health;
+mod metrics;
 mod pages;
 mod records;
 mod settings;
@@ -20,6 +21,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(health::health)
         .service(health::ready)
+        .service(metrics::metrics)
         .service(auth::login)
         .service(auth::refresh)
         .service(auth::logout)
