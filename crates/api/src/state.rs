@@ -25,7 +25,7 @@ use dialix_infrastructure::{
 use dialix_kernel::{Clock, CompanyTree, DomainResult, SystemClock, UnitOfWork};
 
 use crate::config::Config;
-use crate::http::HttpMetrics;
+use crate::http::Metrics;
 
 /// The services the handlers call, shared by every HTTP worker.
 pub struct AppState {
@@ -42,7 +42,7 @@ pub struct AppState {
     pub database: Database,
     /// The largest accepted upload, in bytes.
     pub max_upload_bytes: usize,
-    pub metrics: HttpMetrics,
+    pub metrics: Metrics,
     /// What `GET /metrics` asks for; `None`: metrics are not served.
     pub metrics_token: Option<SecretString>,
 }
@@ -200,7 +200,7 @@ impl AppState {
             audit,
             database,
             max_upload_bytes: config.max_upload_bytes,
-            metrics: HttpMetrics::new(),
+            metrics: Metrics::new(),
             metrics_token: config.metrics_token.clone(),
         })
     }

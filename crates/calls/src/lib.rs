@@ -53,7 +53,7 @@ pub use ports::{
 pub use pricing::{CallPrice, Prices};
 pub use processing::{
     BalanceView, Charge, ChargeStep, Job, ProcessingPolicy, ProcessingPorts, ProcessingService,
-    Providers,
+    Providers, QueueStats,
 };
 pub use providers::ProviderError;
 pub use retention::{RetentionPorts, RetentionReport, RetentionService};

@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::{
-    AudioFormat, BalanceView, Charge, Checklist, Job, Operator, ProviderError, Record,
+    AudioFormat, BalanceView, Charge, Checklist, Job, Operator, ProviderError, QueueStats, Record,
     RecordFilter, RecordPage, Utterance,
 };
 
@@ -136,6 +136,9 @@ pub trait JobQueue: Send + Sync {
     async fn finish(&self, tx: &mut Tx, record: RecordId, at: OffsetDateTime) -> DomainResult<()>;
     /// Releases the lease; the job is ready again at `at`.
     async fn retry_later(&self, job: Uuid, at: OffsetDateTime, error: &str) -> DomainResult<()>;
+    /// How much work is queued and in flight, for monitoring. Finished jobs are not counted
+    /// (one per call ever processed: counting them would read the whole history).
+    async fn stats(&self, now: OffsetDateTime) -> DomainResult<QueueStats>;
     /// Marks the job dead after its last attempt.
     async fn give_up(
         &self,

@@ -25,6 +25,21 @@ pub struct Job {
     pub attempts: u32,
 }
 
+/// The durable queue at one moment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct QueueStats {
+    /// Ready to run now, not leased.
+    pub ready: u64,
+    /// Waiting for a retry's backoff to pass.
+    pub delayed: u64,
+    /// Leased to a worker.
+    pub running: u64,
+    /// Given up after the last attempt.
+    pub dead: u64,
+    /// How long the longest-waiting ready job has been ready (`None`: nothing ready).
+    pub oldest_ready_wait: Option<Duration>,
+}
+
 /// One step's price, charged once per record, processing round and step.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Charge {
@@ -190,6 +205,11 @@ impl ProcessingService {
     }
 
     /// Claims and runs one job; `false` when there was nothing to do.
+    /// The queue now, for the metrics.
+    pub async fn queue_stats(&self) -> DomainResult<QueueStats> {
+        self.ports.jobs.stats(self.ports.clock.now()).await
+    }
+
     pub async fn run_once(&self, worker: &str) -> DomainResult<bool> {
         let now = self.ports.clock.now();
         let Some(job) = self

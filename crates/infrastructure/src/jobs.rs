@@ -1,7 +1,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use dialix_calls::{Job, JobQueue};
+use dialix_calls::{Job, JobQueue, QueueStats};
 use dialix_kernel::{DomainError, DomainResult, RecordId, Tx};
 use sea_orm::prelude::{Expr, TimeUnixTimestampMillis};
 use sea_orm::sea_query::{ExprTrait, OnConflict};
@@ -81,6 +81,69 @@ impl JobQueue for SeaOrmJobQueue {
         .await
         .map_err(internal)?;
         Ok(())
+    }
+
+    async fn stats(&self, now: OffsetDateTime) -> DomainResult<QueueStats> {
+        let connection = self.db.connection();
+        let backend = connection.get_database_backend();
+        let now_ms = millis(now);
+        let (pending, dead) = (JobStatus::Pending.as_str(), JobStatus::Dead.as_str());
+        // Unfinished jobs only: `idx_processing_job_ready` (status, available_at) skips the
+        // finished ones, however many calls were ever processed.
+        let mut sql = RawSql::new(backend);
+        sql.push(&format!(
+            "SELECT \
+               CAST(COALESCE(SUM(CASE WHEN status = '{pending}' AND available_at <= "
+        ))
+        .bind(now_ms)
+        .push(" AND (locked_until IS NULL OR locked_until < ")
+        .bind(now_ms)
+        .push(&format!(
+            ") THEN 1 ELSE 0 END), 0) AS BIGINT), \
+               CAST(COALESCE(SUM(CASE WHEN status = '{pending}' AND available_at > "
+        ))
+        .bind(now_ms)
+        .push(" AND (locked_until IS NULL OR locked_until < ")
+        .bind(now_ms)
+        .push(&format!(
+            ") THEN 1 ELSE 0 END), 0) AS BIGINT), \
+               CAST(COALESCE(SUM(CASE WHEN status = '{pending}' AND locked_until >= "
+        ))
+        .bind(now_ms)
+        .push(&format!(
+            " THEN 1 ELSE 0 END), 0) AS BIGINT), \
+               CAST(COALESCE(SUM(CASE WHEN status = '{dead}' THEN 1 ELSE 0 END), 0) AS BIGINT), \
+               MIN(CASE WHEN status = '{pending}' AND available_at <= "
+        ))
+        .bind(now_ms)
+        .push(" AND (locked_until IS NULL OR locked_until < ")
+        .bind(now_ms)
+        .push(&format!(
+            ") THEN available_at END) \
+             FROM processing_job WHERE status IN ('{pending}', '{dead}')"
+        ));
+        let row = connection
+            .query_one_raw(sql.statement())
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| DomainError::internal("queue statistics returned no row"))?;
+        let count = |i: usize| -> DomainResult<u64> {
+            let n: i64 = row
+                .try_get_by_index(i)
+                .map_err(|e| DomainError::internal(format!("queue statistics: {e}")))?;
+            Ok(u64::try_from(n).unwrap_or(0))
+        };
+        let oldest: Option<i64> = row
+            .try_get_by_index(4)
+            .map_err(|e| DomainError::internal(format!("queue statistics: {e}")))?;
+        Ok(QueueStats {
+            ready: count(0)?,
+            delayed: count(1)?,
+            running: count(2)?,
+            dead: count(3)?,
+            oldest_ready_wait: oldest
+                .map(|ms| Duration::from_millis(u64::try_from(now_ms - ms).unwrap_or(0))),
+        })
     }
 
     async fn claim(

@@ -1,3 +1,5 @@
+use dialix_tests::audio::{files, wav};
+use dialix_tests::fakes::{FakeProviders, use_fakes};
 use dialix_tests::{ADMIN_EMAIL, problem, spawn_app, spawn_app_with};
 
 #[tokio::test]
@@ -100,6 +102,76 @@ async fn metrics_count_requests_by_route_template_and_answer_only_the_token() {
         assert!(text.lines().any(|l| l == line), "{line} in:\n{text}");
     }
 
+    for line in [
+        r#"dialix_processing_jobs{state="ready"} 0"#,
+        "dialix_processing_oldest_ready_job_age_seconds 0",
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line} in:\n{text}");
+    }
+
     let off = spawn_app().await;
     problem(off.get("/metrics", Some(TOKEN)).await, 404).await;
+}
+
+/// The queue gauges read the shared queue (providers configured, no worker running, so jobs
+/// stay queued): one dead, one waiting out a retry's backoff, one ready for 90 seconds.
+#[tokio::test]
+async fn metrics_report_the_processing_queue() {
+    const TOKEN: &str = "metrics-token-for-tests";
+    let fakes = FakeProviders::start().await;
+    let app = spawn_app_with(|config| {
+        use_fakes(config, &fakes);
+        config.processing.workers = 0;
+        config.metrics_token = Some(secrecy::SecretString::from(TOKEN));
+    })
+    .await;
+    let admin = app.admin_token().await;
+    let acme = app.create_company("Acme").await;
+    let topup = app
+        .post(
+            &format!("/company/{}/topup", acme["id"].as_str().unwrap()),
+            Some(&admin),
+            &serde_json::json!({"amount": 1_000_000, "idempotency_key": "seed"}),
+        )
+        .await;
+    assert_eq!(topup.status(), 201);
+    let (_, token) = app.member("agent", &acme).await;
+    let form = files(vec![
+        ("a.wav", wav(500)),
+        ("b.wav", wav(500)),
+        ("c.wav", wav(500)),
+    ]);
+    assert_eq!(app.multipart("/records", &token, form).await.status(), 201);
+    let first = "(SELECT id FROM processing_job ORDER BY id LIMIT 1)";
+    let last = "(SELECT id FROM processing_job ORDER BY id DESC LIMIT 1)";
+    app.execute_sql(&format!(
+        "UPDATE processing_job SET status = 'dead' WHERE id = {first}"
+    ))
+    .await;
+    app.execute_sql(&format!(
+        "UPDATE processing_job SET available_at = available_at + 3600000 WHERE id = {last}"
+    ))
+    .await;
+    app.execute_sql(&format!(
+        "UPDATE processing_job SET available_at = available_at - 90000 \
+         WHERE status = 'pending' AND id <> {last}"
+    ))
+    .await;
+
+    let text = app.get("/metrics", Some(TOKEN)).await.text().await.unwrap();
+    for line in [
+        r#"dialix_processing_jobs{state="ready"} 1"#,
+        r#"dialix_processing_jobs{state="delayed"} 1"#,
+        r#"dialix_processing_jobs{state="running"} 0"#,
+        r#"dialix_processing_jobs{state="dead"} 1"#,
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line} in:\n{text}");
+    }
+    let age: f64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("dialix_processing_oldest_ready_job_age_seconds "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((90.0..150.0).contains(&age), "waited {age} s");
 }

@@ -9,7 +9,7 @@ use crate::http::{ApiError, Problem};
 use crate::state::AppState;
 
 /// The server's metrics in the Prometheus text format: HTTP requests by route template,
-/// method and status, their latency histogram, refused logins.
+/// method and status, their latency histogram, refused logins, and the processing queue.
 #[utoipa::path(
     tag = "health",
     security(("bearer" = [])),
@@ -37,6 +37,8 @@ pub async fn metrics(
             "send Authorization: Bearer <METRICS_TOKEN>",
         ));
     }
+    let queue = state.processing.queue_stats().await?;
+    state.metrics.set_queue(&queue);
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(state.metrics.render()))
