@@ -19,6 +19,7 @@ mod m20261128_000010_live_records_index;
 mod m20261128_000011_records_search;
 mod m20261128_000012_activity_log_listing_indexes;
 mod m20261128_000013_administrator_grants_by_user;
+mod m20261128_000014_login_failures;
 
 pub struct Migrator;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000011_records_search::Migration),
             Box::new(m20261128_000012_activity_log_listing_indexes::Migration),
             Box::new(m20261128_000013_administrator_grants_by_user::Migration),
+            Box::new(m20261128_000014_login_failures::Migration),
         ]
     }
 }

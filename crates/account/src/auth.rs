@@ -118,19 +118,19 @@ impl AuthService {
 
         let mut throttled = self
             .throttled(&login_key, self.policy.max_failures_per_login, now)
-            .await;
+            .await?;
         if let Some(key) = &address_key {
             throttled = throttled.or(self
                 .throttled(key, self.policy.max_failures_per_address, now)
-                .await);
+                .await?);
         }
         if let Some((key, retry_after_secs)) = throttled {
             // One audit entry per throttled key and window, however many requests arrive:
             // anonymous callers cannot grow the log without bound.
             let marker = format!("throttled:{key}");
             let since = now - self.policy.failure_window;
-            if self.attempts.failures_since(&marker, since).await.count == 0 {
-                self.attempts.record_failure(&marker, now).await;
+            if self.attempts.failures_since(&marker, since).await?.count == 0 {
+                self.attempts.record_failure(&marker, now).await?;
                 self.record_failed_login(account.as_ref(), &login, "rate_limited", meta, now)
                     .await?;
             }
@@ -141,9 +141,9 @@ impl AuthService {
         let account = match account {
             Some(account) if password_ok => account,
             account => {
-                self.attempts.record_failure(&login_key, now).await;
+                self.attempts.record_failure(&login_key, now).await?;
                 if let Some(key) = &address_key {
-                    self.attempts.record_failure(key, now).await;
+                    self.attempts.record_failure(key, now).await?;
                 }
                 self.record_failed_login(
                     account.as_ref(),
@@ -167,7 +167,7 @@ impl AuthService {
                 .await?;
             return Err(DomainError::Forbidden(reason.into()));
         }
-        self.attempts.clear(&login_key).await;
+        self.attempts.clear(&login_key).await?;
 
         let mut tx = self.audited.begin().await?;
         self.accounts
@@ -350,19 +350,19 @@ impl AuthService {
         key: &str,
         max_failures: u32,
         now: OffsetDateTime,
-    ) -> Option<(String, u64)> {
+    ) -> DomainResult<Option<(String, u64)>> {
         let window = self
             .attempts
             .failures_since(key, now - self.policy.failure_window)
-            .await;
+            .await?;
         if window.count < max_failures {
-            return None;
+            return Ok(None);
         }
         let frees_at = window.oldest.unwrap_or(now) + self.policy.failure_window;
-        Some((
+        Ok(Some((
             key.to_owned(),
             (frees_at - now).whole_seconds().max(1) as u64,
-        ))
+        )))
     }
 
     async fn issue_pair(
@@ -480,7 +480,7 @@ mod tests {
         fn no_recent_failures(&mut self) {
             self.attempts
                 .expect_failures_since()
-                .returning(|_, _| FailureWindow::default());
+                .returning(|_, _| Ok(FailureWindow::default()));
         }
 
         /// Expects exactly one audit entry, with this action.
@@ -533,7 +533,7 @@ mod tests {
             .attempts
             .expect_clear()
             .with(eq(format!("account:{id}")))
-            .return_const(());
+            .returning(|_| Ok(()));
         mocks
             .accounts
             .expect_touch_last_activity()
@@ -596,13 +596,13 @@ mod tests {
                 .expect_record_failure()
                 .with(eq(counted_as), eq(NOW))
                 .times(1)
-                .return_const(());
+                .returning(|_, _| Ok(()));
             mocks
                 .attempts
                 .expect_record_failure()
                 .with(eq("addr:10.0.0.1"), eq(NOW))
                 .times(1)
-                .return_const(());
+                .returning(|_, _| Ok(()));
             mocks
                 .audit
                 .expect_append()
@@ -657,20 +657,22 @@ mod tests {
             .attempts
             .expect_failures_since()
             .with(eq("login:op"), eq(NOW - Duration::minutes(15)))
-            .returning(|_, _| FailureWindow {
-                count: 5,
-                oldest: Some(NOW - Duration::minutes(10)),
+            .returning(|_, _| {
+                Ok(FailureWindow {
+                    count: 5,
+                    oldest: Some(NOW - Duration::minutes(10)),
+                })
             });
         mocks
             .attempts
             .expect_failures_since()
-            .returning(|_, _| FailureWindow::default());
+            .returning(|_, _| Ok(FailureWindow::default()));
         mocks
             .attempts
             .expect_record_failure()
             .with(eq("throttled:login:op"), eq(NOW))
             .times(1)
-            .returning(|_, _| ());
+            .returning(|_, _| Ok(()));
         mocks
             .accounts
             .expect_find_with_password()

@@ -159,13 +159,15 @@ pub struct FailureWindow {
     pub oldest: Option<OffsetDateTime>,
 }
 
-/// A counter of failed logins per key, used to rate limit guessing.
+/// A counter of failed logins per key, used to rate limit guessing; shared by every process
+/// of the installation, so that N processes allow the failures one would.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait LoginAttempts: Send + Sync {
-    async fn failures_since(&self, key: &str, since: OffsetDateTime) -> FailureWindow;
-    async fn record_failure(&self, key: &str, at: OffsetDateTime);
-    async fn clear(&self, key: &str);
+    async fn failures_since(&self, key: &str, since: OffsetDateTime)
+    -> DomainResult<FailureWindow>;
+    async fn record_failure(&self, key: &str, at: OffsetDateTime) -> DomainResult<()>;
+    async fn clear(&self, key: &str) -> DomainResult<()>;
 }
 
 /// Settings storage.

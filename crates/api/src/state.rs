@@ -15,12 +15,12 @@ use dialix_calls::{
 use dialix_company::{CompanyPorts, CompanyService};
 use dialix_grouping::{GroupingPorts, GroupingService};
 use dialix_infrastructure::{
-    Argon2PasswordHasher, Database, FsAudioStore, InMemoryLoginAttempts, JwtAccessTokens,
-    MohirAiTranscriber, OpenAiChat, OpenAiTranscriber, SeaOrmAccounts, SeaOrmAdministrators,
-    SeaOrmAuditLog, SeaOrmBilling, SeaOrmCallGroups, SeaOrmCatalog, SeaOrmCompanies,
-    SeaOrmCompanyTree, SeaOrmJobQueue, SeaOrmLedger, SeaOrmMembership, SeaOrmProcessingContext,
-    SeaOrmRecords, SeaOrmRefreshTokens, SeaOrmResourceAccess, SeaOrmRetention, SeaOrmSettings,
-    SeaOrmUnitOfWork, SymphoniaProbe,
+    Argon2PasswordHasher, Database, FsAudioStore, JwtAccessTokens, MohirAiTranscriber, OpenAiChat,
+    OpenAiTranscriber, SeaOrmAccounts, SeaOrmAdministrators, SeaOrmAuditLog, SeaOrmBilling,
+    SeaOrmCallGroups, SeaOrmCatalog, SeaOrmCompanies, SeaOrmCompanyTree, SeaOrmJobQueue,
+    SeaOrmLedger, SeaOrmLoginAttempts, SeaOrmMembership, SeaOrmProcessingContext, SeaOrmRecords,
+    SeaOrmRefreshTokens, SeaOrmResourceAccess, SeaOrmRetention, SeaOrmSettings, SeaOrmUnitOfWork,
+    SymphoniaProbe,
 };
 use dialix_kernel::{Clock, CompanyTree, DomainResult, SystemClock, UnitOfWork};
 
@@ -68,7 +68,7 @@ impl AppState {
                     jwt_secret.expose_secret().as_bytes(),
                 )),
                 refresh_tokens: refresh_tokens.clone(),
-                attempts: Arc::new(InMemoryLoginAttempts::default()),
+                attempts: Arc::new(SeaOrmLoginAttempts::new(database.clone())),
                 uow: uow.clone(),
                 audit: audit_log.clone(),
                 clock: clock.clone(),

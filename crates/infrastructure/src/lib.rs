@@ -52,6 +52,6 @@ pub use refresh_tokens::SeaOrmRefreshTokens;
 pub use resource_access::SeaOrmResourceAccess;
 pub use retention::SeaOrmRetention;
 pub use sea_orm::DbErr as DatabaseError;
-pub use security::{Argon2PasswordHasher, InMemoryLoginAttempts, JwtAccessTokens, random_token};
+pub use security::{Argon2PasswordHasher, JwtAccessTokens, SeaOrmLoginAttempts, random_token};
 pub use settings::SeaOrmSettings;
 pub use transaction::SeaOrmUnitOfWork;

@@ -262,6 +262,19 @@ async fn repeated_failed_logins_are_rate_limited() {
     );
 }
 
+/// Two API processes on one database allow together the failures one would: the count lives
+/// in the database, not in either process.
+#[tokio::test]
+async fn processes_on_one_database_share_the_failure_count() {
+    let first = spawn_app_with(|config| config.login_max_failures = 3).await;
+    let second = first.sibling(|config| config.login_max_failures = 3).await;
+    problem(first.login(ADMIN_EMAIL, "guess").await, 401).await;
+    problem(second.login(ADMIN_EMAIL, "guess").await, 401).await;
+    problem(first.login(ADMIN_EMAIL, "guess").await, 401).await;
+    problem(second.login(ADMIN_EMAIL, ADMIN_PASSWORD).await, 429).await;
+    problem(first.login(ADMIN_EMAIL, ADMIN_PASSWORD).await, 429).await;
+}
+
 #[tokio::test]
 async fn failures_from_one_address_are_rate_limited_across_logins() {
     let app = spawn_app_with(|config| config.login_max_failures_per_address = 4).await;

@@ -9,6 +9,7 @@ pub(crate) mod checklist_version;
 pub(crate) mod company;
 pub(crate) mod company_administrator;
 pub(crate) mod ledger_transaction;
+pub(crate) mod login_failure;
 pub(crate) mod operator;
 pub(crate) mod processing_job;
 pub(crate) mod record;

@@ -1,91 +1,82 @@
-use std::collections::HashMap;
-use std::sync::Mutex;
-
 use async_trait::async_trait;
 use dialix_account::{FailureWindow, LoginAttempts};
+use dialix_kernel::{DomainError, DomainResult};
+use sea_orm::prelude::{Expr, TimeUnixTimestampMillis};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 use time::OffsetDateTime;
+use uuid::Uuid;
 
-/// Failed logins kept in this process's memory. Enough for one server; several servers each
-/// count their own share (a shared store is a later adapter behind the same port).
-#[derive(Default)]
-pub struct InMemoryLoginAttempts {
-    failures: Mutex<HashMap<String, Vec<OffsetDateTime>>>,
+use super::sha256_hex;
+use crate::Database;
+use crate::entities::login_failure;
+use crate::sql::internal;
+
+/// Failed logins in the `login_failure` table, shared by every API process on the database:
+/// N processes allow together the failures one would. Keys are stored as their SHA-256: a
+/// key holds whatever login name was typed (any length, control characters, someone's
+/// email), none of which belongs in the table.
+pub struct SeaOrmLoginAttempts {
+    db: Database,
 }
 
-/// Bounds memory under a flood of distinct keys: beyond this, old entries are pruned.
-const MAX_KEYS: usize = 100_000;
+impl SeaOrmLoginAttempts {
+    pub fn new(db: Database) -> Self {
+        Self { db }
+    }
+}
+
+/// Failures older than this are deleted as new ones arrive: longer than any sane window, and
+/// a flood of distinct login names cannot grow the table without bound.
+const KEPT_FOR: time::Duration = time::Duration::days(7);
 
 #[async_trait]
-impl LoginAttempts for InMemoryLoginAttempts {
-    async fn failures_since(&self, key: &str, since: OffsetDateTime) -> FailureWindow {
-        let failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        let recent = failures
-            .get(key)
-            .map(|times| {
-                times
-                    .iter()
-                    .filter(|t| **t > since)
-                    .copied()
-                    .collect::<Vec<_>>()
-            })
-            .unwrap_or_default();
-        FailureWindow {
-            count: recent.len() as u32,
-            oldest: recent.into_iter().min(),
-        }
+impl LoginAttempts for SeaOrmLoginAttempts {
+    async fn failures_since(
+        &self,
+        key: &str,
+        since: OffsetDateTime,
+    ) -> DomainResult<FailureWindow> {
+        let (count, oldest): (i64, Option<TimeUnixTimestampMillis>) = login_failure::Entity::find()
+            .select_only()
+            .expr(Expr::cust("COUNT(*)"))
+            .expr(Expr::cust("MIN(failed_at)"))
+            .filter(login_failure::Column::Key.eq(sha256_hex(key)))
+            .filter(login_failure::Column::FailedAt.gt(TimeUnixTimestampMillis(since)))
+            .into_tuple()
+            .one(self.db.connection())
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| DomainError::internal("COUNT returned no row"))?;
+        Ok(FailureWindow {
+            count: u32::try_from(count).unwrap_or(u32::MAX),
+            oldest: oldest.map(|t| t.0),
+        })
     }
 
-    async fn record_failure(&self, key: &str, at: OffsetDateTime) {
-        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        if failures.len() >= MAX_KEYS && !failures.contains_key(key) {
-            let horizon = at - time::Duration::hours(1);
-            failures.retain(|_, times| times.iter().any(|t| *t > horizon));
-        }
-        let times = failures.entry(key.to_owned()).or_default();
-        times.push(at);
-        // Only the recent past matters to any sane window.
-        if times.len() > 1000 {
-            times.drain(..times.len() - 1000);
-        }
+    async fn record_failure(&self, key: &str, at: OffsetDateTime) -> DomainResult<()> {
+        let db = self.db.writer();
+        login_failure::Entity::delete_many()
+            .filter(login_failure::Column::FailedAt.lt(TimeUnixTimestampMillis(at - KEPT_FOR)))
+            .exec(db)
+            .await
+            .map_err(internal)?;
+        login_failure::Entity::insert(login_failure::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            key: Set(sha256_hex(key)),
+            failed_at: Set(TimeUnixTimestampMillis(at)),
+        })
+        .exec_without_returning(db)
+        .await
+        .map_err(internal)?;
+        Ok(())
     }
 
-    async fn clear(&self, key: &str) {
-        self.failures
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(key);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use time::Duration;
-    use time::macros::datetime;
-
-    use super::*;
-
-    #[tokio::test]
-    async fn counts_failures_inside_the_window_and_forgets_on_clear() {
-        let attempts = InMemoryLoginAttempts::default();
-        let t0 = datetime!(2026-11-26 12:00 UTC);
-        for minute in 0..3 {
-            attempts
-                .record_failure("login:a", t0 + Duration::minutes(minute))
-                .await;
-        }
-        let window = attempts
-            .failures_since("login:a", t0 + Duration::seconds(30))
-            .await;
-        assert_eq!(window.count, 2);
-        assert_eq!(window.oldest, Some(t0 + Duration::minutes(1)));
-        assert_eq!(attempts.failures_since("login:b", t0).await.count, 0);
-        attempts.clear("login:a").await;
-        assert_eq!(
-            attempts
-                .failures_since("login:a", t0 - Duration::hours(1))
-                .await
-                .count,
-            0
-        );
+    async fn clear(&self, key: &str) -> DomainResult<()> {
+        login_failure::Entity::delete_many()
+            .filter(login_failure::Column::Key.eq(sha256_hex(key)))
+            .exec(self.db.writer())
+            .await
+            .map_err(internal)?;
+        Ok(())
     }
 }

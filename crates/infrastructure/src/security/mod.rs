@@ -5,7 +5,7 @@ mod login_attempts;
 mod password;
 
 pub use access_tokens::JwtAccessTokens;
-pub use login_attempts::InMemoryLoginAttempts;
+pub use login_attempts::SeaOrmLoginAttempts;
 pub use password::Argon2PasswordHasher;
 
 use dialix_kernel::{DomainError, DomainResult};
