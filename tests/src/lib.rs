@@ -463,6 +463,18 @@ impl TestApp {
         self.create_company_under(name, None).await
     }
 
+    /// Tops up `company`'s balance as the platform admin (for tests that process calls).
+    pub async fn fund(&self, company: &Value, amount: i64) {
+        let admin = self.admin_token().await;
+        let path = format!(
+            "/company/{}/topup",
+            company["id"].as_str().expect("a company id")
+        );
+        let body = json!({"amount": amount, "idempotency_key": "seed"});
+        let response = self.post(&path, Some(&admin), &body).await;
+        assert_eq!(response.status(), 201, "the top-up should succeed");
+    }
+
     /// Creates a company, optionally as a sub-company of `parent`.
     pub async fn create_company_under(&self, name: &str, parent: Option<&Value>) -> Value {
         let admin = self.admin_token().await;

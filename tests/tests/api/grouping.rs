@@ -314,18 +314,10 @@ async fn processed(app: &TestApp, token: &str, name: &str, general: bool) -> Str
 async fn sentiments_resolution_expanded_number_and_similar_calls() {
     let fakes = FakeProviders::start().await;
     let app = spawn_app_with(|config| use_fakes(config, &fakes)).await;
-    let admin = app.admin_token().await;
     let acme = app.create_company("Acme").await;
     let globex = app.create_company("Globex").await;
     for company in [&acme, &globex] {
-        let topup = app
-            .post(
-                &format!("/company/{}/topup", company["id"].as_str().unwrap()),
-                Some(&admin),
-                &json!({"amount": 1_000_000, "idempotency_key": "seed"}),
-            )
-            .await;
-        assert_eq!(topup.status(), 201);
+        app.fund(company, 1_000_000).await;
     }
     let (_, token) = app.member("agent", &acme).await;
     let (_, rival) = app.member("rival", &globex).await;

@@ -125,16 +125,8 @@ async fn metrics_report_the_processing_queue() {
         config.metrics_token = Some(secrecy::SecretString::from(TOKEN));
     })
     .await;
-    let admin = app.admin_token().await;
     let acme = app.create_company("Acme").await;
-    let topup = app
-        .post(
-            &format!("/company/{}/topup", acme["id"].as_str().unwrap()),
-            Some(&admin),
-            &serde_json::json!({"amount": 1_000_000, "idempotency_key": "seed"}),
-        )
-        .await;
-    assert_eq!(topup.status(), 201);
+    app.fund(&acme, 1_000_000).await;
     let (_, token) = app.member("agent", &acme).await;
     let form = files(vec![
         ("a.wav", wav(500)),

@@ -17,15 +17,7 @@ async fn setup(balance: i64) -> (TestApp, FakeProviders, Value, String) {
     let app = spawn_app_with(|config| use_fakes(config, &fakes)).await;
     let company = app.create_company("Calls LLC").await;
     if balance > 0 {
-        let admin = app.admin_token().await;
-        let topup = app
-            .post(
-                &format!("/company/{}/topup", company["id"].as_str().unwrap()),
-                Some(&admin),
-                &json!({"amount": balance, "idempotency_key": "seed"}),
-            )
-            .await;
-        assert_eq!(topup.status(), 201);
+        app.fund(&company, balance).await;
     }
     let (_, token) = app.member("agent", &company).await;
     (app, fakes, company, token)
@@ -249,14 +241,7 @@ async fn a_job_whose_worker_died_is_finished_once_by_another() {
     })
     .await;
     let company = first.create_company("Crashy").await;
-    let admin = first.admin_token().await;
-    first
-        .post(
-            &format!("/company/{}/topup", company["id"].as_str().unwrap()),
-            Some(&admin),
-            &json!({"amount": 100_000, "idempotency_key": "seed"}),
-        )
-        .await;
+    first.fund(&company, 100_000).await;
     let (_, token) = first.member("agent", &company).await;
     let record = upload_one(&first, &token).await;
     let id = record["id"].as_str().unwrap();

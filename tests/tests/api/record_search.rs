@@ -27,26 +27,14 @@ fn listed_ids(page: &Value) -> Vec<&str> {
         .collect()
 }
 
-async fn funded(app: &TestApp, company: &Value) {
-    let admin = app.admin_token().await;
-    let topup = app
-        .post(
-            &format!("/company/{}/topup", company["id"].as_str().unwrap()),
-            Some(&admin),
-            &json!({"amount": 1_000_000, "idempotency_key": "seed"}),
-        )
-        .await;
-    assert_eq!(topup.status(), 201);
-}
-
 #[tokio::test]
 async fn transcript_words_are_found_in_uzbek_and_russian_ranked_and_located() {
     let fakes = FakeProviders::start().await;
     let app = spawn_app_with(|config| use_fakes(config, &fakes)).await;
     let acme = app.create_company("Acme").await;
     let globex = app.create_company("Globex").await;
-    funded(&app, &acme).await;
-    funded(&app, &globex).await;
+    app.fund(&acme, 1_000_000).await;
+    app.fund(&globex, 1_000_000).await;
     let (_, token) = app.member("agent", &acme).await;
     let (_, rival) = app.member("rival", &globex).await;
     fakes.script_transcription([
