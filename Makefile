@@ -23,8 +23,10 @@ migrate:
 
 ## Benchmark (docs/performance.md): a data set in PostgreSQL at BENCH_DATABASE_URL (kept while
 ## unchanged), the release server, latency per endpoint (4 clients), then throughput (16 keep-alive
-## connections, req/s) on PostgreSQL and on a fresh SQLite file. Smaller: BENCH_CALLS, BENCH_AUDIT,
-## BENCH_REQUESTS, BENCH_SECONDS; BENCH_ONLY=<part of a path> measures a subset, report untouched.
+## connections, req/s) on PostgreSQL and on a fresh SQLite file, then the pipeline's sizing (uploads/s,
+## jobs per worker per minute with fake providers). Smaller: BENCH_CALLS, BENCH_AUDIT, BENCH_REQUESTS,
+## BENCH_SECONDS, BENCH_PIPELINE_CALLS; BENCH_ONLY=<part of a path> measures a subset, report
+## untouched; BENCH_ONLY=pipeline runs only the sizing.
 ## One cargo build for both binaries, so their shared dependencies compile once.
 bench:
 	$(CARGO) build --release -p dialix-api -p dialix-bench

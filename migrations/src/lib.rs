@@ -3,6 +3,7 @@
 //! ids are app-generated UUIDs, JSON is `json_binary`, enums are strings, money is bigint
 //! minor units, and every migration runs in a transaction.
 
+pub use m20261129_000015_record_changes::CHANNEL as RECORD_CHANGES_CHANNEL;
 pub use sea_orm_migration::MigratorTrait;
 use sea_orm_migration::prelude::*;
 
@@ -20,6 +21,7 @@ mod m20261128_000011_records_search;
 mod m20261128_000012_activity_log_listing_indexes;
 mod m20261128_000013_administrator_grants_by_user;
 mod m20261128_000014_login_failures;
+mod m20261129_000015_record_changes;
 
 pub struct Migrator;
 
@@ -41,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000012_activity_log_listing_indexes::Migration),
             Box::new(m20261128_000013_administrator_grants_by_user::Migration),
             Box::new(m20261128_000014_login_failures::Migration),
+            Box::new(m20261129_000015_record_changes::Migration),
         ]
     }
 }

@@ -8,15 +8,17 @@
 
 use std::path::PathBuf;
 
-use dialix_api::config::{Config, Environment, LogFormat};
+use dialix_api::config::{AudioPlayback, Config, Environment, LogFormat};
 use dialix_api::startup::Application;
-use dialix_infrastructure::Database;
+use dialix_infrastructure::{AudioLocation, Database};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use serde_json::{Value, json};
 use time::Duration;
 
 pub mod audio;
 pub mod fakes;
+pub mod process;
+pub mod s3;
 
 pub const ADMIN_EMAIL: &str = "admin@dialix.test";
 pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
@@ -123,9 +125,14 @@ pub struct TestApp {
     pub backend: Backend,
     database_url: String,
     server_database: Database,
+    /// `/metrics` without a token, when the test set `metrics_bind_addr`.
+    pub metrics_address: Option<String>,
     server: actix_web::dev::ServerHandle,
     workers: Vec<tokio::task::AbortHandle>,
-    audio_dir: PathBuf,
+    shutdown: dialix_api::shutdown::Shutdown,
+    /// The running application, until [`TestApp::shut_down`] waits for it.
+    running: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    audio_store: AudioLocation,
     /// Only the first app on a database removes its audio folder.
     owns_storage: bool,
     // Declared last: dropped after the server handle is released.
@@ -149,12 +156,17 @@ pub fn test_config(database_url: String) -> Config {
         login_failure_window: Duration::minutes(15),
         cors_allowed_origins: Vec::new(),
         metrics_token: None,
+        metrics_bind_addr: None,
+        shutdown_grace: Duration::seconds(5).unsigned_abs(),
         max_body_bytes: 64 * 1024,
         http_workers: Some(2),
         log_format: LogFormat::Text,
         audit_retention: None,
         stt_models: vec!["mohirai".into(), "whisper".into()],
-        audio_dir: std::env::temp_dir().join(format!("dialix-test-audio-{}", uuid::Uuid::now_v7())),
+        audio_store: AudioLocation::Directory(
+            std::env::temp_dir().join(format!("dialix-test-audio-{}", uuid::Uuid::now_v7())),
+        ),
+        audio_playback: AudioPlayback::Stream,
         max_upload_bytes: 2 * 1024 * 1024,
         prices: dialix_calls::Prices::default(),
         default_country_code: "998".into(),
@@ -197,23 +209,30 @@ async fn start(
     database: std::sync::Arc<TestDatabase>,
     owns_storage: bool,
 ) -> TestApp {
-    let audio_dir = config.audio_dir.clone();
+    let audio_store = config.audio_store.clone();
     let database_url = config.database_url.clone();
     let app = Application::build(config).await.expect("the app starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     let server = app.handle();
     let server_database = app.database();
     let workers = app.worker_handles();
-    tokio::spawn(app.run_until_stopped());
+    let shutdown = app.shutdown();
+    let metrics_address = app
+        .metrics_port()
+        .map(|port| format!("http://127.0.0.1:{port}"));
+    let running = Some(tokio::spawn(app.run_until_stopped()));
     TestApp {
         address,
         client: reqwest::Client::new(),
         backend,
         database_url,
         server_database,
+        metrics_address,
         server,
         workers,
-        audio_dir,
+        shutdown,
+        running,
+        audio_store,
         owns_storage,
         database,
     }
@@ -224,8 +243,8 @@ impl Drop for TestApp {
         // Stops accepting connections; the runtime ending takes the workers down.
         drop(self.server.stop(false));
         self.kill_workers();
-        if self.owns_storage {
-            std::fs::remove_dir_all(&self.audio_dir).ok();
+        if let (true, AudioLocation::Directory(dir)) = (self.owns_storage, &self.audio_store) {
+            std::fs::remove_dir_all(dir).ok();
         }
     }
 }
@@ -417,6 +436,18 @@ impl TestApp {
             .collect()
     }
 
+    /// Shuts the app down as SIGTERM does (HTTP drains, workers finish or hand back their jobs
+    /// within the grace period) and waits until it has stopped.
+    pub async fn shut_down(&mut self) {
+        self.shutdown.begin();
+        if let Some(running) = self.running.take() {
+            running
+                .await
+                .expect("the app did not panic")
+                .expect("the app stopped cleanly");
+        }
+    }
+
     /// Stops this app's processing workers at once, mid-job, as a crash would.
     pub fn kill_workers(&self) {
         for worker in &self.workers {
@@ -428,12 +459,21 @@ impl TestApp {
     /// crash, or another process sharing the work).
     pub async fn sibling(&self, adjust: impl FnOnce(&mut Config)) -> TestApp {
         let mut config = test_config(self.database_url.clone());
-        config.audio_dir = self.audio_dir.clone();
+        config.audio_store = self.audio_store.clone();
         adjust(&mut config);
         start(config, self.backend, self.database.clone(), false).await
     }
 
-    /// How many audio files the server has stored.
+    /// The folder of the server's file store (tests that use a bucket read it through
+    /// [`s3::S3Server`]).
+    pub fn audio_dir(&self) -> PathBuf {
+        match &self.audio_store {
+            AudioLocation::Directory(dir) => dir.clone(),
+            AudioLocation::S3(_) => panic!("this server keeps its audio in a bucket"),
+        }
+    }
+
+    /// How many audio files the server has stored in its folder.
     pub fn stored_audio_files(&self) -> usize {
         fn count(dir: &std::path::Path) -> usize {
             std::fs::read_dir(dir)
@@ -448,13 +488,13 @@ impl TestApp {
                 })
                 .unwrap_or(0)
         }
-        count(&self.audio_dir)
+        count(&self.audio_dir())
     }
 
     /// The configuration the server was started with (less test adjustments).
     pub fn config(&self) -> Config {
         let mut config = test_config(self.database_url.clone());
-        config.audio_dir = self.audio_dir.clone();
+        config.audio_store = self.audio_store.clone();
         config
     }
 

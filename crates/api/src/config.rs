@@ -7,6 +7,10 @@ use std::str::FromStr;
 
 use time::Duration;
 
+mod audio;
+
+pub use audio::{AudioPlayback, DEFAULT_AUDIO_STORE, location as audio_location};
+
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/dialix.db?mode=rwc";
 pub const DEFAULT_ADMIN_EMAIL: &str = "admin@dialix.local";
 pub const DEFAULT_ADMIN_PASSWORD: &str = "change-me-now";
@@ -36,6 +40,12 @@ pub struct Config {
     pub cors_allowed_origins: Vec<String>,
     /// The bearer token `GET /metrics` asks for; `None` turns the endpoint off (404).
     pub metrics_token: Option<SecretString>,
+    /// Where `/metrics` is also served, without a token (a port only the scraper reaches);
+    /// `None`: nowhere else.
+    pub metrics_bind_addr: Option<SocketAddr>,
+    /// How long, after SIGTERM or SIGINT, requests and jobs in flight may take to finish
+    /// before they are cut off (jobs are then handed back to the queue).
+    pub shutdown_grace: std::time::Duration,
     pub max_body_bytes: usize,
     /// HTTP worker threads; `None` means one per core.
     pub http_workers: Option<usize>,
@@ -44,8 +54,10 @@ pub struct Config {
     pub audit_retention: Option<Duration>,
     /// Speech-to-text models users may pick in their settings; the first is the default.
     pub stt_models: Vec<String>,
-    /// Where uploaded audio is kept.
-    pub audio_dir: std::path::PathBuf,
+    /// Where uploaded audio is kept: a directory or an S3-compatible bucket.
+    pub audio_store: dialix_infrastructure::AudioLocation,
+    /// Whether playback streams the audio or redirects to the bucket.
+    pub audio_playback: AudioPlayback,
     /// The largest accepted upload (all files of one request), in bytes.
     pub max_upload_bytes: usize,
     /// Prices per minute of audio, in minor units.
@@ -191,6 +203,9 @@ impl Config {
             }
         };
 
+        let audio_store = audio::audio_store(&get)?;
+        let audio_playback = audio::playback(&get, &audio_store)?;
+
         Ok(Self {
             environment,
             database_url,
@@ -206,15 +221,26 @@ impl Config {
             login_failure_window: seconds(&get, "LOGIN_FAILURE_WINDOW_SECS", 15 * 60)?,
             cors_allowed_origins,
             metrics_token: metrics_token.map(SecretString::from),
+            metrics_bind_addr: get("METRICS_BIND_ADDR")
+                .map(|raw| {
+                    raw.trim().parse().map_err(|e| {
+                        invalid("METRICS_BIND_ADDR", format!("{raw:?} is not valid: {e}"))
+                    })
+                })
+                .transpose()?,
+            shutdown_grace: std::time::Duration::from_secs(parse(
+                &get,
+                "SHUTDOWN_GRACE_SECS",
+                30u64,
+            )?),
             max_body_bytes: positive(&get, "MAX_BODY_BYTES", 1024 * 1024)?,
             http_workers: get("HTTP_WORKERS")
                 .map(|_| positive(&get, "HTTP_WORKERS", 1))
                 .transpose()?,
             log_format,
             stt_models: stt_models(get("STT_MODELS"))?,
-            audio_dir: get("DIALIX_AUDIO_DIR")
-                .unwrap_or_else(|| "data/audio".into())
-                .into(),
+            audio_store,
+            audio_playback,
             max_upload_bytes: positive(&get, "DIALIX_MAX_UPLOAD_MB", 100usize)?
                 .checked_mul(1024 * 1024)
                 .ok_or_else(|| invalid("DIALIX_MAX_UPLOAD_MB", "is too large"))?,
@@ -442,7 +468,14 @@ mod tests {
             ("PRICE_STT_PER_MINUTE", "-1"),
             ("DEFAULT_COUNTRY_CODE", "uz"),
             ("DIALIX_WORKERS", "many"),
+            ("METRICS_BIND_ADDR", "9100"),
+            ("SHUTDOWN_GRACE_SECS", "-1"),
             ("AZURE_OPENAI_ENDPOINT", "https://x.openai.azure.com"),
+            ("DIALIX_AUDIO_STORE", "/var/lib/dialix/audio"),
+            ("AUDIO_PLAYBACK", "redirect"),
+            ("AUDIO_PLAYBACK", "proxy"),
+            ("AUDIO_PRESIGN_TTL_SECS", "0"),
+            ("AUDIO_PRESIGN_TTL_SECS", "604801"),
         ] {
             let error = config(&[(name, value)]).unwrap_err();
             assert_eq!(error.name, name, "{error}");
@@ -466,6 +499,10 @@ mod tests {
             ("OPENAI_API_KEY", "sk-openai-key"),
             ("MOHIRAI_API_KEY", "mohirai-key"),
             ("STT_OPENAI_API_KEY", "stt-key"),
+            ("DIALIX_AUDIO_STORE", "s3://dialix-audio"),
+            ("AWS_ACCESS_KEY_ID", "aws-key-id"),
+            ("AWS_SECRET_ACCESS_KEY", "aws-secret-key"),
+            ("AWS_REGION", "us-east-1"),
         ])
         .unwrap();
         let printed = format!("{config:?}");
@@ -475,9 +512,57 @@ mod tests {
             "sk-openai-key",
             "mohirai-key",
             "stt-key",
+            "aws-secret-key",
         ] {
             assert!(!printed.contains(secret), "{secret} leaked");
         }
+    }
+
+    #[test]
+    fn audio_goes_to_a_directory_or_a_bucket() {
+        use dialix_infrastructure::AudioLocation;
+        let defaults = config(&[]).unwrap();
+        assert!(
+            matches!(&defaults.audio_store, AudioLocation::Directory(dir) if dir.as_os_str() == "./data/audio")
+        );
+        assert_eq!(defaults.audio_playback, AudioPlayback::Stream);
+        let deprecated = config(&[("DIALIX_AUDIO_DIR", "/srv/audio")]).unwrap();
+        assert_eq!(deprecated.audio_store.to_string(), "file:///srv/audio");
+
+        let bucket = [
+            ("DIALIX_AUDIO_STORE", "s3://dialix-audio/calls"),
+            ("AWS_ACCESS_KEY_ID", "key-id"),
+            ("AWS_SECRET_ACCESS_KEY", "secret"),
+            ("AWS_REGION", "us-east-1"),
+            ("AUDIO_PLAYBACK", "redirect"),
+            ("AUDIO_PRESIGN_TTL_SECS", "60"),
+        ];
+        let s3 = config(&bucket).unwrap();
+        assert_eq!(s3.audio_store.to_string(), "s3://dialix-audio/calls");
+        assert_eq!(
+            s3.audio_playback,
+            AudioPlayback::Redirect {
+                ttl: std::time::Duration::from_secs(60)
+            }
+        );
+        let error = config(&[bucket[0], bucket[1], bucket[3]]).unwrap_err();
+        assert_eq!(error.name, "AWS_SECRET_ACCESS_KEY", "{error}");
+    }
+
+    #[test]
+    fn shutdown_grace_and_the_metrics_address_are_optional() {
+        let defaults = config(&[]).unwrap();
+        assert_eq!(defaults.shutdown_grace, std::time::Duration::from_secs(30));
+        assert_eq!(defaults.metrics_bind_addr, None);
+        let set = config(&[
+            ("SHUTDOWN_GRACE_SECS", "5"),
+            ("METRICS_BIND_ADDR", "0.0.0.0:9100"),
+        ])
+        .unwrap();
+        assert_eq!(set.shutdown_grace, std::time::Duration::from_secs(5));
+        assert_eq!(set.metrics_bind_addr, Some("0.0.0.0:9100".parse().unwrap()));
+        let at_once = config(&[("SHUTDOWN_GRACE_SECS", "0")]).unwrap();
+        assert_eq!(at_once.shutdown_grace, std::time::Duration::ZERO);
     }
 
     #[test]

@@ -2,12 +2,17 @@
 //! the OpenAPI document, and the start-up sequence used by the `dialix` binary and by the
 //! integration tests.
 
+pub mod audio_copy;
 pub mod config;
 mod http;
+mod measured;
+mod metrics_server;
 pub mod openapi;
 mod routes;
+pub mod shutdown;
 pub mod startup;
 mod state;
 pub mod telemetry;
+mod workers;
 
 pub use http::Problem;

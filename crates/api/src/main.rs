@@ -1,9 +1,11 @@
 //! `dialix`: `serve` (the default) runs the HTTP server; `migrate` applies migrations and
-//! exits; `audit purge` removes old activity-log entries.
+//! exits; `audit purge` removes old activity-log entries; `audio copy` moves audio between
+//! stores.
 
 use std::process::ExitCode;
 
-use dialix_api::config::Config;
+use dialix_api::audio_copy::copy_audio_store;
+use dialix_api::config::{Config, audio_location};
 use dialix_api::startup::{
     Application, open_database, purge_audit_log, run_retention, run_workers,
 };
@@ -14,12 +16,13 @@ use time::macros::format_description;
 use time::{Date, OffsetDateTime};
 
 const USAGE: &str = "usage: dialix [serve | worker | migrate | audit purge [--before DATE]
-              | retention run [--dry-run] | openapi | help]
+              | retention run [--dry-run] | audio copy --to URL | openapi | help]
 
   serve                 run the HTTP server (default) with DIALIX_WORKERS processing workers;
                         migrations are applied at start-up
   worker                run processing workers only (DIALIX_WORKERS of them, at least one),
-                        to scale processing out; stop with SIGINT or SIGTERM
+                        to scale processing out; stop with SIGINT or SIGTERM (jobs still
+                        running after SHUTDOWN_GRACE_SECS are handed back to the queue)
   migrate               apply pending database migrations and exit
   audit purge           remove activity-log entries older than DATE (RFC 3339, or YYYY-MM-DD
                         for midnight UTC); without --before, older than AUDIT_RETENTION_DAYS.
@@ -27,6 +30,10 @@ const USAGE: &str = "usage: dialix [serve | worker | migrate | audit purge [--be
   retention run         delete the audio and transcripts of calls older than their owner's
                         auto_delete_records_after_days (records, results and charges stay);
                         --dry-run lists them without deleting. Serve also does this every 6 h.
+  audio copy --to URL   copy every audio file of DIALIX_AUDIO_STORE to URL (s3://BUCKET/PREFIX
+                        with the AWS_* settings, or file://DIRECTORY); files already there with
+                        the same size are skipped, so an interrupted copy is resumed by running
+                        it again. Then point DIALIX_AUDIO_STORE at URL and restart.
   openapi               print the OpenAPI document (as served at /openapi.json) and exit;
                         needs no configuration
 
@@ -38,6 +45,7 @@ enum Command {
     Migrate,
     AuditPurge { before: Option<OffsetDateTime> },
     Retention { dry_run: bool },
+    AudioCopy { to: String },
     OpenApi,
     Help,
 }
@@ -54,6 +62,9 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
         ["worker"] => Ok(Command::Worker),
         ["retention", "run"] => Ok(Command::Retention { dry_run: false }),
         ["retention", "run", "--dry-run"] => Ok(Command::Retention { dry_run: true }),
+        ["audio", "copy", "--to", to] => Ok(Command::AudioCopy {
+            to: (*to).to_owned(),
+        }),
         ["audit", "purge"] => Ok(Command::AuditPurge { before: None }),
         ["audit", "purge", "--before", date] => parse_date(date)
             .map(|before| Command::AuditPurge {
@@ -134,6 +145,7 @@ async fn main() -> ExitCode {
                 .map_err(|e| e.to_string())
         }
         Command::Worker => run_workers(config).await.map_err(|e| e.to_string()),
+        Command::AudioCopy { to } => copy_audio(&config, &to).await,
         Command::Retention { dry_run } => run_retention(&config, dry_run)
             .await
             .map(|report| {
@@ -165,7 +177,7 @@ async fn main() -> ExitCode {
             .map_err(|e| e.to_string()),
         Command::Serve | Command::Help | Command::OpenApi => match Application::build(config).await
         {
-            Ok(app) => app.run_until_stopped().await.map_err(|e| e.to_string()),
+            Ok(app) => app.run_until_signalled().await.map_err(|e| e.to_string()),
             Err(error) => Err(error.to_string()),
         },
     };
@@ -176,6 +188,40 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `dialix audio copy --to URL`: a progress line every few seconds, then a summary.
+async fn copy_audio(config: &Config, to: &str) -> Result<(), String> {
+    let lookup = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let target = audio_location("--to", to, &lookup).map_err(|e| e.to_string())?;
+    if target.to_string() == config.audio_store.to_string() {
+        return Err(format!("--to {target} is DIALIX_AUDIO_STORE itself"));
+    }
+    println!("copying audio from {} to {target}", config.audio_store);
+    let megabytes = |bytes: u64| bytes as f64 / 1_000_000.0;
+    let mut reported = std::time::Instant::now();
+    let report = copy_audio_store(config, &target, |p| {
+        if p.done == p.total || reported.elapsed() >= std::time::Duration::from_secs(2) {
+            println!(
+                "copied {}/{} files, {:.1} MB ({} already there)",
+                p.copied,
+                p.total,
+                megabytes(p.bytes_copied),
+                p.done - p.copied
+            );
+            reported = std::time::Instant::now();
+        }
+    })
+    .await
+    .map_err(|e| e.to_string())?;
+    println!(
+        "done: {} of {} files copied ({:.1} MB), {} were already there",
+        report.copied,
+        report.total,
+        megabytes(report.bytes_copied),
+        report.total - report.copied
+    );
+    Ok(())
 }
 
 #[cfg(test)]
@@ -207,6 +253,12 @@ mod tests {
         };
         assert_eq!(day.to_string(), "2026-01-31 0:00:00.0 +00:00:00");
         assert!(parse_args(&args("audit purge --before 2026-13-01T00:00:00Z")).is_err());
+        let Ok(Command::AudioCopy { to }) = parse_args(&args("audio copy --to s3://calls/audio"))
+        else {
+            panic!("audio copy parses");
+        };
+        assert_eq!(to, "s3://calls/audio");
+        assert!(parse_args(&args("audio copy")).is_err());
         assert!(parse_args(&args("frobnicate")).is_err());
     }
 }

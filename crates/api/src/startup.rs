@@ -1,4 +1,5 @@
-//! Builds and runs the server: database, migrations, bootstrap admin, HTTP.
+//! Builds and runs the server: database, migrations, bootstrap admin, HTTP, the in-process
+//! workers, and their graceful shutdown.
 
 use secrecy::{ExposeSecret, SecretString};
 use std::net::TcpListener;
@@ -20,7 +21,9 @@ use crate::http::{
     refuse_control_characters, request_context, unknown_route,
 };
 use crate::openapi;
+use crate::shutdown::Shutdown;
 use crate::state::{AppState, standalone_audit_service};
+use crate::workers::Workers;
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -58,8 +61,11 @@ pub async fn purge_audit_log(
 pub struct Application {
     port: u16,
     server: Server,
+    /// `/metrics` without a token on `METRICS_BIND_ADDR`, and its port.
+    metrics: Option<(Server, u16)>,
     database: Database,
-    workers: Vec<tokio::task::JoinHandle<()>>,
+    workers: Workers,
+    shutdown: Shutdown,
 }
 
 impl Application {
@@ -84,11 +90,21 @@ impl Application {
             tracing::info!(email = %config.admin_email, "created the platform admin account");
         }
 
-        let workers = spawn_workers(
+        let shutdown = Shutdown::new(config.shutdown_grace);
+        let workers = Workers::spawn(
             &state,
             config.processing.workers,
             config.processing.idle_poll,
+            &shutdown,
         );
+        let metrics = match config.metrics_bind_addr {
+            Some(address) => {
+                let listener = TcpListener::bind(address)?;
+                let port = listener.local_addr()?.port();
+                Some((crate::metrics_server::start(state.clone(), listener)?, port))
+            }
+            None => None,
+        };
         {
             let state = state.clone();
             tokio::spawn(async move { apply_record_retention(state).await });
@@ -136,7 +152,9 @@ impl Application {
         // client's delayed ACK, about 40 ms per response on a keep-alive connection.
         .tcp_nodelay(true)
         .listen(listener)?
-        .shutdown_timeout(30);
+        // Our shutdown, not actix's own signal handling: one SIGTERM stops HTTP and workers.
+        .disable_signals()
+        .shutdown_timeout(config.shutdown_grace.as_secs());
         if let Some(workers) = config.http_workers {
             server = server.workers(workers);
         }
@@ -144,8 +162,10 @@ impl Application {
         Ok(Self {
             port,
             server: server.run(),
+            metrics,
             database,
             workers,
+            shutdown,
         })
     }
 
@@ -153,23 +173,33 @@ impl Application {
         self.port
     }
 
-    /// Stops the server from outside (tests); SIGTERM and SIGINT do the same in production,
-    /// letting in-flight requests finish.
+    /// Where `/metrics` is served without a token, if `METRICS_BIND_ADDR` is set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(_, port)| *port)
+    }
+
+    /// Stops the HTTP server from outside (tests); the workers then stop as in a shutdown.
     pub fn handle(&self) -> ServerHandle {
         self.server.handle()
+    }
+
+    /// Begins the graceful shutdown from outside (tests); SIGTERM and SIGINT do the same
+    /// under [`Application::run_until_signalled`].
+    pub fn shutdown(&self) -> Shutdown {
+        self.shutdown.clone()
     }
 
     /// Stops the in-process workers at once, mid-job if need be, as a crash would; their jobs
     /// are claimed again when the lease runs out.
     pub fn abort_workers(&self) {
-        for worker in &self.workers {
+        for worker in self.workers.abort_handles() {
             worker.abort();
         }
     }
 
     /// Handles to stop the in-process workers from outside (tests).
     pub fn worker_handles(&self) -> Vec<tokio::task::AbortHandle> {
-        self.workers.iter().map(|w| w.abort_handle()).collect()
+        self.workers.abort_handles()
     }
 
     /// The pool the server uses (tests close it to see readiness fail).
@@ -177,44 +207,105 @@ impl Application {
         self.database.clone()
     }
 
+    /// Runs until the shutdown begins or the HTTP server is stopped through its handle; then
+    /// HTTP drains and the workers finish or hand back their jobs within the grace period,
+    /// and this returns.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
-    }
-}
-
-/// Starts `count` processing workers on the current runtime.
-pub fn spawn_workers(
-    state: &web::Data<AppState>,
-    count: usize,
-    idle_poll: std::time::Duration,
-) -> Vec<tokio::task::JoinHandle<()>> {
-    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "dialix".into());
-    (0..count)
-        .map(|n| {
-            let state = state.clone();
-            let name = format!("{host}-{}-{n}", std::process::id());
-            tokio::spawn(async move { work(state, name, idle_poll).await })
-        })
-        .collect()
-}
-
-/// One worker: take the next job, run it, repeat; rest a moment when there is none.
-async fn work(state: web::Data<AppState>, name: String, idle_poll: std::time::Duration) {
-    tracing::info!(worker = %name, "processing worker started");
-    loop {
-        match state.processing.run_once(&name).await {
-            Ok(true) => {}
-            Ok(false) => tokio::time::sleep(idle_poll).await,
-            Err(error) => {
-                // The one place a worker's internal error is logged, with its whole chain.
-                tracing::error!(worker = %name, error = %error.chain(), "processing worker hit an error");
-                tokio::time::sleep(idle_poll * 4).await;
+        let Self {
+            server,
+            metrics,
+            workers,
+            shutdown,
+            ..
+        } = self;
+        let mut servers = vec![server.handle()];
+        servers.extend(metrics.as_ref().map(|(metrics, _)| metrics.handle()));
+        let running = tokio::spawn({
+            let shutdown = shutdown.clone();
+            async move {
+                let http = async {
+                    let stopped = server.await;
+                    // Stopped through its handle: the rest follows as in a shutdown.
+                    shutdown.begin();
+                    stopped
+                };
+                let (http, metrics) = tokio::join!(http, serve(metrics.map(|(server, _)| server)));
+                http.and(metrics)
             }
-        }
+        });
+        wind_down(&shutdown, &servers, workers, running).await
+    }
+
+    /// `dialix serve`: runs until SIGTERM or SIGINT, then shuts down gracefully.
+    pub async fn run_until_signalled(self) -> std::io::Result<()> {
+        begin_on_signal(self.shutdown());
+        self.run_until_stopped().await
     }
 }
 
-/// `dialix worker`: processing workers only, no HTTP, until SIGINT/SIGTERM.
+/// Begins `shutdown` at the first SIGTERM or SIGINT.
+fn begin_on_signal(shutdown: Shutdown) {
+    tokio::spawn(async move {
+        crate::shutdown::signal().await;
+        shutdown.begin();
+    });
+}
+
+/// Runs the server, if any, until it is stopped.
+async fn serve(server: Option<Server>) -> std::io::Result<()> {
+    match server {
+        Some(server) => server.await,
+        None => Ok(()),
+    }
+}
+
+/// Once the shutdown begins: the servers stop accepting connections, the workers finish or
+/// hand back their jobs, then the servers drain within what is left of the grace period;
+/// requests still open at its end are cut off when the process exits. Servers stop last
+/// because pool connections opened on their threads die with them, and a worker finishing
+/// its job may be holding one.
+async fn wind_down(
+    shutdown: &Shutdown,
+    servers: &[ServerHandle],
+    workers: Workers,
+    running: tokio::task::JoinHandle<std::io::Result<()>>,
+) -> std::io::Result<()> {
+    shutdown.begun().await;
+    for server in servers {
+        server.pause().await;
+    }
+    workers.stopped().await;
+    tracing::info!("processing workers stopped");
+    let deadline = shutdown
+        .deadline()
+        .unwrap_or_else(tokio::time::Instant::now);
+    let graceful = tokio::time::Instant::now() < deadline;
+    for server in servers {
+        drop(server.stop(graceful));
+    }
+    let stopped = if graceful {
+        tokio::time::timeout_at(deadline, running).await
+    } else {
+        Ok(running.await)
+    };
+    let outcome = match stopped {
+        Ok(joined) => {
+            tracing::info!("HTTP stopped");
+            joined
+                .map_err(std::io::Error::other)
+                .and_then(|served| served)
+        }
+        Err(_) => {
+            tracing::warn!("the grace period is over: requests still open are cut off");
+            Ok(())
+        }
+    };
+    tracing::info!("shutdown complete");
+    outcome
+}
+
+/// `dialix worker`: processing workers only (and `/metrics` on `METRICS_BIND_ADDR`), until
+/// SIGINT or SIGTERM; then they finish or hand back their jobs within the grace period.
 pub async fn run_workers(config: Config) -> Result<(), StartupError> {
     let database = open_database(&config).await?;
     // Workers sign no tokens; the secret only satisfies the shared composition root.
@@ -222,30 +313,20 @@ pub async fn run_workers(config: Config) -> Result<(), StartupError> {
         AppState::build(&config, &SecretString::from(random_token()?), database).await?,
     );
     let count = config.processing.workers.max(1);
-    let workers = spawn_workers(&state, count, config.processing.idle_poll);
+    let shutdown = Shutdown::new(config.shutdown_grace);
+    let workers = Workers::spawn(&state, count, config.processing.idle_poll, &shutdown);
+    let metrics = config
+        .metrics_bind_addr
+        .map(|address| crate::metrics_server::start(state.clone(), TcpListener::bind(address)?))
+        .transpose()?;
+    let servers: Vec<ServerHandle> = metrics.iter().map(Server::handle).collect();
+    let running = tokio::spawn(serve(metrics));
     tracing::info!(
         workers = count,
-        "running processing workers; stop with Ctrl-C"
+        "running processing workers; stop with SIGTERM or Ctrl-C"
     );
-    shutdown_signal().await;
-    for worker in &workers {
-        worker.abort();
-    }
-    Ok(())
-}
-
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("a SIGTERM handler");
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    tokio::signal::ctrl_c().await.ok();
+    begin_on_signal(shutdown.clone());
+    Ok(wind_down(&shutdown, &servers, workers, running).await?)
 }
 
 /// Deletes expired audio and transcripts now and every six hours.

@@ -2,6 +2,7 @@
 
 use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
+use std::time::Duration;
 
 use dialix_account::{
     AccountPorts, AccountService, AuthPolicy, AuthPorts, AuthService, PasswordPolicy,
@@ -10,22 +11,24 @@ use dialix_account::{
 use dialix_audit::{AuditPorts, AuditService};
 use dialix_calls::{
     CallAnalyzer, CatalogPorts, CatalogService, ProcessingPorts, ProcessingService, Providers,
-    RecordPolicy, RecordPorts, RecordService, RetentionPorts, RetentionService, SpeechToText,
+    RecordChangeSignal, RecordPolicy, RecordPorts, RecordService, RetentionPorts, RetentionService,
+    SpeechToText,
 };
 use dialix_company::{CompanyPorts, CompanyService};
 use dialix_grouping::{GroupingPorts, GroupingService};
 use dialix_infrastructure::{
-    Argon2PasswordHasher, Database, FsAudioStore, JwtAccessTokens, MohirAiTranscriber, OpenAiChat,
-    OpenAiTranscriber, SeaOrmAccounts, SeaOrmAdministrators, SeaOrmAuditLog, SeaOrmBilling,
-    SeaOrmCallGroups, SeaOrmCatalog, SeaOrmCompanies, SeaOrmCompanyTree, SeaOrmJobQueue,
-    SeaOrmLedger, SeaOrmLoginAttempts, SeaOrmMembership, SeaOrmProcessingContext, SeaOrmRecords,
-    SeaOrmRefreshTokens, SeaOrmResourceAccess, SeaOrmRetention, SeaOrmSettings, SeaOrmUnitOfWork,
-    SymphoniaProbe,
+    Argon2PasswordHasher, ChatEndpoint, Database, JwtAccessTokens, MohirAiTranscriber, OpenAiChat,
+    OpenAiTranscriber, PgRecordChanges, PolledRecordChanges, SeaOrmAccounts, SeaOrmAdministrators,
+    SeaOrmAuditLog, SeaOrmBilling, SeaOrmCallGroups, SeaOrmCatalog, SeaOrmCompanies,
+    SeaOrmCompanyTree, SeaOrmJobQueue, SeaOrmLedger, SeaOrmLoginAttempts, SeaOrmMembership,
+    SeaOrmProcessingContext, SeaOrmRecords, SeaOrmRefreshTokens, SeaOrmResourceAccess,
+    SeaOrmRetention, SeaOrmSettings, SeaOrmUnitOfWork, SymphoniaProbe,
 };
 use dialix_kernel::{Clock, CompanyTree, DomainResult, SystemClock, UnitOfWork};
 
-use crate::config::Config;
-use crate::http::Metrics;
+use crate::config::{AudioPlayback, Config};
+use crate::http::{Metrics, Provider};
+use crate::measured::Measured;
 
 /// The services the handlers call, shared by every HTTP worker.
 pub struct AppState {
@@ -42,7 +45,10 @@ pub struct AppState {
     pub database: Database,
     /// The largest accepted upload, in bytes.
     pub max_upload_bytes: usize,
-    pub metrics: Metrics,
+    /// Whether `GET /records/{id}/audio` streams or redirects to the bucket.
+    pub audio_playback: AudioPlayback,
+    /// Shared with the provider decorators and the processing observer.
+    pub metrics: Arc<Metrics>,
     /// What `GET /metrics` asks for; `None`: metrics are not served.
     pub metrics_token: Option<SecretString>,
 }
@@ -115,14 +121,15 @@ impl AppState {
             clock: clock.clone(),
         });
         let record_store = Arc::new(SeaOrmRecords::new(database.clone()));
-        let audio = Arc::new(FsAudioStore::new(config.audio_dir.clone()));
+        let audio = config.audio_store.open()?;
         let billing = Arc::new(SeaOrmBilling::new(database.clone()));
         let jobs = Arc::new(SeaOrmJobQueue::new(database.clone()));
         let context = Arc::new(SeaOrmProcessingContext::new(
             database.clone(),
             config.stt_models.first().cloned().unwrap_or_default(),
         ));
-        let providers = providers(config);
+        let metrics = Arc::new(Metrics::new());
+        let providers = providers(config, &metrics);
         let catalog_store = Arc::new(SeaOrmCatalog::new(database.clone()));
         let records = RecordService::new(
             RecordPorts {
@@ -138,6 +145,7 @@ impl AppState {
                 uow: uow.clone(),
                 audit: audit_log.clone(),
                 clock: clock.clone(),
+                changes: record_changes(&database),
             },
             RecordPolicy {
                 prices: config.prices,
@@ -181,6 +189,7 @@ impl AppState {
                 checklists: catalog_store,
                 uow: uow.clone(),
                 clock: clock.clone(),
+                observer: metrics.clone(),
             },
             providers,
             config.processing.policy,
@@ -200,15 +209,25 @@ impl AppState {
             audit,
             database,
             max_upload_bytes: config.max_upload_bytes,
-            metrics: Metrics::new(),
+            audio_playback: config.audio_playback,
+            metrics,
             metrics_token: config.metrics_token.clone(),
         })
     }
 }
 
+/// How the event streams learn of record changes: PostgreSQL announces them (one listener
+/// per process), SQLite cannot, so there every stream looks twice a second.
+fn record_changes(database: &Database) -> Arc<dyn RecordChangeSignal> {
+    match PgRecordChanges::new(database) {
+        Some(announced) => Arc::new(announced),
+        None => Arc::new(PolledRecordChanges::every(Duration::from_millis(500))),
+    }
+}
+
 /// The provider adapters the configuration enables, with the setting that enables each
-/// missing one (for the 503 and `uploaded` status when it is absent).
-fn providers(config: &Config) -> Providers {
+/// missing one (for the 503 and `uploaded` status when it is absent). Each is measured.
+fn providers(config: &Config, metrics: &Arc<Metrics>) -> Providers {
     let settings = &config.providers;
     let mut providers = Providers {
         missing_analyzer_setting: "analysis is not configured: set OPENAI_API_KEY (or \
@@ -217,8 +236,11 @@ fn providers(config: &Config) -> Providers {
         ..Default::default()
     };
     if let Some(chat) = &settings.chat {
-        providers.analyzer =
-            Some(Arc::new(OpenAiChat::new(chat.clone(), settings.http)) as Arc<dyn CallAnalyzer>);
+        providers.analyzer = Some(Arc::new(Measured::new(
+            OpenAiChat::new(chat.clone(), settings.http),
+            chat_provider(chat),
+            metrics.clone(),
+        )) as Arc<dyn CallAnalyzer>);
     }
     match &settings.mohirai {
         Some(m) => {
@@ -229,9 +251,10 @@ fn providers(config: &Config) -> Providers {
                 settings.http.timeout * 10,
                 settings.http,
             );
-            providers
-                .speech_to_text
-                .insert("mohirai".into(), Arc::new(stt) as Arc<dyn SpeechToText>);
+            providers.speech_to_text.insert(
+                "mohirai".into(),
+                measured_stt(stt, Provider::MohirAi, metrics),
+            );
         }
         None => {
             providers.missing_stt_setting.insert(
@@ -248,9 +271,10 @@ fn providers(config: &Config) -> Providers {
                 w.model.clone(),
                 settings.http,
             );
-            providers
-                .speech_to_text
-                .insert("whisper".into(), Arc::new(stt) as Arc<dyn SpeechToText>);
+            providers.speech_to_text.insert(
+                "whisper".into(),
+                measured_stt(stt, Provider::Whisper, metrics),
+            );
         }
         None => {
             providers.missing_stt_setting.insert(
@@ -262,6 +286,21 @@ fn providers(config: &Config) -> Providers {
         }
     }
     providers
+}
+
+fn measured_stt(
+    stt: impl SpeechToText + 'static,
+    provider: Provider,
+    metrics: &Arc<Metrics>,
+) -> Arc<dyn SpeechToText> {
+    Arc::new(Measured::new(stt, provider, metrics.clone()))
+}
+
+fn chat_provider(endpoint: &ChatEndpoint) -> Provider {
+    match endpoint {
+        ChatEndpoint::OpenAi { .. } => Provider::OpenAiChat,
+        ChatEndpoint::Azure { .. } => Provider::AzureOpenAi,
+    }
 }
 
 /// The activity-log service alone (the `dialix audit` command needs nothing else).

@@ -8,20 +8,24 @@
 //!   time, requests per second and errors; on the PostgreSQL server, then on the same binary
 //!   started on a fresh SQLite file populated through the API (one company, its administrator).
 //!
-//! Both tables are written into `docs/performance.md` between its `bench:` markers.
+//! Both tables are written into `docs/performance.md` between its `bench:` markers. Then the
+//! pipeline's sizing (`pipeline.rs`: uploads per second, jobs per worker per minute with the
+//! fake providers) goes between its `bench-pipeline:` markers.
 //!
 //! Settings (environment): `BENCH_DATABASE_URL`, `BENCH_CALLS`, `BENCH_COMPANIES`,
 //! `BENCH_AUDIT`, `BENCH_REQUESTS` (latency: requests per endpoint), `BENCH_SECONDS`
 //! (throughput: measured seconds per URL and database); `DIALIX_BIN` (default: `dialix` next to
 //! this binary); `BENCH_REPORT` (default: the workspace's `docs/performance.md`); `BENCH_ONLY`
 //! (measure only the endpoints and throughput URLs whose path contains it, in both modes, and
-//! leave the report alone).
+//! leave the report alone; `BENCH_ONLY=pipeline` runs only the pipeline's sizing and rewrites
+//! its section); `BENCH_PIPELINE_CALLS` (calls per pipeline batch, default 200).
 
 mod audit;
 mod calls;
 mod copy;
 mod dataset;
 mod load;
+mod pipeline;
 mod population;
 mod report;
 mod rng;
@@ -51,8 +55,11 @@ struct Settings {
     seconds: u64,
     dialix_bin: PathBuf,
     report: PathBuf,
-    /// Only endpoints whose path contains this (a partial run writes no report).
+    /// Only endpoints whose path contains this (a partial run writes no report); `pipeline`
+    /// runs only the pipeline's sizing.
     only: Option<String>,
+    /// Calls uploaded and processed per batch of the pipeline's sizing.
+    pipeline_calls: u64,
 }
 
 impl Settings {
@@ -91,6 +98,7 @@ impl Settings {
             sizes,
             requests: number("BENCH_REQUESTS", 400)?,
             seconds: number("BENCH_SECONDS", 10)?,
+            pipeline_calls: number("BENCH_PIPELINE_CALLS", 200)?,
             only: std::env::var("BENCH_ONLY").ok().filter(|o| !o.is_empty()),
             dialix_bin,
             report: std::env::var_os("BENCH_REPORT").map_or_else(
@@ -120,6 +128,10 @@ async fn main() -> ExitCode {
 async fn run() -> Result<()> {
     dialix_infrastructure::install_tls_provider();
     let settings = Settings::from_env()?;
+    let work_dir = work_dir(&settings)?;
+    if settings.only.as_deref() == Some(PIPELINE_ONLY) {
+        return sizing(&settings, &work_dir).await;
+    }
     let only = settings.only.as_deref();
     let started = Instant::now();
     let (db, mut data) = dataset::prepare(&settings.database_url, settings.sizes).await?;
@@ -129,13 +141,6 @@ async fn run() -> Result<()> {
         started.elapsed().as_secs_f64()
     );
 
-    let work_dir = settings
-        .dialix_bin
-        .parent()
-        .unwrap_or_else(|| std::path::Path::new("."))
-        .join("bench");
-    std::fs::create_dir_all(&work_dir)?;
-    let work_dir = std::fs::canonicalize(&work_dir)?;
     let server =
         server::Server::start(&settings.dialix_bin, &settings.database_url, &work_dir).await?;
     println!("server up at {}", server.base_url);
@@ -187,7 +192,7 @@ async fn run() -> Result<()> {
         println!("BENCH_ONLY: a partial run, the report is left as it was");
         return Ok(());
     }
-    report::write(&settings.report, &section)?;
+    report::write(&settings.report, report::LATENCY_SECTION, &section)?;
     println!(
         "written to {} (total {:.0} s)",
         std::fs::canonicalize(&settings.report)
@@ -195,7 +200,57 @@ async fn run() -> Result<()> {
             .display(),
         started.elapsed().as_secs_f64()
     );
-    Ok(())
+    sizing(&settings, &work_dir).await
+}
+
+/// `BENCH_ONLY` value that runs the pipeline's sizing alone (its section is then rewritten).
+const PIPELINE_ONLY: &str = "pipeline";
+
+/// The bench's scratch folder, next to the binaries.
+fn work_dir(settings: &Settings) -> Result<PathBuf> {
+    let work_dir = settings
+        .dialix_bin
+        .parent()
+        .unwrap_or_else(|| std::path::Path::new("."))
+        .join("bench");
+    std::fs::create_dir_all(&work_dir)?;
+    Ok(std::fs::canonicalize(&work_dir)?)
+}
+
+/// The pipeline's sizing on a fresh PostgreSQL database and a fresh SQLite file, written into
+/// its own section of the report. A database that fails is reported in its row.
+async fn sizing(settings: &Settings, work_dir: &std::path::Path) -> Result<()> {
+    let mut sizings = Vec::new();
+    for database in ["PostgreSQL", "SQLite"] {
+        let dir = work_dir.join(format!("pipeline-{}", database.to_lowercase()));
+        std::fs::remove_dir_all(&dir).ok();
+        std::fs::create_dir_all(&dir)?;
+        let measured = async {
+            let url = match database {
+                "PostgreSQL" => pipeline::fresh_postgres(&settings.database_url).await?,
+                _ => format!("sqlite://{}?mode=rwc", dir.join("dialix.db").display()),
+            };
+            pipeline::measure(
+                &settings.dialix_bin,
+                database,
+                &url,
+                &dir,
+                settings.pipeline_calls,
+            )
+            .await
+        }
+        .await;
+        if let Err(error) = &measured {
+            println!(
+                "{database} pipeline not measured: {error} (files kept in {})",
+                dir.display()
+            );
+        }
+        sizings.push((database, measured));
+    }
+    let section = pipeline::markdown(&sizings);
+    println!("\n{section}");
+    report::write(&settings.report, report::PIPELINE_SECTION, &section)
 }
 
 type Measurements = (
@@ -322,7 +377,7 @@ async fn sqlite_throughput(
             let client = reqwest::Client::builder()
                 .timeout(Duration::from_secs(60))
                 .build()?;
-            let email = population::through_api(&client, &server.base_url).await?;
+            let (email, _) = population::through_api(&client, &server.base_url).await?;
             let token = load::login(&client, &server.base_url, &email).await?;
             Ok::<_, Error>(
                 throughput::measure_all(

@@ -352,8 +352,9 @@ impl Population {
 
 /// The population of the throughput mode's SQLite server, made through the API as the
 /// platform admin: one company and its administrator with every permission, as in the data
-/// set (no calls: the throughput URLs do not read them). Returns the administrator's email.
-pub async fn through_api(client: &reqwest::Client, base: &str) -> Result<String> {
+/// set (no calls: the throughput URLs do not read them). Returns the administrator's email and
+/// the company's id.
+pub async fn through_api(client: &reqwest::Client, base: &str) -> Result<(String, String)> {
     use crate::load::{login, post_ok};
     let platform = login(client, base, PLATFORM_ADMIN_EMAIL).await?;
     let company = post_ok(
@@ -396,5 +397,5 @@ pub async fn through_api(client: &reqwest::Client, base: &str) -> Result<String>
         &json!({"user_id": user_id, "permissions": all}),
     )
     .await?;
-    Ok(email.to_owned())
+    Ok((email.to_owned(), company_id.to_owned()))
 }

@@ -10,8 +10,9 @@ use crate::load::{
 };
 use crate::throughput::{self, Rate, Throughput};
 
-pub const BEGIN: &str = "<!-- bench:begin -->";
-pub const END: &str = "<!-- bench:end -->";
+/// The markers of a rewritten section: `<!-- {name}:begin -->` … `<!-- {name}:end -->`.
+pub const LATENCY_SECTION: &str = "bench";
+pub const PIPELINE_SECTION: &str = "bench-pipeline";
 
 const INTRO: &str = "# Performance\n\n\
 `make bench` measures the release server against a realistic data set in PostgreSQL; see \
@@ -227,13 +228,22 @@ impl Report<'_> {
     }
 }
 
-/// Replaces the section between the markers (creating the page or the markers if missing).
-pub fn write(path: &Path, section: &str) -> Result<()> {
+/// Replaces the section between the `name` markers (creating the page or the markers if
+/// missing).
+pub fn write(path: &Path, name: &str, section: &str) -> Result<()> {
     let page = std::fs::read_to_string(path).unwrap_or_else(|_| INTRO.to_owned());
-    let block = format!("{BEGIN}\n{section}{END}");
-    let updated = match (page.find(BEGIN), page.find(END)) {
+    let (begin, end_marker) = (
+        format!("<!-- {name}:begin -->"),
+        format!("<!-- {name}:end -->"),
+    );
+    let block = format!("{begin}\n{section}{end_marker}");
+    let updated = match (page.find(&begin), page.find(&end_marker)) {
         (Some(start), Some(end)) if start < end => {
-            format!("{}{block}{}", &page[..start], &page[end + END.len()..])
+            format!(
+                "{}{block}{}",
+                &page[..start],
+                &page[end + end_marker.len()..]
+            )
         }
         _ => format!("{}\n\n{block}\n", page.trim_end()),
     };
@@ -295,7 +305,8 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("dialix-bench-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("performance.md");
-        write(&path, "first\n").unwrap();
+        write(&path, LATENCY_SECTION, "first\n").unwrap();
+        write(&path, PIPELINE_SECTION, "pipeline\n").unwrap();
         let page = std::fs::read_to_string(&path).unwrap();
         assert!(page.starts_with("# Performance") && page.contains("first"));
         std::fs::write(
@@ -303,9 +314,10 @@ mod tests {
             page.replace("# Performance", "# Performance\n\nkept"),
         )
         .unwrap();
-        write(&path, "second\n").unwrap();
+        write(&path, LATENCY_SECTION, "second\n").unwrap();
         let page = std::fs::read_to_string(&path).unwrap();
         assert!(page.contains("kept") && page.contains("second") && !page.contains("first"));
+        assert!(page.contains("<!-- bench-pipeline:begin -->\npipeline\n"));
         std::fs::remove_dir_all(dir).ok();
     }
 

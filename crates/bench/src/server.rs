@@ -1,6 +1,7 @@
-//! The release server under test: started on a free port against the bench database (or the
-//! throughput mode's SQLite file), with processing workers off so nothing but the measured
-//! requests runs, and stopped at the end (also when the bench fails: `Drop` kills it).
+//! The release binary under test: a server started on a free port against the bench database
+//! (or the throughput mode's SQLite file), with processing workers off so nothing but the
+//! measured requests runs, or a `dialix worker` for the pipeline's sizing; stopped at the end
+//! (also when the bench fails: `Drop` kills it).
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -20,6 +21,30 @@ impl Server {
     /// `work_dir/server.log`; the working directory is `work_dir`, so a developer's `.env`
     /// is not read.
     pub async fn start(binary: &Path, database_url: &str, work_dir: &Path) -> Result<Self> {
+        Self::start_with(binary, database_url, work_dir, &[]).await
+    }
+
+    /// [`Server::start`] with `env` on top of the bench's settings.
+    pub async fn start_with(
+        binary: &Path,
+        database_url: &str,
+        work_dir: &Path,
+        env: &[(&str, String)],
+    ) -> Result<Self> {
+        let mut server = Self::spawn(binary, "serve", database_url, work_dir, env)?;
+        server.wait_until_healthy().await?;
+        Ok(server)
+    }
+
+    /// Spawns `binary <command>` (`serve` or `worker`) with `env` on top of the bench's
+    /// settings, without waiting for it. Output goes to `work_dir/<command>.log`.
+    pub fn spawn(
+        binary: &Path,
+        command: &str,
+        database_url: &str,
+        work_dir: &Path,
+        env: &[(&str, String)],
+    ) -> Result<Self> {
         if !binary.exists() {
             return Err(format!(
                 "{} is missing: build it first (cargo build --release --bin dialix)",
@@ -29,10 +54,10 @@ impl Server {
         }
         let audio_dir = work_dir.join("audio");
         std::fs::create_dir_all(&audio_dir)?;
-        let log = work_dir.join("server.log");
+        let log = work_dir.join(format!("{command}.log"));
         let port = free_port()?;
         let child = Command::new(binary)
-            .arg("serve")
+            .arg(command)
             .current_dir(work_dir)
             .env("DIALIX_ENV", "development")
             .env("DATABASE_URL", database_url)
@@ -45,22 +70,24 @@ impl Server {
             .env("DIALIX_ADMIN_EMAIL", PLATFORM_ADMIN_EMAIL)
             .env("DIALIX_ADMIN_PASSWORD", PASSWORD)
             .env("DIALIX_WORKERS", "0")
-            .env("DIALIX_AUDIO_DIR", &audio_dir)
+            .env(
+                "DIALIX_AUDIO_STORE",
+                format!("file://{}", audio_dir.display()),
+            )
             .env("LOG_FORMAT", "text")
             .env("RUST_LOG", "warn")
             .env_remove("AUDIT_RETENTION_DAYS")
+            .envs(env.iter().map(|(name, value)| (name, value)))
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(&log)?)
-            .stderr(std::fs::File::create(work_dir.join("server.err.log"))?)
+            .stderr(std::fs::File::create(log.with_extension("err.log"))?)
             .spawn()
             .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
-        let mut server = Self {
+        Ok(Self {
             child,
             base_url: format!("http://127.0.0.1:{port}"),
             log,
-        };
-        server.wait_until_healthy().await?;
-        Ok(server)
+        })
     }
 
     async fn wait_until_healthy(&mut self) -> Result<()> {
@@ -69,7 +96,7 @@ impl Server {
         loop {
             if let Some(status) = self.child.try_wait()? {
                 return Err(format!(
-                    "the server exited ({status}) before answering; see {} and server.err.log:\n{}",
+                    "the server exited ({status}) before answering; see {} and its .err.log:\n{}",
                     self.log.display(),
                     self.log_tail()
                 )
@@ -95,7 +122,7 @@ impl Server {
     }
 
     fn log_tail(&self) -> String {
-        let err = self.log.with_file_name("server.err.log");
+        let err = self.log.with_extension("err.log");
         [&self.log, &err]
             .iter()
             .filter_map(|path| std::fs::read_to_string(path).ok())

@@ -14,6 +14,7 @@ mod phone;
 mod ports;
 mod pricing;
 mod processing;
+mod progress;
 mod providers;
 mod retention;
 mod search;
@@ -40,21 +41,22 @@ pub use model::{
 };
 pub use phone::normalise_phone;
 pub use ports::{
-    AudioProbe, AudioStore, Billing, CallAnalyzer, ChecklistRepository, JobQueue,
-    OperatorRepository, ProcessingContext, RecordRepository, RetentionCandidates, SpeechToText,
-    Undecodable,
+    AudioProbe, AudioStore, Billing, CallAnalyzer, ChangeWaiter, ChecklistRepository, JobQueue,
+    OperatorRepository, ProcessingContext, ProcessingObserver, RecordChangeSignal,
+    RecordRepository, RetentionCandidates, SpeechToText, StoredAudio, Undecodable,
 };
 #[cfg(any(test, feature = "mock"))]
 pub use ports::{
     MockAudioProbe, MockAudioStore, MockBilling, MockCallAnalyzer, MockChecklistRepository,
-    MockJobQueue, MockOperatorRepository, MockProcessingContext, MockRecordRepository,
-    MockRetentionCandidates, MockSpeechToText,
+    MockJobQueue, MockOperatorRepository, MockProcessingContext, MockProcessingObserver,
+    MockRecordChangeSignal, MockRecordRepository, MockRetentionCandidates, MockSpeechToText,
 };
 pub use pricing::{CallPrice, Prices};
 pub use processing::{
     BalanceView, Charge, ChargeStep, Job, ProcessingPolicy, ProcessingPorts, ProcessingService,
     Providers, QueueStats,
 };
+pub use progress::StepOutcome;
 pub use providers::ProviderError;
 pub use retention::{RetentionPorts, RetentionReport, RetentionService};
 pub use search::{PhoneSearch, TranscriptHit, TranscriptQuery};

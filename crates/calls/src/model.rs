@@ -79,7 +79,7 @@ impl AudioFormat {
 }
 
 /// Where a record is in its processing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RecordStatus {
     /// Stored; not (yet) sent for processing.
     Uploaded,
@@ -248,8 +248,6 @@ pub struct RecordFilter {
     pub transcript: Option<TranscriptQuery>,
     pub created_from: Option<OffsetDateTime>,
     pub created_to: Option<OffsetDateTime>,
-    /// Only records changed at or after this time, oldest change first (for event streams).
-    pub updated_since: Option<OffsetDateTime>,
     pub order: RecordOrder,
 }
 

@@ -9,8 +9,8 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::{
-    AudioFormat, BalanceView, Charge, Checklist, Job, Operator, ProviderError, QueueStats, Record,
-    RecordFilter, RecordPage, Utterance,
+    AudioFormat, BalanceView, Charge, ChargeStep, Checklist, Job, Operator, ProviderError,
+    QueueStats, Record, RecordFilter, RecordPage, StepOutcome, Utterance,
 };
 
 /// Record storage. Unless a method says otherwise, a database failure is `Internal` and an
@@ -25,6 +25,15 @@ pub trait RecordRepository: Send + Sync {
     /// Newest first unless the filter orders otherwise; `total` counted up to
     /// [`crate::EXACT_TOTAL_LIMIT`].
     async fn list(&self, filter: &RecordFilter, page: PageRequest) -> DomainResult<RecordPage>;
+    /// The state of the undeleted records in `scope` stamped at or after `since`, oldest
+    /// first (then by id), at most `limit`: what the change feed reads, without counting and
+    /// without the records' contents.
+    async fn changed_since(
+        &self,
+        scope: &crate::RecordScope,
+        since: OffsetDateTime,
+        limit: u64,
+    ) -> DomainResult<Vec<crate::RecordChange>>;
     /// Writes the processing state (status, payload, error, reservation) if the record is
     /// undeleted and still at `record.row_version`, and advances the version; `Stale` if it
     /// changed or was deleted meanwhile.
@@ -41,12 +50,14 @@ pub trait RecordRepository: Send + Sync {
     ) -> DomainResult<()>;
 }
 
-/// Where audio files live. Keys are chosen by the service, never by a user.
+/// Where audio files live (a directory, or an S3-compatible bucket). Keys are chosen by the
+/// service, never by a user.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait AudioStore: Send + Sync {
     /// Stores the file whole (readers never see half of it); I/O failures are `Internal`.
-    async fn put(&self, key: &str, bytes: &[u8]) -> DomainResult<()>;
+    /// Takes shared bytes so a large file can be sent in parts without being copied.
+    async fn put(&self, key: &str, bytes: Bytes) -> DomainResult<()>;
     /// The file's size; `NotFound("audio")` if there is no such file.
     async fn size(&self, key: &str) -> DomainResult<u64>;
     /// Bytes `start..end` (end exclusive) of the file; a missing file is `Internal` (callers
@@ -54,9 +65,32 @@ pub trait AudioStore: Send + Sync {
     async fn read(&self, key: &str, start: u64, end: u64) -> DomainResult<Bytes>;
     /// Removes the file; a missing file is not an error.
     async fn delete(&self, key: &str) -> DomainResult<()>;
+    /// Every stored file (half-written ones included), to sweep or copy them.
+    async fn list(&self) -> DomainResult<Vec<StoredAudio>>;
     /// Keys of the files last written before `cutoff` (half-written ones included), so files
     /// that no record points to can be swept.
-    async fn written_before(&self, cutoff: OffsetDateTime) -> DomainResult<Vec<String>>;
+    async fn written_before(&self, cutoff: OffsetDateTime) -> DomainResult<Vec<String>> {
+        Ok(self
+            .list()
+            .await?
+            .into_iter()
+            .filter(|file| file.modified < cutoff)
+            .map(|file| file.key)
+            .collect())
+    }
+    /// A URL that serves the file without credentials for `ttl`, so players can fetch it
+    /// from the store directly; `None` if the store has no such URLs (files on a local
+    /// disk), and the caller streams the file itself.
+    async fn signed_url(&self, key: &str, ttl: Duration) -> DomainResult<Option<String>>;
+}
+
+/// One file as the store lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredAudio {
+    pub key: String,
+    pub size: u64,
+    /// When it was last written.
+    pub modified: OffsetDateTime,
 }
 
 /// Why an audio file could not be used.
@@ -136,6 +170,10 @@ pub trait JobQueue: Send + Sync {
     async fn finish(&self, tx: &mut Tx, record: RecordId, at: OffsetDateTime) -> DomainResult<()>;
     /// Releases the lease; the job is ready again at `at`.
     async fn retry_later(&self, job: Uuid, at: OffsetDateTime, error: &str) -> DomainResult<()>;
+    /// Hands the job back unfinished (its worker is shutting down): ready again at `at`, and
+    /// this claim is not counted as an attempt. Only while `worker` still holds the lease; a
+    /// job finished, given up or claimed by another meanwhile is left alone.
+    async fn release(&self, job: Uuid, worker: &str, at: OffsetDateTime) -> DomainResult<()>;
     /// How much work is queued and in flight, for monitoring. Finished jobs are not counted
     /// (one per call ever processed: counting them would read the whole history).
     async fn stats(&self, now: OffsetDateTime) -> DomainResult<QueueStats>;
@@ -147,6 +185,14 @@ pub trait JobQueue: Send + Sync {
         error: &str,
         at: OffsetDateTime,
     ) -> DomainResult<()>;
+}
+
+/// Hears how each processing step ended, for monitoring. Called as the step ends, so it must
+/// return at once.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+pub trait ProcessingObserver: Send + Sync {
+    /// `took` is the step's time in this run, from its start to its outcome.
+    fn step_ended(&self, step: ChargeStep, outcome: StepOutcome, took: Duration);
 }
 
 /// Reservations and charges on company balances; every change is one conditional statement,
@@ -218,4 +264,22 @@ pub trait RetentionCandidates: Send + Sync {
         default_days: i32,
         limit: u64,
     ) -> DomainResult<Vec<Record>>;
+}
+
+/// Tells the event streams when records may have changed, so that each reads the database
+/// only then instead of on a timer of its own.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+pub trait RecordChangeSignal: Send + Sync {
+    /// A waiter that hears of the changes committed from now on.
+    fn subscribe(&self) -> Box<dyn ChangeWaiter>;
+}
+
+/// One stream's subscription to a [`RecordChangeSignal`].
+#[async_trait]
+pub trait ChangeWaiter: Send {
+    /// `true` once records may have changed since the previous call (any number of changes
+    /// count as one, and a wake-up without a change is allowed), `false` when `timeout` passed
+    /// first. `Internal` when no signal can come any more: the stream ends, and its client
+    /// reconnects with its last event id.
+    async fn changed(&mut self, timeout: Duration) -> DomainResult<bool>;
 }

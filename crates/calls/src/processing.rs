@@ -1,7 +1,9 @@
 //! The processing pipeline: a durable job per record, claimed by workers, that transcribes,
-//! analyses and settles each step's price, or fails and releases what was reserved.
+//! analyses and settles each step's price, or fails and releases what was reserved, or is
+//! handed back unfinished when its worker shuts down.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,10 +12,11 @@ use dialix_kernel::{
 };
 use uuid::Uuid;
 
+use crate::progress::{Progress, unless};
 use crate::{
-    AudioStore, Billing, CallAnalyzer, JobQueue, ProcessingContext, ProviderError, Record,
-    RecordRepository, RecordStatus, SpeechToText, as_dialogue, build_turns, compute_metrics,
-    general_prompt, general_schema, parse_general,
+    AudioStore, Billing, CallAnalyzer, JobQueue, ProcessingContext, ProcessingObserver,
+    ProviderError, Record, RecordRepository, RecordStatus, SpeechToText, StepOutcome, as_dialogue,
+    build_turns, compute_metrics, general_prompt, general_schema, parse_general,
 };
 
 /// A claimed job.
@@ -152,6 +155,7 @@ pub struct ProcessingPorts {
     /// upload or reprocess that queued it was audited; charges are in the ledger.
     pub uow: Arc<dyn UnitOfWork>,
     pub clock: Arc<dyn Clock>,
+    pub observer: Arc<dyn ProcessingObserver>,
 }
 
 /// Runs jobs.
@@ -204,13 +208,20 @@ impl ProcessingService {
         }
     }
 
-    /// Claims and runs one job; `false` when there was nothing to do.
     /// The queue now, for the metrics.
     pub async fn queue_stats(&self) -> DomainResult<QueueStats> {
         self.ports.jobs.stats(self.ports.clock.now()).await
     }
 
-    pub async fn run_once(&self, worker: &str) -> DomainResult<bool> {
+    /// Claims and runs one job; `false` when there was nothing to do. If `interrupt` completes
+    /// first (the worker is shutting down and its grace period is over), the job is cut off
+    /// where it stands and handed back to the queue at once, without counting an attempt:
+    /// steps already stored stay stored and charged once, the rest runs on another worker.
+    pub async fn run_once(
+        &self,
+        worker: &str,
+        interrupt: impl Future<Output = ()> + Send,
+    ) -> DomainResult<bool> {
         let now = self.ports.clock.now();
         let Some(job) = self
             .ports
@@ -220,6 +231,22 @@ impl ProcessingService {
         else {
             return Ok(false);
         };
+        let progress = Progress::new(self.ports.observer.as_ref());
+        if let Some(outcome) = unless(self.run(&job, worker, &progress), interrupt).await {
+            return outcome.map(|()| true);
+        }
+        progress.end(StepOutcome::HandedBack);
+        tracing::info!(record = %job.record_id, worker, "shutting down: job handed back");
+        self.ports
+            .jobs
+            .release(job.id, worker, self.ports.clock.now())
+            .await?;
+        Ok(true)
+    }
+
+    /// Runs a claimed job to its outcome: done, retried later, or failed.
+    async fn run(&self, job: &Job, worker: &str, progress: &Progress<'_>) -> DomainResult<()> {
+        let now = self.ports.clock.now();
         let Some(record) = self.ports.records.find(job.record_id).await? else {
             // Deleted meanwhile: nothing to process, nothing left reserved for it.
             let mut tx = self.ports.uow.begin().await?;
@@ -228,12 +255,13 @@ impl ProcessingService {
                 .finish(tx.as_mut(), job.record_id, now)
                 .await?;
             tx.commit().await?;
-            return Ok(true);
+            return Ok(());
         };
         tracing::info!(record = %record.id, attempt = job.attempts, worker, "processing");
-        match self.process(record.clone()).await {
+        match self.process(record.clone(), progress).await {
             Ok(()) => {}
             Err(StepError::Retry(reason)) if job.attempts < self.policy.max_attempts => {
+                progress.end(StepOutcome::Retry);
                 let wait =
                     self.policy.backoff * 2u32.saturating_pow(job.attempts.saturating_sub(1));
                 let at = self.ports.clock.now() + wait;
@@ -241,20 +269,22 @@ impl ProcessingService {
                 self.ports.jobs.retry_later(job.id, at, &reason).await?;
             }
             Err(StepError::Retry(reason) | StepError::Fail(reason)) => {
+                progress.end(StepOutcome::Failed);
                 tracing::warn!(record = %record.id, %reason, "processing failed");
-                self.fail(&job, reason).await?;
+                self.fail(job, reason).await?;
             }
             Err(StepError::Internal(error)) => {
                 // Our own trouble (database): leave the job to be claimed again after its
                 // lease. The worker logs it.
+                progress.end(StepOutcome::Interrupted);
                 tracing::warn!(record = %record.id, "processing interrupted");
                 return Err(error);
             }
         }
-        Ok(true)
+        Ok(())
     }
 
-    async fn process(&self, mut record: Record) -> Result<(), StepError> {
+    async fn process(&self, mut record: Record, progress: &Progress<'_>) -> Result<(), StepError> {
         let stt_price = self
             .prices
             .price(
@@ -264,6 +294,7 @@ impl ProcessingService {
             )
             .stt;
         if record.payload.transcript.is_none() {
+            progress.begin(ChargeStep::SpeechToText);
             self.set_status(&mut record, RecordStatus::Transcribing)
                 .await?;
             let model = self.ports.context.stt_model(record.owner_id).await?;
@@ -295,6 +326,7 @@ impl ProcessingService {
             record.payload.transcript = Some(turns);
             self.save_step(&mut record, ChargeStep::SpeechToText, stt_price)
                 .await?;
+            progress.end(StepOutcome::Done);
         }
         let price = self.prices.price(
             record.duration_ms,
@@ -302,6 +334,7 @@ impl ProcessingService {
             record.checklist_id.is_some(),
         );
         if record.general && record.payload.general.is_none() {
+            progress.begin(ChargeStep::GeneralAnalysis);
             self.set_status(&mut record, RecordStatus::Analysing)
                 .await?;
             let purposes = self.ports.context.call_purposes(record.company_id).await?;
@@ -321,8 +354,10 @@ impl ProcessingService {
             record.payload.general = Some(analysis);
             self.save_step(&mut record, ChargeStep::GeneralAnalysis, price.general)
                 .await?;
+            progress.end(StepOutcome::Done);
         }
         if let (Some(id), None) = (record.checklist_id, &record.payload.checklist) {
+            progress.begin(ChargeStep::Checklist);
             self.set_status(&mut record, RecordStatus::Analysing)
                 .await?;
             let checklist = self
@@ -346,6 +381,7 @@ impl ProcessingService {
             record.payload.checklist = Some(result);
             self.save_step(&mut record, ChargeStep::Checklist, price.checklist)
                 .await?;
+            progress.end(StepOutcome::Done);
         }
         self.finish(&mut record).await?;
         Ok(())
@@ -473,8 +509,10 @@ impl ProcessingService {
 
 #[cfg(test)]
 mod tests {
+    use std::future::{pending, ready};
     use std::sync::Mutex;
 
+    use async_trait::async_trait;
     use bytes::Bytes;
     use dialix_kernel::{MockClock, noop_unit_of_work};
     use time::OffsetDateTime;
@@ -483,7 +521,7 @@ mod tests {
     use super::*;
     use crate::{
         MockAudioStore, MockBilling, MockChecklistRepository, MockJobQueue, MockProcessingContext,
-        MockRecordRepository, MockSpeechToText, Utterance,
+        MockProcessingObserver, MockRecordRepository, MockSpeechToText, Utterance,
     };
 
     const NOW: OffsetDateTime = datetime!(2026-11-27 12:00 UTC);
@@ -503,6 +541,7 @@ mod tests {
         jobs: MockJobQueue,
         billing: MockBilling,
         stt: MockSpeechToText,
+        observer: MockProcessingObserver,
         job: Job,
     }
 
@@ -527,11 +566,27 @@ mod tests {
                 jobs,
                 billing: MockBilling::new(),
                 stt: MockSpeechToText::new(),
+                observer: MockProcessingObserver::new(),
                 job,
             }
         }
 
-        fn service(self) -> ProcessingService {
+        /// Expects `step` to be reported once, as ended with `outcome`.
+        fn reports(&mut self, step: ChargeStep, outcome: StepOutcome) {
+            self.observer
+                .expect_step_ended()
+                .withf(move |s, o, _| (*s, *o) == (step, outcome))
+                .times(1)
+                .return_const(());
+        }
+
+        fn service(mut self) -> ProcessingService {
+            let stt = Arc::new(std::mem::take(&mut self.stt));
+            self.service_with(stt)
+        }
+
+        /// The service with `stt` as its speech-to-text provider instead of the mock.
+        fn service_with(self, stt: Arc<dyn SpeechToText>) -> ProcessingService {
             let mut clock = MockClock::new();
             clock.expect_now().return_const(NOW);
             let mut context = MockProcessingContext::new();
@@ -545,7 +600,7 @@ mod tests {
                 .expect_read()
                 .returning(|_, _, _| Ok(Bytes::from_static(b"RIFF")));
             let mut speech_to_text: HashMap<String, Arc<dyn SpeechToText>> = HashMap::new();
-            speech_to_text.insert("whisper".into(), Arc::new(self.stt));
+            speech_to_text.insert("whisper".into(), stt);
             ProcessingService::new(
                 ProcessingPorts {
                     records: Arc::new(self.records),
@@ -556,6 +611,7 @@ mod tests {
                     checklists: Arc::new(MockChecklistRepository::new()),
                     uow: Arc::new(noop_unit_of_work()),
                     clock: Arc::new(clock),
+                    observer: Arc::new(self.observer),
                 },
                 Providers {
                     speech_to_text,
@@ -609,8 +665,9 @@ mod tests {
             .expect_finish()
             .times(1)
             .returning(|_, _, _| Ok(()));
+        mocks.reports(ChargeStep::SpeechToText, StepOutcome::Done);
 
-        assert!(mocks.service().run_once("w1").await.unwrap());
+        assert!(mocks.service().run_once("w1", pending()).await.unwrap());
         assert_eq!(
             *statuses.lock().unwrap(),
             [
@@ -640,8 +697,9 @@ mod tests {
             .returning(|_, _, _| Ok(()));
         mocks.jobs.expect_give_up().never();
         mocks.billing.expect_settle().never();
+        mocks.reports(ChargeStep::SpeechToText, StepOutcome::Retry);
 
-        assert!(mocks.service().run_once("w1").await.unwrap());
+        assert!(mocks.service().run_once("w1", pending()).await.unwrap());
     }
 
     #[tokio::test]
@@ -674,8 +732,9 @@ mod tests {
             .times(1)
             .returning(|_, _, _, _| Ok(()));
         mocks.jobs.expect_retry_later().never();
+        mocks.reports(ChargeStep::SpeechToText, StepOutcome::Failed);
 
-        assert!(mocks.service().run_once("w1").await.unwrap());
+        assert!(mocks.service().run_once("w1", pending()).await.unwrap());
         assert_eq!(
             *failed.lock().unwrap(),
             Some((0, Some("timeout".to_owned())))
@@ -711,7 +770,72 @@ mod tests {
             .expect_retry_later()
             .times(1)
             .returning(|_, _, _| Ok(()));
+        mocks.reports(ChargeStep::SpeechToText, StepOutcome::Retry);
 
-        assert!(mocks.service().run_once("w1").await.unwrap());
+        assert!(mocks.service().run_once("w1", pending()).await.unwrap());
+    }
+
+    /// A provider that never answers.
+    struct Hanging;
+
+    #[async_trait]
+    impl SpeechToText for Hanging {
+        async fn transcribe(
+            &self,
+            _: Bytes,
+            _: String,
+            _: crate::AudioFormat,
+            _: String,
+        ) -> Result<Vec<Utterance>, ProviderError> {
+            pending().await
+        }
+    }
+
+    #[tokio::test]
+    async fn an_interrupted_job_is_handed_back_at_once_without_an_attempt_or_a_charge() {
+        let mut mocks = Mocks::new(queued_record(RecordId::generate()), 1);
+        mocks.records.expect_update().returning(|_, _| Ok(()));
+        let job = mocks.job.id;
+        mocks
+            .jobs
+            .expect_release()
+            .withf(move |id, worker, at| *id == job && worker == "w1" && *at == NOW)
+            .times(1)
+            .returning(|_, _, _| Ok(()));
+        mocks.jobs.expect_retry_later().never();
+        mocks.jobs.expect_give_up().never();
+        mocks.jobs.expect_finish().never();
+        mocks.billing.expect_settle().never();
+        mocks.billing.expect_release().never();
+        mocks.reports(ChargeStep::SpeechToText, StepOutcome::HandedBack);
+
+        let service = mocks.service_with(Arc::new(Hanging));
+        assert!(service.run_once("w1", ready(())).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_job_that_completes_as_the_interrupt_comes_is_not_handed_back() {
+        let mut mocks = Mocks::new(queued_record(RecordId::generate()), 1);
+        mocks.stt.expect_transcribe().returning(|_, _, _, _| {
+            Ok(vec![Utterance {
+                speaker: "0".into(),
+                start_ms: 0,
+                end_ms: 1000,
+                text: "Salom".into(),
+            }])
+        });
+        mocks.records.expect_update().returning(|_, _| Ok(()));
+        mocks.billing.expect_settle().returning(|_, _, _| Ok(()));
+        mocks
+            .jobs
+            .expect_finish()
+            .times(1)
+            .returning(|_, _, _| Ok(()));
+        mocks.jobs.expect_release().never();
+        mocks.reports(ChargeStep::SpeechToText, StepOutcome::Done);
+
+        // Every port answers at once: the job is done in the same wake-up as the interrupt.
+        let service = mocks.service();
+        assert!(service.run_once("w1", ready(())).await.unwrap());
     }
 }

@@ -43,6 +43,8 @@ pub struct RecordPorts {
     pub uow: Arc<dyn UnitOfWork>,
     pub audit: Arc<dyn AuditLog>,
     pub clock: Arc<dyn Clock>,
+    /// When the change feed should look again.
+    pub changes: Arc<dyn crate::RecordChangeSignal>,
 }
 
 /// The price of one file of an upload.
@@ -148,7 +150,7 @@ impl RecordService {
             }
         }
         let mut stored: Vec<String> = Vec::new();
-        let outcome = self.store(actor, &prepared, &mut stored, meta).await;
+        let outcome = self.store(actor, &mut prepared, &mut stored, meta).await;
         if outcome.is_err() {
             // Best effort: the adapter logs a failed removal; the upload fails either way.
             for key in &stored {
@@ -162,22 +164,28 @@ impl RecordService {
     async fn store(
         &self,
         actor: &Actor,
-        prepared: &[Prepared],
+        prepared: &mut [Prepared],
         stored: &mut Vec<String>,
         meta: &RequestMeta,
     ) -> DomainResult<()> {
-        for file in prepared {
+        for file in prepared.iter() {
             let key = file
                 .record
                 .storage_key
                 .clone()
                 .ok_or_else(|| DomainError::internal("a prepared record has no storage key"))?;
-            self.ports.audio.put(&key, &file.bytes).await?;
+            self.ports.audio.put(&key, file.bytes.clone()).await?;
             stored.push(key);
         }
         let now = self.ports.clock.now();
+        // Stamped as they are stored, not when they were checked: storing the audio can take
+        // long, and the change feed expects a change to commit soon after its stamp.
+        for file in prepared.iter_mut() {
+            file.record.created_at = now;
+            file.record.updated_at = now;
+        }
         let mut tx = self.audited.begin().await?;
-        for file in prepared {
+        for file in prepared.iter() {
             let record = &file.record;
             self.ports.records.insert(tx.as_mut(), record).await?;
             if record.status == RecordStatus::Queued {
@@ -269,6 +277,16 @@ impl RecordService {
         end: u64,
     ) -> DomainResult<Bytes> {
         self.ports.audio.read(&handle.key, start, end).await
+    }
+
+    /// A URL the store serves the audio found through `audio` from for `ttl`, so a player
+    /// fetches it directly; `None` when the store has none (the API streams it instead).
+    pub async fn audio_url(
+        &self,
+        handle: &AudioHandle,
+        ttl: std::time::Duration,
+    ) -> DomainResult<Option<String>> {
+        self.ports.audio.signed_url(&handle.key, ttl).await
     }
 
     /// Soft delete: the record stays (with its history), its audio is removed.
@@ -669,7 +687,7 @@ fn storage_key(id: RecordId, format: AudioFormat) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::collections::HashMap;
 
     use dialix_audit::MockAuditLog;
@@ -680,7 +698,8 @@ mod tests {
     use super::*;
     use crate::{
         MockAudioProbe, MockAudioStore, MockBilling, MockChecklistRepository, MockJobQueue,
-        MockOperatorRepository, MockProcessingContext, MockRecordRepository, MockSpeechToText,
+        MockOperatorRepository, MockProcessingContext, MockRecordChangeSignal,
+        MockRecordRepository, MockSpeechToText,
     };
 
     const NOW: OffsetDateTime = datetime!(2026-11-27 12:00 UTC);
@@ -705,17 +724,18 @@ mod tests {
 
     /// The adapters of a record service; unset ones expect nothing.
     #[derive(Default)]
-    struct Mocks {
-        records: MockRecordRepository,
-        probe: MockAudioProbe,
-        billing: MockBilling,
-        jobs: MockJobQueue,
-        audit: MockAuditLog,
-        operators: MockOperatorRepository,
+    pub(crate) struct Mocks {
+        pub(crate) records: MockRecordRepository,
+        pub(crate) probe: MockAudioProbe,
+        pub(crate) billing: MockBilling,
+        pub(crate) jobs: MockJobQueue,
+        pub(crate) audit: MockAuditLog,
+        pub(crate) operators: MockOperatorRepository,
+        pub(crate) changes: MockRecordChangeSignal,
     }
 
     impl Mocks {
-        fn service(self) -> RecordService {
+        pub(crate) fn service(self) -> RecordService {
             let mut clock = MockClock::new();
             clock.expect_now().return_const(NOW);
             let mut context = MockProcessingContext::new();
@@ -738,6 +758,7 @@ mod tests {
                     uow: Arc::new(noop_unit_of_work()),
                     audit: Arc::new(self.audit),
                     clock: Arc::new(clock),
+                    changes: Arc::new(self.changes),
                 },
                 RecordPolicy {
                     prices: Prices::default(),

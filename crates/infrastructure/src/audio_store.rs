@@ -1,9 +1,10 @@
 use bytes::Bytes;
 use std::io::SeekFrom;
 use std::path::{Component, Path, PathBuf};
+use std::time::Duration;
 
 use async_trait::async_trait;
-use dialix_calls::AudioStore;
+use dialix_calls::{AudioStore, StoredAudio};
 use dialix_kernel::{DomainError, DomainResult};
 use time::OffsetDateTime;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
@@ -41,7 +42,7 @@ fn io_error(action: &str, path: &Path, error: std::io::Error) -> DomainError {
 
 #[async_trait]
 impl AudioStore for FsAudioStore {
-    async fn put(&self, key: &str, bytes: &[u8]) -> DomainResult<()> {
+    async fn put(&self, key: &str, bytes: Bytes) -> DomainResult<()> {
         let path = self.path(key)?;
         if let Some(folder) = path.parent() {
             tokio::fs::create_dir_all(folder)
@@ -93,9 +94,8 @@ impl AudioStore for FsAudioStore {
         }
     }
 
-    async fn written_before(&self, cutoff: OffsetDateTime) -> DomainResult<Vec<String>> {
-        let cutoff = std::time::SystemTime::from(cutoff);
-        let mut keys = Vec::new();
+    async fn list(&self) -> DomainResult<Vec<StoredAudio>> {
+        let mut files = Vec::new();
         let mut folders = vec![self.root.clone()];
         while let Some(folder) = folders.pop() {
             let mut entries = match tokio::fs::read_dir(&folder).await {
@@ -115,14 +115,22 @@ impl AudioStore for FsAudioStore {
                     .map_err(|e| io_error("inspect", &path, e))?;
                 if meta.is_dir() {
                     folders.push(path);
-                } else if meta.modified().is_ok_and(|at| at < cutoff)
-                    && let Ok(relative) = path.strip_prefix(&self.root)
-                {
-                    keys.push(relative.to_string_lossy().replace('\\', "/"));
+                } else if let Ok(relative) = path.strip_prefix(&self.root) {
+                    let modified = meta.modified().map_err(|e| io_error("inspect", &path, e))?;
+                    files.push(StoredAudio {
+                        key: relative.to_string_lossy().replace('\\', "/"),
+                        size: meta.len(),
+                        modified: OffsetDateTime::from(modified),
+                    });
                 }
             }
         }
-        Ok(keys)
+        Ok(files)
+    }
+
+    /// Files on disk are served by the API only.
+    async fn signed_url(&self, _key: &str, _ttl: Duration) -> DomainResult<Option<String>> {
+        Ok(None)
     }
 }
 
@@ -134,7 +142,10 @@ mod tests {
     async fn files_round_trip_by_range_and_keys_stay_inside_the_root() {
         let root = std::env::temp_dir().join(format!("dialix-audio-{}", uuid::Uuid::now_v7()));
         let store = FsAudioStore::new(&root);
-        store.put("ab/one.wav", b"0123456789").await.unwrap();
+        store
+            .put("ab/one.wav", Bytes::from_static(b"0123456789"))
+            .await
+            .unwrap();
         assert_eq!(store.size("ab/one.wav").await.unwrap(), 10);
         assert_eq!(store.read("ab/one.wav", 2, 5).await.unwrap(), &b"234"[..]);
         store.delete("ab/one.wav").await.unwrap();
@@ -143,9 +154,31 @@ mod tests {
             store.size("ab/one.wav").await,
             Err(DomainError::NotFound("audio"))
         );
-        assert!(store.put("../escape.wav", b"x").await.is_err());
-        assert!(store.put("/etc/passwd", b"x").await.is_err());
-        store.put("cd/two.wav", b"x").await.unwrap();
+        assert!(
+            store
+                .put("../escape.wav", Bytes::from_static(b"x"))
+                .await
+                .is_err()
+        );
+        assert!(
+            store
+                .put("/etc/passwd", Bytes::from_static(b"x"))
+                .await
+                .is_err()
+        );
+        store
+            .put("cd/two.wav", Bytes::from_static(b"x"))
+            .await
+            .unwrap();
+        let listed = store.list().await.unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!((listed[0].key.as_str(), listed[0].size), ("cd/two.wav", 1));
+        assert_eq!(
+            store
+                .signed_url("cd/two.wav", Duration::from_secs(60))
+                .await,
+            Ok(None)
+        );
         let future = OffsetDateTime::now_utc() + time::Duration::minutes(1);
         assert_eq!(store.written_before(future).await.unwrap(), ["cd/two.wav"]);
         let past = OffsetDateTime::now_utc() - time::Duration::minutes(1);

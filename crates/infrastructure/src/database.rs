@@ -2,8 +2,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use dialix_migrations::{Migrator, MigratorTrait};
+use sea_orm::sqlx::PgPool;
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, DatabaseConnection, DbErr};
+use sea_orm::{ConnectOptions, DatabaseConnection, DbBackend, DbErr};
 
 /// Connections to the database, opened from a `sqlite://` or `postgres://` URL: a handle for
 /// reads ([`Database::connection`]) and one for writes ([`Database::writer`]).
@@ -117,6 +118,13 @@ impl Database {
     /// connection).
     pub(crate) fn writer(&self) -> &DatabaseConnection {
         &self.writer
+    }
+
+    /// The PostgreSQL pool itself, for what SeaORM does not do (listening for
+    /// notifications); `None` on SQLite.
+    pub(crate) fn postgres_pool(&self) -> Option<&PgPool> {
+        (self.writer.get_database_backend() == DbBackend::Postgres)
+            .then(|| self.writer.get_postgres_connection_pool())
     }
 }
 

@@ -37,8 +37,8 @@ impl JobStatus {
 
 /// The durable queue in `processing_job`. On PostgreSQL a claim takes the next ready job with
 /// `FOR UPDATE SKIP LOCKED`, so any number of workers in any number of processes share the
-/// work; on SQLite the single writer connection serialises claims. Claims and `retry_later`
-/// write outside a caller's transaction, so they go to the writer.
+/// work; on SQLite the single writer connection serialises claims. Claims, `retry_later` and
+/// `release` write outside a caller's transaction, so they go to the writer.
 pub struct SeaOrmJobQueue {
     db: Database,
 }
@@ -250,6 +250,33 @@ impl JobQueue for SeaOrmJobQueue {
             )
             .col_expr(processing_job::Column::UpdatedAt, Expr::value(millis(at)))
             .filter(processing_job::Column::Id.eq(job))
+            .exec(self.db.writer())
+            .await
+            .map_err(internal)?;
+        Ok(())
+    }
+
+    async fn release(&self, job: Uuid, worker: &str, at: OffsetDateTime) -> DomainResult<()> {
+        // The claim counted an attempt; handing back takes it away again.
+        processing_job::Entity::update_many()
+            .col_expr(processing_job::Column::AvailableAt, Expr::value(millis(at)))
+            .col_expr(
+                processing_job::Column::LockedBy,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(
+                processing_job::Column::LockedUntil,
+                Expr::value(Option::<i64>::None),
+            )
+            .col_expr(
+                processing_job::Column::Attempts,
+                Expr::col(processing_job::Column::Attempts).sub(1),
+            )
+            .col_expr(processing_job::Column::UpdatedAt, Expr::value(millis(at)))
+            .filter(processing_job::Column::Id.eq(job))
+            .filter(processing_job::Column::Status.eq(JobStatus::Pending.as_str()))
+            .filter(processing_job::Column::LockedBy.eq(worker))
+            .filter(processing_job::Column::Attempts.gt(0))
             .exec(self.db.writer())
             .await
             .map_err(internal)?;

@@ -4,6 +4,8 @@
 
 mod accounts;
 mod administrators;
+mod audio_copy;
+mod audio_location;
 mod audio_probe;
 mod audio_store;
 mod audit;
@@ -19,10 +21,12 @@ mod ledger;
 mod membership;
 mod processing_context;
 mod providers;
+mod record_changes;
 mod records;
 mod refresh_tokens;
 mod resource_access;
 mod retention;
+mod s3_audio_store;
 mod security;
 mod settings;
 mod sql;
@@ -30,6 +34,8 @@ mod transaction;
 
 pub use accounts::SeaOrmAccounts;
 pub use administrators::SeaOrmAdministrators;
+pub use audio_copy::{CopyProgress, copy_audio};
+pub use audio_location::AudioLocation;
 pub use audio_probe::SymphoniaProbe;
 pub use audio_store::FsAudioStore;
 pub use audit::SeaOrmAuditLog;
@@ -47,10 +53,12 @@ pub use providers::{
     ChatEndpoint, HttpPolicy, MohirAiTranscriber, OpenAiChat, OpenAiTranscriber,
     install_tls_provider,
 };
+pub use record_changes::{PgRecordChanges, PolledRecordChanges};
 pub use records::SeaOrmRecords;
 pub use refresh_tokens::SeaOrmRefreshTokens;
 pub use resource_access::SeaOrmResourceAccess;
 pub use retention::SeaOrmRetention;
+pub use s3_audio_store::{S3AudioStore, S3Location};
 pub use sea_orm::DbErr as DatabaseError;
 pub use security::{Argon2PasswordHasher, JwtAccessTokens, SeaOrmLoginAttempts, random_token};
 pub use settings::SeaOrmSettings;

@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 use dialix_calls::{
-    AudioFormat, CallType, EXACT_TOTAL_LIMIT, PhoneSearch, Record, RecordFilter, RecordOrder,
-    RecordPage, RecordRepository, RecordScope, RecordStatus, TranscriptQuery,
+    AudioFormat, CallType, EXACT_TOTAL_LIMIT, PhoneSearch, Record, RecordChange, RecordFilter,
+    RecordOrder, RecordPage, RecordRepository, RecordScope, RecordStatus, TranscriptQuery,
 };
 use dialix_kernel::{
     AccountId, ChecklistId, CompanyId, DomainError, DomainResult, Page, PageRequest, RecordId,
@@ -86,24 +86,8 @@ impl RecordRepository for SeaOrmRecords {
     async fn list(&self, filter: &RecordFilter, page: PageRequest) -> DomainResult<RecordPage> {
         let db = self.db.connection();
         let backend = db.get_database_backend();
-        let mut query = record::Entity::find().filter(record::Column::DeletedAt.is_null());
-        if let RecordScope::OwnAnd(owner, companies) = &filter.scope {
-            let in_companies =
-                record::Column::CompanyId.is_in(companies.iter().map(|c| c.as_uuid()));
-            // Without own uploads elsewhere the scope is one index range, read in order and
-            // counted from the index; `owner OR company` would visit every row of the company.
-            query = if companies.is_empty() {
-                query.filter(record::Column::OwnerId.eq(owner.as_uuid()))
-            } else if owns_records_outside(&self.db, *owner, companies).await? {
-                query.filter(
-                    Condition::any()
-                        .add(record::Column::OwnerId.eq(owner.as_uuid()))
-                        .add(in_companies),
-                )
-            } else {
-                query.filter(in_companies)
-            };
-        }
+        let live = record::Entity::find().filter(record::Column::DeletedAt.is_null());
+        let mut query = in_scope(&self.db, live, &filter.scope).await?;
         if let Some(status) = filter.status {
             query = query.filter(record::Column::Status.eq(status.as_str()));
         }
@@ -143,24 +127,15 @@ impl RecordRepository for SeaOrmRecords {
         if let Some(to) = filter.created_to {
             query = query.filter(record::Column::CreatedAt.lte(TimeUnixTimestampMillis(to)));
         }
-        if let Some(since) = filter.updated_since {
-            query = query.filter(record::Column::UpdatedAt.gte(TimeUnixTimestampMillis(since)));
-        }
-        if let (None, RecordOrder::Relevance, Some(search)) =
-            (filter.updated_since, filter.order, &search)
-        {
+        if let (RecordOrder::Relevance, Some(search)) = (filter.order, &search) {
             return ranked_page(db, query, search, page).await;
         }
         let total = bounded_count(db, &query).await?;
-        // Event streams read changes oldest first; listings go by upload time.
-        let query = match (filter.updated_since, filter.order) {
-            (Some(_), _) => query
-                .order_by_asc(record::Column::UpdatedAt)
-                .order_by_asc(record::Column::Id),
-            (None, RecordOrder::OldestFirst) => query
+        let query = match filter.order {
+            RecordOrder::OldestFirst => query
                 .order_by_asc(record::Column::CreatedAt)
                 .order_by_asc(record::Column::Id),
-            (None, RecordOrder::NewestFirst | RecordOrder::Relevance) => query
+            RecordOrder::NewestFirst | RecordOrder::Relevance => query
                 .order_by_desc(record::Column::CreatedAt)
                 .order_by_desc(record::Column::Id),
         };
@@ -171,6 +146,44 @@ impl RecordRepository for SeaOrmRecords {
             .await
             .map_err(internal)?;
         listed(rows, total, page)
+    }
+
+    async fn changed_since(
+        &self,
+        scope: &RecordScope,
+        since: OffsetDateTime,
+        limit: u64,
+    ) -> DomainResult<Vec<RecordChange>> {
+        let live = record::Entity::find()
+            .select_only()
+            .columns([
+                record::Column::Id,
+                record::Column::Status,
+                record::Column::Error,
+                record::Column::UpdatedAt,
+            ])
+            .filter(record::Column::DeletedAt.is_null())
+            .filter(record::Column::UpdatedAt.gte(TimeUnixTimestampMillis(since)));
+        let rows: Vec<(uuid::Uuid, String, Option<String>, TimeUnixTimestampMillis)> =
+            in_scope(&self.db, live, scope)
+                .await?
+                .order_by_asc(record::Column::UpdatedAt)
+                .order_by_asc(record::Column::Id)
+                .limit(limit)
+                .into_tuple()
+                .all(self.db.connection())
+                .await
+                .map_err(internal)?;
+        rows.into_iter()
+            .map(|(id, status, error, updated_at)| {
+                Ok(RecordChange {
+                    id: RecordId::from_uuid(id),
+                    status: parse_status(id, &status)?,
+                    error,
+                    updated_at: updated_at.0,
+                })
+            })
+            .collect()
     }
 
     async fn update(&self, tx: &mut Tx, r: &mut Record) -> DomainResult<()> {
@@ -442,6 +455,31 @@ impl TranscriptSearch {
 
 /// Whether `owner` has live records outside `companies` (one indexed probe): an administrator
 /// usually has none, and their scope is then just the companies.
+/// `query` narrowed to the records `scope` holds.
+async fn in_scope(
+    db: &Database,
+    query: Select<record::Entity>,
+    scope: &RecordScope,
+) -> DomainResult<Select<record::Entity>> {
+    let RecordScope::OwnAnd(owner, companies) = scope else {
+        return Ok(query);
+    };
+    let in_companies = record::Column::CompanyId.is_in(companies.iter().map(|c| c.as_uuid()));
+    // Without own uploads elsewhere the scope is one index range, read in order and
+    // counted from the index; `owner OR company` would visit every row of the company.
+    Ok(if companies.is_empty() {
+        query.filter(record::Column::OwnerId.eq(owner.as_uuid()))
+    } else if owns_records_outside(db, *owner, companies).await? {
+        query.filter(
+            Condition::any()
+                .add(record::Column::OwnerId.eq(owner.as_uuid()))
+                .add(in_companies),
+        )
+    } else {
+        query.filter(in_companies)
+    })
+}
+
 pub(crate) async fn owns_records_outside(
     db: &Database,
     owner: AccountId,
@@ -460,10 +498,13 @@ pub(crate) async fn owns_records_outside(
     Ok(found.is_some())
 }
 
+fn parse_status(id: uuid::Uuid, status: &str) -> DomainResult<RecordStatus> {
+    RecordStatus::parse(status)
+        .ok_or_else(|| DomainError::internal(format!("record {id} has status {status:?}")))
+}
+
 pub(crate) fn to_domain(row: record::Model) -> DomainResult<Record> {
-    let status = RecordStatus::parse(&row.status).ok_or_else(|| {
-        DomainError::internal(format!("record {} has status {:?}", row.id, row.status))
-    })?;
+    let status = parse_status(row.id, &row.status)?;
     Ok(Record {
         id: RecordId::from_uuid(row.id),
         owner_id: AccountId::from_uuid(row.owner_id),

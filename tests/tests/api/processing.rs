@@ -506,7 +506,7 @@ async fn azure_openai_deployments_are_spoken_to_in_their_own_dialect() {
 #[tokio::test]
 async fn status_changes_stream_as_server_sent_events() {
     let (app, fakes, _, token) = setup(100_000).await;
-    // A slow transcription, so the stream (polling twice a second) sees the step.
+    // A slow transcription, so the stream sees the step (on SQLite it looks twice a second).
     fakes.script_transcription([Reply::Slow(Duration::from_millis(1500))]);
     let (_, stranger) = {
         let other = app.create_company("Elsewhere").await;

@@ -663,10 +663,11 @@ async fn audio_left_without_a_record_is_swept_and_recorded_audio_is_kept() {
     assert_eq!(kept.status(), 201);
     // What a crash between storing the file and committing its record leaves behind.
     let config = app.config();
-    let orphan = config.audio_dir.join("zz/orphan.wav");
+    let audio_dir = app.audio_dir();
+    let orphan = audio_dir.join("zz/orphan.wav");
     std::fs::create_dir_all(orphan.parent().unwrap()).unwrap();
     std::fs::write(&orphan, b"personal data").unwrap();
-    let fresh = config.audio_dir.join("zz/uploading.wav");
+    let fresh = audio_dir.join("zz/uploading.wav");
     std::fs::write(&fresh, b"an upload still committing").unwrap();
     let two_hours_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
     std::fs::File::options()
@@ -675,7 +676,7 @@ async fn audio_left_without_a_record_is_swept_and_recorded_audio_is_kept() {
         .unwrap()
         .set_modified(two_hours_ago)
         .unwrap();
-    for stored in std::fs::read_dir(&config.audio_dir).unwrap().flatten() {
+    for stored in std::fs::read_dir(&audio_dir).unwrap().flatten() {
         for file in std::fs::read_dir(stored.path()).unwrap().flatten() {
             std::fs::File::options()
                 .write(true)

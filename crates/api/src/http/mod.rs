@@ -13,7 +13,7 @@ pub mod timestamp;
 pub use auth::Authenticated;
 pub use extract::{QueryValues, json_config, path_config, present, query_config};
 pub use fallback::{RouteTable, ensure_problem_body, unknown_route};
-pub use metrics::{Metrics, UNMATCHED_ROUTE};
+pub use metrics::{Metrics, Provider, RequestOutcome, UNMATCHED_ROUTE};
 pub use plain_text::refuse_control_characters;
 pub use problem::{ApiError, PROBLEM_JSON, Problem};
 pub use request_context::{Meta, REQUEST_ID_HEADER, request_context};

@@ -1,5 +1,6 @@
 //! `GET /metrics` for Prometheus. Not public: it answers only a scraper holding
-//! `METRICS_TOKEN`, and is off (404) when no token is configured.
+//! `METRICS_TOKEN`, and is off (404) when no token is configured. `METRICS_BIND_ADDR` serves
+//! the same text on a port of its own (`crate::metrics_server`).
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, get, web};
@@ -9,7 +10,8 @@ use crate::http::{ApiError, Problem};
 use crate::state::AppState;
 
 /// The server's metrics in the Prometheus text format: HTTP requests by route template,
-/// method and status, their latency histogram, refused logins, and the processing queue.
+/// method and status, their latency histogram, refused logins, the processing queue,
+/// processing steps by outcome with their durations, and requests to each provider.
 #[utoipa::path(
     tag = "health",
     security(("bearer" = [])),
@@ -37,6 +39,11 @@ pub async fn metrics(
             "send Authorization: Bearer <METRICS_TOKEN>",
         ));
     }
+    exposition(&state).await
+}
+
+/// The metrics as a scrape's response, with the queue read now.
+pub(crate) async fn exposition(state: &AppState) -> Result<HttpResponse, ApiError> {
     let queue = state.processing.queue_stats().await?;
     state.metrics.set_queue(&queue);
     Ok(HttpResponse::Ok()

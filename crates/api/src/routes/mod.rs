@@ -18,6 +18,8 @@ mod users;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
+pub(crate) use metrics::exposition as metrics_exposition;
+
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(health::health)
         .service(health::ready)

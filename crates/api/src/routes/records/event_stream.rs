@@ -12,9 +12,9 @@ use uuid::Uuid;
 use crate::http::{ApiError, Authenticated, Problem};
 use crate::state::AppState;
 
-/// How often the event stream looks for changes, and how often it says it is alive.
-const EVENTS_POLL: std::time::Duration = std::time::Duration::from_millis(500);
-const EVENTS_KEEP_ALIVE: u32 = 30;
+/// How long a stream may go without sending anything before it says it is alive (proxies
+/// close connections that stay silent).
+const EVENTS_KEEP_ALIVE: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// One status change, as the event stream sends it.
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -28,8 +28,12 @@ pub struct RecordEvent {
 
 /// Server-Sent Events of the caller's records' changes (`event: record`, `data` a
 /// `RecordEvent`, `id` the change time in Unix milliseconds; send it back as `Last-Event-ID` to
-/// resume). The stream reads the database, so changes made by workers in other processes
-/// arrive too; a comment line keeps idle connections open.
+/// resume). Changes made by any process on the database (uploads, workers on other machines)
+/// arrive: on PostgreSQL the database announces each commit that touches a record
+/// (`LISTEN`/`NOTIFY`) and the stream reads the changes then, typically within a few
+/// milliseconds; on SQLite the stream looks every half second. Each change arrives once,
+/// also one that commits after a later-stamped one (so ids do not always increase). A
+/// comment line every 15 s of silence keeps idle connections open.
 #[utoipa::path(
     tag = "records",
     security(("bearer" = [])),
@@ -54,46 +58,37 @@ pub async fn events(
     struct Stream {
         state: web::Data<AppState>,
         feed: ChangeFeed,
-        idle_polls: u32,
     }
     let feed = state.records.change_feed(caller.actor, resume);
-    let start = Stream {
-        state,
-        feed,
-        idle_polls: 0,
-    };
+    let start = Stream { state, feed };
     let stream = futures_util::stream::unfold(start, |mut stream| async move {
-        loop {
-            tokio::time::sleep(EVENTS_POLL).await;
-            let changes = match stream.state.records.poll_changes(&mut stream.feed).await {
-                Ok(changes) => changes,
-                Err(error) => {
-                    tracing::error!(error = %error.chain(), "record event stream stopped");
-                    return None;
-                }
-            };
-            let mut out = String::new();
-            for change in changes {
-                let millis = change.updated_at.unix_timestamp_nanos() / 1_000_000;
-                let event = RecordEvent {
-                    id: change.id.as_uuid(),
-                    status: change.status.into(),
-                    error: change.error,
-                    updated_at: change.updated_at,
-                };
-                let data = serde_json::to_string(&event).unwrap_or_default();
-                out.push_str(&format!("id: {millis}\nevent: record\ndata: {data}\n\n"));
+        let records = &stream.state.records;
+        let changes = match records
+            .next_changes(&mut stream.feed, EVENTS_KEEP_ALIVE)
+            .await
+        {
+            Ok(changes) => changes,
+            Err(error) => {
+                tracing::error!(error = %error.chain(), "record event stream stopped");
+                return None;
             }
-            if !out.is_empty() {
-                stream.idle_polls = 0;
-                return Some((Ok::<_, actix_web::Error>(Bytes::from(out)), stream));
-            }
-            stream.idle_polls += 1;
-            if stream.idle_polls >= EVENTS_KEEP_ALIVE {
-                stream.idle_polls = 0;
-                return Some((Ok(Bytes::from_static(b": keep-alive\n\n")), stream));
-            }
+        };
+        if changes.is_empty() {
+            return Some((Ok(Bytes::from_static(b": keep-alive\n\n")), stream));
         }
+        let mut out = String::new();
+        for change in changes {
+            let millis = change.updated_at.unix_timestamp_nanos() / 1_000_000;
+            let event = RecordEvent {
+                id: change.id.as_uuid(),
+                status: change.status.into(),
+                error: change.error,
+                updated_at: change.updated_at,
+            };
+            let data = serde_json::to_string(&event).unwrap_or_default();
+            out.push_str(&format!("id: {millis}\nevent: record\ndata: {data}\n\n"));
+        }
+        Some((Ok::<_, actix_web::Error>(Bytes::from(out)), stream))
     });
     Ok(HttpResponse::Ok()
         .content_type("text/event-stream")

@@ -1,4 +1,5 @@
-//! Audio playback with `Range` support.
+//! Audio playback: streamed with `Range` support, or (`AUDIO_PLAYBACK=redirect`) a 307 to a
+//! presigned URL of the bucket, so the bytes never pass through the API.
 
 use actix_web::http::{StatusCode, header};
 use actix_web::web::Bytes;
@@ -6,6 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use dialix_calls::AudioHandle;
 use dialix_kernel::RecordId;
 
+use crate::config::AudioPlayback;
 use crate::http::{ApiError, Authenticated, Problem};
 
 /// The audio file's bytes (documentation only: the body is streamed), so generated clients
@@ -19,7 +21,10 @@ use crate::state::AppState;
 /// Audio is sent to clients in pieces of this size.
 const AUDIO_CHUNK: u64 = 256 * 1024;
 /// Stream a record's audio, with `Range` support (`bytes=start-end`, `bytes=start-`,
-/// `bytes=-suffix`) for seeking in players.
+/// `bytes=-suffix`) for seeking in players. Servers configured with
+/// `AUDIO_PLAYBACK=redirect` answer 307 instead, to a URL of the storage bucket that is valid
+/// for `AUDIO_PRESIGN_TTL_SECS`: players follow it (sending their `Range` there) without
+/// credentials.
 #[utoipa::path(
     tag = "records",
     security(("bearer" = [])),
@@ -34,6 +39,9 @@ const AUDIO_CHUNK: u64 = 256 * 1024;
         (status = 206, description = "The requested range",
             content((AudioFile = "audio/wav"), (AudioFile = "audio/mpeg"), (AudioFile = "audio/ogg"),
                 (AudioFile = "audio/flac"), (AudioFile = "audio/mp4"))),
+        (status = 307, description = "`AUDIO_PLAYBACK=redirect`: the file is at the `Location` URL, \
+            presigned for a limited time (needs no credentials; supports `Range`)",
+            headers(("Location" = String, description = "The presigned URL of the audio file"))),
         (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such record or audio, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
         (status = 416, description = "The range lies outside the file", body = Problem, content_type = "application/problem+json"),
@@ -50,6 +58,15 @@ pub async fn audio(
         .records
         .audio(&caller.actor, path.into_inner())
         .await?;
+    if let AudioPlayback::Redirect { ttl } = state.audio_playback
+        && let Some(url) = state.records.audio_url(&handle, ttl).await?
+    {
+        // Not cached: the URL dies with its signature.
+        return Ok(HttpResponse::TemporaryRedirect()
+            .insert_header((header::LOCATION, url))
+            .insert_header((header::CACHE_CONTROL, "private, no-store"))
+            .finish());
+    }
     let range = req
         .headers()
         .get(header::RANGE)
