@@ -81,6 +81,45 @@ impl TestDatabase {
     }
 }
 
+/// A fresh, empty database of the backend under test, for tests that start `dialix` processes
+/// themselves; removed when dropped.
+pub struct FreshDatabase {
+    pub url: String,
+    _database: TestDatabase,
+}
+
+impl FreshDatabase {
+    pub async fn create() -> Self {
+        let (database, url) = TestDatabase::create(Backend::from_env()).await;
+        Self {
+            url,
+            _database: database,
+        }
+    }
+}
+
+/// The first column of every row `sql` returns from the database at `database_url`, as text.
+pub async fn query_strings(database_url: &str, sql: &str) -> Vec<String> {
+    let connection: DatabaseConnection = sea_orm::Database::connect(database_url)
+        .await
+        .expect("connect to the test database");
+    let rows = connection
+        .query_all_raw(Statement::from_string(
+            connection.get_database_backend(),
+            sql,
+        ))
+        .await
+        .expect("query runs");
+    connection.close().await.ok();
+    rows.iter()
+        .map(|row| {
+            row.try_get_by_index::<String>(0)
+                .or_else(|_| row.try_get_by_index::<i64>(0).map(|n| n.to_string()))
+                .expect("a text or integer column")
+        })
+        .collect()
+}
+
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         match self {
@@ -416,24 +455,7 @@ impl TestApp {
 
     /// The first column of every row `sql` returns, as text.
     pub async fn query_strings(&self, sql: &str) -> Vec<String> {
-        let connection: DatabaseConnection = sea_orm::Database::connect(&self.database_url)
-            .await
-            .expect("connect to the test database");
-        let rows = connection
-            .query_all_raw(Statement::from_string(
-                connection.get_database_backend(),
-                sql,
-            ))
-            .await
-            .expect("query runs");
-        connection.close().await.ok();
-        rows.iter()
-            .map(|row| {
-                row.try_get_by_index::<String>(0)
-                    .or_else(|_| row.try_get_by_index::<i64>(0).map(|n| n.to_string()))
-                    .expect("a text or integer column")
-            })
-            .collect()
+        query_strings(&self.database_url, sql).await
     }
 
     /// Shuts the app down as SIGTERM does (HTTP drains, workers finish or hand back their jobs

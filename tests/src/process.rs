@@ -20,7 +20,13 @@ pub struct DialixProcess {
 impl DialixProcess {
     /// Starts `binary <command>` with exactly `env` (plus `PATH`), in a scratch folder so
     /// no `.env` is read; `name` labels its log.
-    pub fn spawn(binary: &Path, name: &str, command: &str, env: &[(String, String)]) -> Self {
+    pub fn spawn(
+        binary: impl AsRef<Path>,
+        name: &str,
+        command: &str,
+        env: &[(String, String)],
+    ) -> Self {
+        let binary = binary.as_ref();
         let folder = std::env::temp_dir().join(format!(
             "dialix-process-{name}-{}",
             uuid::Uuid::now_v7().simple()
@@ -109,7 +115,11 @@ impl DialixProcess {
 }
 
 impl Drop for DialixProcess {
+    /// Kills the process; when the test failed, its log goes into the test's output.
     fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("---- log of {} ----\n{}", self.name, self.log());
+        }
         if let Ok(None) = self.child.try_wait() {
             self.child.kill().ok();
             self.child.wait().ok();

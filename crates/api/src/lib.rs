@@ -3,6 +3,7 @@
 //! integration tests.
 
 pub mod audio_copy;
+pub mod cli;
 pub mod config;
 mod http;
 mod measured;

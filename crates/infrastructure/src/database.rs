@@ -4,7 +4,10 @@ use std::time::Duration;
 use dialix_migrations::{Migrator, MigratorTrait};
 use sea_orm::sqlx::PgPool;
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, DatabaseConnection, DbBackend, DbErr};
+use sea_orm::{
+    ConnectOptions, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
 
 /// Connections to the database, opened from a `sqlite://` or `postgres://` URL: a handle for
 /// reads ([`Database::connection`]) and one for writes ([`Database::writer`]).
@@ -118,6 +121,19 @@ impl Database {
     /// connection).
     pub(crate) fn writer(&self) -> &DatabaseConnection {
         &self.writer
+    }
+
+    /// Opens a transaction on the writer. On SQLite it takes the write lock at `BEGIN`
+    /// (`BEGIN IMMEDIATE`), waiting up to the busy timeout: a transaction that reads first and
+    /// writes later would otherwise fail at once with "database is locked" when another
+    /// process (a `dialix worker` beside `dialix serve`) wrote in between.
+    pub(crate) async fn begin(&self) -> Result<DatabaseTransaction, DbErr> {
+        self.writer
+            .begin_with_options(TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                ..Default::default()
+            })
+            .await
     }
 
     /// The PostgreSQL pool itself, for what SeaORM does not do (listening for

@@ -7,7 +7,6 @@ use sea_orm::prelude::{Expr, TimeUnixTimestampMillis};
 use sea_orm::sea_query::{ExprTrait, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter,
-    TransactionTrait,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -172,7 +171,7 @@ impl JobQueue for SeaOrmJobQueue {
             .bind(now_ms)
             .push(") ORDER BY available_at LIMIT 1")
             .push(lock);
-        let txn = connection.begin().await.map_err(internal)?;
+        let txn = self.db.begin().await.map_err(internal)?;
         let row = txn
             .query_one_raw(select.statement())
             .await

@@ -2,7 +2,7 @@ use std::any::Any;
 
 use async_trait::async_trait;
 use dialix_kernel::{DomainError, DomainResult, Transaction, Tx, UnitOfWork};
-use sea_orm::{DatabaseTransaction, TransactionTrait};
+use sea_orm::DatabaseTransaction;
 
 use crate::Database;
 use crate::sql::internal;
@@ -24,7 +24,7 @@ struct SeaOrmTransaction(DatabaseTransaction);
 #[async_trait]
 impl UnitOfWork for SeaOrmUnitOfWork {
     async fn begin(&self) -> DomainResult<Box<dyn Transaction>> {
-        let tx = self.db.writer().begin().await.map_err(internal)?;
+        let tx = self.db.begin().await.map_err(internal)?;
         Ok(Box::new(SeaOrmTransaction(tx)))
     }
 }

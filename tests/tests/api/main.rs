@@ -13,6 +13,7 @@ mod errors;
 mod grouping;
 mod health;
 mod monitoring;
+mod multi_process;
 mod openapi;
 mod processing;
 mod record_events;
