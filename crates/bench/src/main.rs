@@ -18,7 +18,7 @@
 //! this binary); `BENCH_REPORT` (default: the workspace's `docs/performance.md`); `BENCH_ONLY`
 //! (measure only the endpoints and throughput URLs whose path contains it, in both modes, and
 //! leave the report alone; `BENCH_ONLY=pipeline` runs only the pipeline's sizing and rewrites
-//! its section); `BENCH_PIPELINE_CALLS` (calls per pipeline batch, default 200).
+//! its section); `BENCH_PIPELINE_CALLS` (calls per pipeline batch, default 1,000).
 
 mod audit;
 mod calls;
@@ -98,7 +98,7 @@ impl Settings {
             sizes,
             requests: number("BENCH_REQUESTS", 400)?,
             seconds: number("BENCH_SECONDS", 10)?,
-            pipeline_calls: number("BENCH_PIPELINE_CALLS", 200)?,
+            pipeline_calls: number("BENCH_PIPELINE_CALLS", 1_000)?,
             only: std::env::var("BENCH_ONLY").ok().filter(|o| !o.is_empty()),
             dialix_bin,
             report: std::env::var_os("BENCH_REPORT").map_or_else(

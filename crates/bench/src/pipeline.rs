@@ -233,35 +233,47 @@ async fn wait_for_done(
 
 /// The Markdown section of `docs/performance.md` (between the `bench-pipeline` markers).
 pub fn markdown(sizings: &[(&'static str, Result<Sizing>)]) -> String {
+    let batch_columns: String = WORKER_COUNTS
+        .iter()
+        .map(|workers| format!(" {workers} worker(s): jobs/min (per worker) |"))
+        .collect();
     let mut out = format!(
         "Pipeline sizing: calls of {CALL_SECONDS} s (WAV, {} KiB) uploaded one per request by \
          {UPLOAD_CLIENTS} clients to one release `dialix serve` (workers off), then processed \
-         (transcription and general analysis) by one `dialix worker` process per batch, with \
-         the fake providers of the test suite answering at once; server, worker, database and \
-         fakes share the machine.\n\n\
-         | Database | Calls per batch | Uploads/s | Upload p95 ms | MiB/s in | Workers | Jobs per worker per minute | Batch seconds |\n\
-         |---|---:|---:|---:|---:|---:|---:|---:|\n",
-        wav(CALL_SECONDS * 1000).len() / 1024
+         (transcription and general analysis) by one `dialix worker` process per batch, counted \
+         from its first finished call to its last, with the fake providers of the test suite \
+         answering at once; server, worker, database and fakes share the machine.\n\n\
+         | Database | Calls per batch | Uploads/s | Upload p95 ms | MiB/s in |{batch_columns}\n\
+         |---|---:|---:|---:|---:|{}\n",
+        wav(CALL_SECONDS * 1000).len() / 1024,
+        "---:|".repeat(WORKER_COUNTS.len())
     );
     for (database, sizing) in sizings {
         match sizing {
             Ok(sizing) => {
-                for batch in &sizing.batches {
-                    out.push_str(&format!(
-                        "| {} | {} | {:.1} | {:.0} | {:.1} | {} | {} | {:.1} |\n",
-                        database,
-                        thousands(sizing.calls_per_batch),
-                        sizing.upload.per_second,
-                        sizing.upload.p95.as_secs_f64() * 1000.0,
-                        sizing.upload.mib_per_second,
-                        batch.workers,
-                        thousands(batch.jobs_per_worker_per_minute().round() as u64),
-                        batch.seconds,
-                    ));
-                }
+                let batches: String = sizing
+                    .batches
+                    .iter()
+                    .map(|batch| {
+                        let per_worker = batch.jobs_per_worker_per_minute();
+                        format!(
+                            " {} ({}) |",
+                            thousands((per_worker * batch.workers as f64).round() as u64),
+                            thousands(per_worker.round() as u64)
+                        )
+                    })
+                    .collect();
+                out.push_str(&format!(
+                    "| {database} | {} | {:.1} | {:.0} | {:.1} |{batches}\n",
+                    thousands(sizing.calls_per_batch),
+                    sizing.upload.per_second,
+                    sizing.upload.p95.as_secs_f64() * 1000.0,
+                    sizing.upload.mib_per_second,
+                ));
             }
             Err(error) => out.push_str(&format!(
-                "| {database} | | | | | | not measured: {error} | |\n"
+                "| {database} | not measured: {error} | | | |{}\n",
+                " |".repeat(WORKER_COUNTS.len())
             )),
         }
     }

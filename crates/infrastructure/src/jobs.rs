@@ -233,21 +233,11 @@ impl JobQueue for SeaOrmJobQueue {
     }
 
     async fn retry_later(&self, job: Uuid, at: OffsetDateTime, error: &str) -> DomainResult<()> {
-        processing_job::Entity::update_many()
-            .col_expr(processing_job::Column::AvailableAt, Expr::value(millis(at)))
-            .col_expr(
-                processing_job::Column::LockedBy,
-                Expr::value(Option::<String>::None),
-            )
-            .col_expr(
-                processing_job::Column::LockedUntil,
-                Expr::value(Option::<i64>::None),
-            )
+        unlocked(at)
             .col_expr(
                 processing_job::Column::LastError,
                 Expr::value(Some(error.to_owned())),
             )
-            .col_expr(processing_job::Column::UpdatedAt, Expr::value(millis(at)))
             .filter(processing_job::Column::Id.eq(job))
             .exec(self.db.writer())
             .await
@@ -257,21 +247,11 @@ impl JobQueue for SeaOrmJobQueue {
 
     async fn release(&self, job: Uuid, worker: &str, at: OffsetDateTime) -> DomainResult<()> {
         // The claim counted an attempt; handing back takes it away again.
-        processing_job::Entity::update_many()
-            .col_expr(processing_job::Column::AvailableAt, Expr::value(millis(at)))
-            .col_expr(
-                processing_job::Column::LockedBy,
-                Expr::value(Option::<String>::None),
-            )
-            .col_expr(
-                processing_job::Column::LockedUntil,
-                Expr::value(Option::<i64>::None),
-            )
+        unlocked(at)
             .col_expr(
                 processing_job::Column::Attempts,
                 Expr::col(processing_job::Column::Attempts).sub(1),
             )
-            .col_expr(processing_job::Column::UpdatedAt, Expr::value(millis(at)))
             .filter(processing_job::Column::Id.eq(job))
             .filter(processing_job::Column::Status.eq(JobStatus::Pending.as_str()))
             .filter(processing_job::Column::LockedBy.eq(worker))
@@ -309,4 +289,19 @@ impl JobQueue for SeaOrmJobQueue {
             .map_err(internal)?;
         Ok(())
     }
+}
+
+/// An update that frees a job's lease and makes it ready at `at` (a retry, a hand-back).
+fn unlocked(at: OffsetDateTime) -> sea_orm::UpdateMany<processing_job::Entity> {
+    processing_job::Entity::update_many()
+        .col_expr(processing_job::Column::AvailableAt, Expr::value(millis(at)))
+        .col_expr(
+            processing_job::Column::LockedBy,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            processing_job::Column::LockedUntil,
+            Expr::value(Option::<i64>::None),
+        )
+        .col_expr(processing_job::Column::UpdatedAt, Expr::value(millis(at)))
 }
