@@ -22,6 +22,7 @@ mod m20261128_000012_activity_log_listing_indexes;
 mod m20261128_000013_administrator_grants_by_user;
 mod m20261128_000014_login_failures;
 mod m20261129_000015_record_changes;
+mod m20261130_000016_chat;
 
 pub struct Migrator;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000013_administrator_grants_by_user::Migration),
             Box::new(m20261128_000014_login_failures::Migration),
             Box::new(m20261129_000015_record_changes::Migration),
+            Box::new(m20261130_000016_chat::Migration),
         ]
     }
 }

@@ -1,6 +1,7 @@
 //! Local fake providers speaking the real wire formats (shared/EXTERNAL_APIS.md): an
-//! OpenAI-compatible server (chat completions and audio transcriptions) and MohirAI.
-//! Tests script their replies: slow, rate limited with `Retry-After`, failing, or off-schema.
+//! OpenAI-compatible server (chat completions for analyses and AI chat, audio transcriptions)
+//! and MohirAI. Tests script their replies: slow, rate limited with `Retry-After`, failing,
+//! off-schema, or a chat answer of their own; the AI chat requests received can be read back.
 
 use std::collections::VecDeque;
 use std::net::TcpListener;
@@ -27,6 +28,9 @@ pub enum Reply {
     Analysis(Value),
     /// A transcription of these speaker-labelled segments (`[speaker, start s, end s, text]`).
     Transcript(Vec<(&'static str, f64, f64, &'static str)>),
+    /// An AI chat answer with this content (`{"answer", "citations": [{"turn", "quote"}]}`)
+    /// instead of [`chat_answer`].
+    ChatAnswer(Value),
 }
 
 #[derive(Default)]
@@ -34,6 +38,8 @@ struct Script {
     chat: VecDeque<Reply>,
     transcription: VecDeque<Reply>,
     chat_calls: usize,
+    /// The bodies of AI chat requests (schema `chat_answer`), in order.
+    chat_answer_requests: Vec<Value>,
     transcription_calls: usize,
     mohirai_polls: usize,
 }
@@ -87,6 +93,11 @@ impl FakeProviders {
         self.script.lock().unwrap().chat_calls
     }
 
+    /// Every AI chat request received so far (the JSON bodies), oldest first.
+    pub fn chat_answer_requests(&self) -> Vec<Value> {
+        self.script.lock().unwrap().chat_answer_requests.clone()
+    }
+
     pub fn transcription_calls(&self) -> usize {
         self.script.lock().unwrap().transcription_calls
     }
@@ -126,7 +137,11 @@ type Shared = web::Data<Arc<Mutex<Script>>>;
 /// normally.
 async fn scripted(reply: Reply) -> Option<HttpResponse> {
     match reply {
-        Reply::Ok | Reply::OffSchema | Reply::Analysis(_) | Reply::Transcript(_) => None,
+        Reply::Ok
+        | Reply::OffSchema
+        | Reply::Analysis(_)
+        | Reply::Transcript(_)
+        | Reply::ChatAnswer(_) => None,
         Reply::Slow(delay) => {
             tokio::time::sleep(delay).await;
             None
@@ -154,6 +169,14 @@ pub fn analysis() -> Value {
         "is_conversation_over": true,
         "is_customer_satisfied": true,
         "key_words": ["tarif", "narx"]
+    })
+}
+
+/// The AI chat answer the fake model gives: about the fake transcript's second turn, cited.
+pub fn chat_answer() -> Value {
+    json!({
+        "answer": "The customer wanted to know about the tariffs.",
+        "citations": [{"turn": 2, "quote": "Tariflar haqida bilmoqchi edim."}]
     })
 }
 
@@ -189,14 +212,28 @@ async fn chat(script: Shared, req: HttpRequest, body: web::Json<Value>) -> HttpR
 
 /// A chat completion in OpenAI's reply format, following the script.
 async fn complete(script: Shared, authorised: bool, body: Value) -> HttpResponse {
+    let chat_answer_asked = body["response_format"]["json_schema"]["name"] == "chat_answer";
     let reply = {
         let mut script = script.lock().unwrap();
         script.chat_calls += 1;
+        if chat_answer_asked {
+            script.chat_answer_requests.push(body.clone());
+        }
         script.chat.pop_front().unwrap_or(Reply::Ok)
     };
     let schema_given = body["response_format"]["type"] == "json_schema"
         && body["response_format"]["json_schema"]["strict"] == true;
-    if !authorised || !schema_given || body["messages"].as_array().map_or(0, Vec::len) != 2 {
+    // Analyses send a system and a user message; AI chat its instructions first and the
+    // question last, with data and earlier turns between.
+    let messages = body["messages"].as_array().cloned().unwrap_or_default();
+    let shaped = if chat_answer_asked {
+        messages.len() >= 3
+            && messages[0]["role"] == "system"
+            && messages.last().is_some_and(|m| m["role"] == "user")
+    } else {
+        messages.len() == 2
+    };
+    if !authorised || !schema_given || !shaped {
         return HttpResponse::BadRequest().json(
             json!({"error": {"message": "malformed request", "type": "invalid_request_error"}}),
         );
@@ -206,12 +243,18 @@ async fn complete(script: Shared, authorised: bool, body: Value) -> HttpResponse
         Reply::Analysis(general) => general.clone(),
         _ => analysis(),
     };
+    let answer = match &reply {
+        Reply::ChatAnswer(answer) => answer.clone(),
+        _ => chat_answer(),
+    };
     if let Some(response) = scripted(reply).await {
         return response;
     }
     let schema = &body["response_format"]["json_schema"];
     let content = if off_schema {
         json!({"summary": 42, "mood": "great"}).to_string()
+    } else if chat_answer_asked {
+        answer.to_string()
     } else if schema["name"] == "checklist_review" {
         checklist_verdicts(&schema["schema"]).to_string()
     } else {

@@ -208,6 +208,11 @@ pub fn test_config(database_url: String) -> Config {
         audio_playback: AudioPlayback::Stream,
         max_upload_bytes: 2 * 1024 * 1024,
         prices: dialix_calls::Prices::default(),
+        chat: dialix_chat::ChatPolicy {
+            max_questions: 10,
+            price_per_question: 0,
+            mask_pii: true,
+        },
         default_country_code: "998".into(),
         providers: dialix_api::config::ProviderSettings {
             chat: None,

@@ -62,6 +62,8 @@ pub struct Config {
     pub max_upload_bytes: usize,
     /// Prices per minute of audio, in minor units.
     pub prices: dialix_calls::Prices,
+    /// AI chat's question limit, price and personal-data masking.
+    pub chat: dialix_chat::ChatPolicy,
     /// Prepended to 9-digit national phone numbers.
     pub default_country_code: String,
     pub providers: ProviderSettings,
@@ -248,6 +250,11 @@ impl Config {
                 stt_per_minute: price(&get, "PRICE_STT_PER_MINUTE", 63_000)?,
                 general_per_minute: price(&get, "PRICE_GENERAL_PER_MINUTE", 21_000)?,
                 checklist_per_minute: price(&get, "PRICE_CHECKLIST_PER_MINUTE", 36_000)?,
+            },
+            chat: dialix_chat::ChatPolicy {
+                max_questions: positive(&get, "MAX_QUESTIONS_PER_SESSION", 10u32)?,
+                price_per_question: price(&get, "PRICE_CHAT_PER_QUESTION", 0)?,
+                mask_pii: parse(&get, "CHAT_MASK_PII", true)?,
             },
             default_country_code: country_code(get("DEFAULT_COUNTRY_CODE"))?,
             providers: providers(&get)?,
@@ -466,6 +473,9 @@ mod tests {
             ("STT_MODELS", " , "),
             ("DIALIX_MAX_UPLOAD_MB", "0"),
             ("PRICE_STT_PER_MINUTE", "-1"),
+            ("MAX_QUESTIONS_PER_SESSION", "0"),
+            ("PRICE_CHAT_PER_QUESTION", "-5"),
+            ("CHAT_MASK_PII", "yes"),
             ("DEFAULT_COUNTRY_CODE", "uz"),
             ("DIALIX_WORKERS", "many"),
             ("METRICS_BIND_ADDR", "9100"),
@@ -563,6 +573,30 @@ mod tests {
         assert_eq!(set.metrics_bind_addr, Some("0.0.0.0:9100".parse().unwrap()));
         let at_once = config(&[("SHUTDOWN_GRACE_SECS", "0")]).unwrap();
         assert_eq!(at_once.shutdown_grace, std::time::Duration::ZERO);
+    }
+
+    #[test]
+    fn chat_allows_ten_free_questions_with_masking_unless_told_otherwise() {
+        let defaults = config(&[]).unwrap().chat;
+        assert_eq!(
+            defaults,
+            dialix_chat::ChatPolicy {
+                max_questions: 10,
+                price_per_question: 0,
+                mask_pii: true,
+            }
+        );
+        let set = config(&[
+            ("MAX_QUESTIONS_PER_SESSION", "3"),
+            ("PRICE_CHAT_PER_QUESTION", "1500"),
+            ("CHAT_MASK_PII", "false"),
+        ])
+        .unwrap()
+        .chat;
+        assert_eq!(
+            (set.max_questions, set.price_per_question, set.mask_pii),
+            (3, 1500, false)
+        );
     }
 
     #[test]

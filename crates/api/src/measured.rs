@@ -8,6 +8,7 @@ use std::time::Instant;
 use async_trait::async_trait;
 use bytes::Bytes;
 use dialix_calls::{AudioFormat, CallAnalyzer, ProviderError, SpeechToText, Utterance};
+use dialix_chat::{Completion, LanguageModel, Prompt};
 use serde_json::Value;
 
 use crate::http::{Metrics, Provider, RequestOutcome};
@@ -71,6 +72,16 @@ impl<P: CallAnalyzer> CallAnalyzer for Measured<P> {
             .inner
             .complete_json(system, user, schema_name, schema)
             .await;
+        self.record(started, &result);
+        result
+    }
+}
+
+#[async_trait]
+impl<P: LanguageModel> LanguageModel for Measured<P> {
+    async fn complete(&self, prompt: Prompt) -> Result<Completion, ProviderError> {
+        let started = Instant::now();
+        let result = self.inner.complete(prompt).await;
         self.record(started, &result);
         result
     }

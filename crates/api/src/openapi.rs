@@ -31,6 +31,7 @@ use crate::http::{PROBLEM_JSON, Problem};
         (name = "settings", description = "The caller's own settings"),
         (name = "records", description = "Uploaded calls and their audio"),
         (name = "grouping", description = "Repeat-call chains by client number, first-contact resolution, similar calls"),
+        (name = "chat", description = "AI chat about a call: answers from the call only, with checked citations"),
         (name = "operators", description = "Call-center operators of a company"),
         (name = "checklists", description = "Versioned quality checklists"),
         (name = "activity logs", description = "The audit trail of every change, tamper-evident"),

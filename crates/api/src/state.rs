@@ -14,15 +14,17 @@ use dialix_calls::{
     RecordChangeSignal, RecordPolicy, RecordPorts, RecordService, RetentionPorts, RetentionService,
     SpeechToText,
 };
+use dialix_chat::{ChatModel, ChatPorts, ChatService, LanguageModel};
 use dialix_company::{CompanyPorts, CompanyService};
 use dialix_grouping::{GroupingPorts, GroupingService};
 use dialix_infrastructure::{
-    Argon2PasswordHasher, ChatEndpoint, Database, JwtAccessTokens, MohirAiTranscriber, OpenAiChat,
-    OpenAiTranscriber, PgRecordChanges, PolledRecordChanges, SeaOrmAccounts, SeaOrmAdministrators,
-    SeaOrmAuditLog, SeaOrmBilling, SeaOrmCallGroups, SeaOrmCatalog, SeaOrmCompanies,
-    SeaOrmCompanyTree, SeaOrmJobQueue, SeaOrmLedger, SeaOrmLoginAttempts, SeaOrmMembership,
-    SeaOrmProcessingContext, SeaOrmRecords, SeaOrmRefreshTokens, SeaOrmResourceAccess,
-    SeaOrmRetention, SeaOrmSettings, SeaOrmUnitOfWork, SymphoniaProbe,
+    Argon2PasswordHasher, ChatEndpoint, Database, HttpPolicy, JwtAccessTokens, MohirAiTranscriber,
+    OpenAiChat, OpenAiTranscriber, PgRecordChanges, PolledRecordChanges, SeaOrmAccounts,
+    SeaOrmAdministrators, SeaOrmAuditLog, SeaOrmBilling, SeaOrmCallGroups, SeaOrmCatalog,
+    SeaOrmChats, SeaOrmCompanies, SeaOrmCompanyTree, SeaOrmJobQueue, SeaOrmLedger,
+    SeaOrmLoginAttempts, SeaOrmMembership, SeaOrmProcessingContext, SeaOrmRecords,
+    SeaOrmRefreshTokens, SeaOrmResourceAccess, SeaOrmRetention, SeaOrmSettings, SeaOrmUnitOfWork,
+    SymphoniaProbe,
 };
 use dialix_kernel::{Clock, CompanyTree, DomainResult, SystemClock, UnitOfWork};
 
@@ -38,6 +40,7 @@ pub struct AppState {
     pub companies: CompanyService,
     pub records: RecordService,
     pub grouping: GroupingService,
+    pub chat: ChatService,
     pub processing: ProcessingService,
     pub retention: RetentionService,
     pub catalog: CatalogService,
@@ -179,6 +182,21 @@ impl AppState {
             },
             config.default_country_code.clone(),
         );
+        let chat = ChatService::new(
+            ChatPorts {
+                chats: Arc::new(SeaOrmChats::new(database.clone())),
+                records: record_store.clone(),
+                checklists: catalog_store.clone(),
+                settings: Arc::new(SeaOrmSettings::new(database.clone())),
+                billing: billing.clone(),
+                model: chat_model(config, &metrics),
+                tree: tree.clone(),
+                uow: uow.clone(),
+                audit: audit_log.clone(),
+                clock: clock.clone(),
+            },
+            config.chat,
+        );
         let processing = ProcessingService::new(
             ProcessingPorts {
                 records: record_store,
@@ -203,6 +221,7 @@ impl AppState {
             companies,
             records,
             grouping,
+            chat,
             processing,
             retention,
             catalog,
@@ -286,6 +305,32 @@ fn providers(config: &Config, metrics: &Arc<Metrics>) -> Providers {
         }
     }
     providers
+}
+
+/// A user waits for a chat answer: a provider's rate limit longer than this is not waited
+/// out but passed on (503 with its `Retry-After`).
+const CHAT_MAX_RETRY_AFTER: Duration = Duration::from_secs(5);
+
+/// The language model of AI chat: the analysis's chat-completions endpoint, measured as it
+/// is; or, without one, the settings that would enable it.
+fn chat_model(config: &Config, metrics: &Arc<Metrics>) -> ChatModel {
+    let settings = &config.providers;
+    let policy = HttpPolicy {
+        max_retry_after: settings.http.max_retry_after.min(CHAT_MAX_RETRY_AFTER),
+        ..settings.http
+    };
+    match &settings.chat {
+        Some(chat) => ChatModel::Configured(Arc::new(Measured::new(
+            OpenAiChat::new(chat.clone(), policy),
+            chat_provider(chat),
+            metrics.clone(),
+        )) as Arc<dyn LanguageModel>),
+        None => ChatModel::Missing(
+            "AI chat is not configured: set OPENAI_API_KEY (or OPENAI_BASE_URL for a local \
+             server), or the AZURE_OPENAI_* settings"
+                .into(),
+        ),
+    }
 }
 
 fn measured_stt(

@@ -53,8 +53,8 @@ pub use ports::{
 };
 pub use pricing::{CallPrice, Prices};
 pub use processing::{
-    BalanceView, Charge, ChargeStep, Job, ProcessingPolicy, ProcessingPorts, ProcessingService,
-    Providers, QueueStats,
+    BalanceView, Charge, ChargeItem, ChargeStep, Job, ProcessingPolicy, ProcessingPorts,
+    ProcessingService, Providers, QueueStats,
 };
 pub use progress::StepOutcome;
 pub use providers::ProviderError;

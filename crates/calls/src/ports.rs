@@ -202,8 +202,8 @@ pub trait ProcessingObserver: Send + Sync {
 pub trait Billing: Send + Sync {
     /// Reserves `amount` if that much is available; `false` (and nothing changed) otherwise.
     async fn reserve(&self, tx: &mut Tx, company: CompanyId, amount: i64) -> DomainResult<bool>;
-    /// Moves `charge.amount` from reserved to spent with a `charge` ledger entry; a step
-    /// already charged is left alone.
+    /// Moves `charge.amount` from reserved to spent with a `charge` ledger entry; an item
+    /// already charged (same [`Charge::key`]) is left alone.
     async fn settle(&self, tx: &mut Tx, charge: &Charge, at: OffsetDateTime) -> DomainResult<()>;
     /// Gives `amount` of the reservation back.
     async fn release(&self, tx: &mut Tx, company: CompanyId, amount: i64) -> DomainResult<()>;

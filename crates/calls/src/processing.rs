@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use dialix_kernel::{
-    AccountId, Clock, CompanyId, DomainError, DomainResult, RecordId, Tx, UnitOfWork,
+    AccountId, ChatMessageId, Clock, CompanyId, DomainError, DomainResult, RecordId, Tx, UnitOfWork,
 };
 use uuid::Uuid;
 
@@ -43,16 +43,52 @@ pub struct QueueStats {
     pub oldest_ready_wait: Option<Duration>,
 }
 
-/// One step's price, charged once per record, processing round and step.
+/// A price moved from reserved to spent, once per [`ChargeItem`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Charge {
     pub company: CompanyId,
+    /// Whose work it was (the record's owner, the account that asked).
     pub owner: AccountId,
-    pub record: RecordId,
-    pub round: u32,
-    /// With the record and round, the idempotency key.
-    pub step: ChargeStep,
+    pub item: ChargeItem,
     pub amount: i64,
+}
+
+/// What is charged; each is charged at most once (its [`Charge::key`] is unique per company).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChargeItem {
+    /// A processing step of a record, once per processing round.
+    Step {
+        record: RecordId,
+        round: u32,
+        step: ChargeStep,
+    },
+    /// One answered chat question (its answer message), about a record.
+    ChatQuestion {
+        answer: ChatMessageId,
+        record: RecordId,
+    },
+}
+
+impl Charge {
+    /// The idempotency key of the ledger entry: `record:<id>:<round>:<step>` or
+    /// `chat:<answer id>`.
+    pub fn key(&self) -> String {
+        match self.item {
+            ChargeItem::Step {
+                record,
+                round,
+                step,
+            } => format!("record:{record}:{round}:{}", step.as_str()),
+            ChargeItem::ChatQuestion { answer, .. } => format!("chat:{answer}"),
+        }
+    }
+
+    /// The record the charge concerns, for the ledger.
+    pub fn record(&self) -> RecordId {
+        match self.item {
+            ChargeItem::Step { record, .. } | ChargeItem::ChatQuestion { record, .. } => record,
+        }
+    }
 }
 
 /// The processing steps that are charged, each once per round.
@@ -187,7 +223,9 @@ impl From<DomainError> for StepError {
 impl From<ProviderError> for StepError {
     fn from(error: ProviderError) -> Self {
         match error {
-            ProviderError::Transient(message) => StepError::Retry(message),
+            ProviderError::Transient(message) | ProviderError::RateLimited { message, .. } => {
+                StepError::Retry(message)
+            }
             ProviderError::Permanent(message) => StepError::Fail(message),
         }
     }
@@ -446,9 +484,11 @@ impl ProcessingService {
                 &Charge {
                     company: record.company_id,
                     owner: record.owner_id,
-                    record: record.id,
-                    round: record.processing_round,
-                    step,
+                    item: ChargeItem::Step {
+                        record: record.id,
+                        round: record.processing_round,
+                        step,
+                    },
                     amount: charged,
                 },
                 now,
@@ -655,7 +695,13 @@ mod tests {
             .billing
             .expect_settle()
             .withf(|_, charge, _| {
-                charge.step == ChargeStep::SpeechToText && charge.amount == STT_PRICE
+                matches!(
+                    charge.item,
+                    ChargeItem::Step {
+                        step: ChargeStep::SpeechToText,
+                        ..
+                    }
+                ) && charge.amount == STT_PRICE
             })
             .times(1)
             .returning(|_, _, _| Ok(()));

@@ -9,4 +9,11 @@ pub enum ProviderError {
     /// Trying again will not help: refused request, a reply that is not what was asked.
     #[error("{0}")]
     Permanent(String),
+    /// The provider refused for now (HTTP 429) and retrying within our own wait did not
+    /// help; `retry_after` is what it asked for, when it said.
+    #[error("{message}")]
+    RateLimited {
+        message: String,
+        retry_after: Option<std::time::Duration>,
+    },
 }

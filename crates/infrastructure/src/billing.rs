@@ -50,15 +50,7 @@ impl Billing for SeaOrmBilling {
 
     async fn settle(&self, tx: &mut Tx, charge: &Charge, at: OffsetDateTime) -> DomainResult<()> {
         let txn = db_tx(tx)?;
-        let key = crate::ledger::stored_key(
-            LedgerKind::Charge.as_str(),
-            &format!(
-                "record:{}:{}:{}",
-                charge.record,
-                charge.round,
-                charge.step.as_str()
-            ),
-        );
+        let key = crate::ledger::stored_key(LedgerKind::Charge.as_str(), &charge.key());
         let already = ledger_transaction::Entity::find()
             .filter(ledger_transaction::Column::CompanyId.eq(charge.company.as_uuid()))
             .filter(ledger_transaction::Column::IdempotencyKey.eq(key.as_str()))
@@ -92,7 +84,7 @@ impl Billing for SeaOrmBilling {
             id: Set(Uuid::now_v7()),
             company_id: Set(charge.company.as_uuid()),
             owner_id: Set(Some(charge.owner.as_uuid())),
-            record_id: Set(Some(charge.record.as_uuid())),
+            record_id: Set(Some(charge.record().as_uuid())),
             kind: Set(LedgerKind::Charge.as_str().to_owned()),
             amount: Set(-charge.amount),
             balance_after: Set(balance_after.ok_or(DomainError::NotFound("company"))?),

@@ -5,7 +5,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
 use crate::Database;
-use crate::entities::{account, checklist, company, operator, record};
+use crate::entities::{account, chat_session, checklist, company, operator, record};
 use crate::sql::internal;
 
 /// Finds who owns a resource, by type: one arm per resource type, matched exhaustively.
@@ -87,6 +87,20 @@ impl ResourceAccess for SeaOrmResourceAccess {
                 .await
                 .map_err(internal)?
                 .map(company_of),
+            // A session's trail belongs to its owner and the company whose call it is;
+            // deleted sessions keep theirs.
+            ResourceType::ChatSession => chat_session::Entity::find_by_id(id)
+                .select_only()
+                .column(chat_session::Column::CompanyId)
+                .column(chat_session::Column::OwnerId)
+                .into_tuple::<(Uuid, Uuid)>()
+                .one(db)
+                .await
+                .map_err(internal)?
+                .map(|(company, owner)| ResourceOwner {
+                    company_id: Some(CompanyId::from_uuid(company)),
+                    account_id: Some(AccountId::from_uuid(owner)),
+                }),
             // Purges concern every tenant: their trail is for platform admins only.
             ResourceType::ActivityLog => None,
         })

@@ -37,6 +37,16 @@ pub enum DomainError {
     /// Too many attempts; the caller may retry after this many seconds.
     #[error("too many attempts, retry in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
+    /// Every question a chat session allows has been asked; asking again will not help.
+    #[error("question limit reached: a chat session allows {max} questions; open a new session")]
+    QuestionLimitReached { max: u32 },
+    /// An external service the request waited for (the language model) failed or answered
+    /// unusably; nothing was stored. The reason is for the log, not for the caller.
+    #[error("{0}")]
+    ProviderFailed(String),
+    /// An external service is rate limiting us; the caller may retry after this many seconds.
+    #[error("the provider is busy, retry in {retry_after_secs} s")]
+    ProviderBusy { retry_after_secs: u64 },
     /// A dependency (database, provider) failed; details go to the log, not to the caller.
     #[error("internal error: {0}")]
     Internal(#[source] InternalError),

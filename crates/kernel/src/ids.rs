@@ -75,6 +75,14 @@ typed_id!(
     /// Identifies a checklist (all its versions share it).
     ChecklistId
 );
+typed_id!(
+    /// Identifies an AI chat session (questions about a call).
+    ChatSessionId
+);
+typed_id!(
+    /// Identifies one message (a question or an answer) of a chat session.
+    ChatMessageId
+);
 
 #[cfg(test)]
 mod tests {

@@ -25,7 +25,9 @@ pub use error::{DomainError, DomainResult, FieldErrors, InternalError, retry_on_
 /// otherwise (the settings' default, and the rule for owners who never saved settings).
 pub const DEFAULT_RETENTION_DAYS: i32 = 90;
 
-pub use ids::{AccountId, ChecklistId, CompanyId, OperatorId, RecordId};
+pub use ids::{
+    AccountId, ChatMessageId, ChatSessionId, ChecklistId, CompanyId, OperatorId, RecordId,
+};
 pub use page::{MAX_LIMIT, MAX_OFFSET, Page, PageRequest};
 pub use request::RequestMeta;
 pub use resource::ResourceType;

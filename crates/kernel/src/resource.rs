@@ -12,12 +12,15 @@ pub enum ResourceType {
     Record,
     Operator,
     Checklist,
+    /// An AI chat session about a call; its entries are the session's opening, questions and
+    /// deletion.
+    ChatSession,
     /// The log itself (purges); only platform admins read its trail.
     ActivityLog,
 }
 
 impl ResourceType {
-    pub const ALL: [ResourceType; 8] = [
+    pub const ALL: [ResourceType; 9] = [
         ResourceType::Account,
         ResourceType::Company,
         ResourceType::Administrator,
@@ -25,6 +28,7 @@ impl ResourceType {
         ResourceType::Record,
         ResourceType::Operator,
         ResourceType::Checklist,
+        ResourceType::ChatSession,
         ResourceType::ActivityLog,
     ];
 
@@ -38,6 +42,7 @@ impl ResourceType {
             ResourceType::Record => "record",
             ResourceType::Operator => "operator",
             ResourceType::Checklist => "checklist",
+            ResourceType::ChatSession => "chat_session",
             ResourceType::ActivityLog => "activity_log",
         }
     }

@@ -7,6 +7,7 @@ mod administrators;
 mod audio_store;
 mod auth;
 mod catalog;
+mod chat;
 mod companies;
 mod company_management;
 mod errors;

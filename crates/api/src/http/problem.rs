@@ -218,6 +218,32 @@ impl From<DomainError> for ApiError {
                     "too many failed attempts; retry in {retry_after_secs} seconds"
                 ))
             },
+            DomainError::QuestionLimitReached { max } => Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "question-limit-reached",
+                "Question limit reached",
+            )
+            .detail(DomainError::QuestionLimitReached { max }.to_string()),
+            DomainError::ProviderFailed(reason) => {
+                // The provider's own words go to the log; the caller learns only that it failed.
+                tracing::warn!(%reason, "a provider call of a request failed");
+                Self::new(StatusCode::BAD_GATEWAY, "provider-error", "Provider error").detail(
+                    "the language model failed or gave an unusable reply; nothing was stored \
+                     and no question was used, try again",
+                )
+            }
+            DomainError::ProviderBusy { retry_after_secs } => Self {
+                retry_after_secs: Some(retry_after_secs),
+                ..Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "provider-busy",
+                    "Provider busy",
+                )
+                .detail(format!(
+                    "the language model is rate limiting requests; nothing was stored and no \
+                     question was used, retry in {retry_after_secs} seconds"
+                ))
+            },
             DomainError::Internal(cause) => {
                 // The one place a request's internal error is logged, with its whole chain.
                 tracing::error!(error = %cause.chain(), "request failed with an internal error");
@@ -254,11 +280,30 @@ mod tests {
                 },
                 429,
             ),
+            (DomainError::QuestionLimitReached { max: 10 }, 429),
+            (DomainError::ProviderFailed("HTTP 500".into()), 502),
+            (
+                DomainError::ProviderBusy {
+                    retry_after_secs: 30,
+                },
+                503,
+            ),
             (DomainError::internal("db down"), 500),
         ];
         for (error, status) in cases {
             assert_eq!(ApiError::from(error).status_code().as_u16(), status);
         }
+    }
+
+    #[test]
+    fn a_busy_provider_says_when_to_retry_and_hides_its_reasons() {
+        let busy = ApiError::from(DomainError::ProviderBusy {
+            retry_after_secs: 30,
+        })
+        .error_response_owned();
+        assert_eq!(busy.headers().get("retry-after").unwrap(), "30");
+        let failed = ApiError::from(DomainError::ProviderFailed("key sk-123 refused".into()));
+        assert!(!failed.problem().detail.contains("sk-123"));
     }
 
     #[test]

@@ -141,6 +141,7 @@ pub enum ActivityResource {
     Record,
     Operator,
     Checklist,
+    ChatSession,
     ActivityLog,
 }
 
@@ -154,6 +155,7 @@ impl From<ResourceType> for ActivityResource {
             ResourceType::Record => Self::Record,
             ResourceType::Operator => Self::Operator,
             ResourceType::Checklist => Self::Checklist,
+            ResourceType::ChatSession => Self::ChatSession,
             ResourceType::ActivityLog => Self::ActivityLog,
         }
     }

@@ -7,6 +7,7 @@ mod activity_logs;
 mod administrators;
 mod auth;
 mod catalog;
+mod chat;
 mod companies;
 mod grouping;
 mod health;
@@ -80,6 +81,12 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(grouping::grouped_calls)
         .service(grouping::number_calls)
         .service(grouping::similar_calls)
+        .service(chat::open_session)
+        .service(chat::ask)
+        .service(chat::list_sessions)
+        .service(chat::get_session)
+        .service(chat::delete_session)
+        .service(chat::suggested_questions)
         .service(activity_logs::own_logs)
         .service(activity_logs::verify_logs)
         .service(activity_logs::company_logs)

@@ -44,17 +44,16 @@ impl From<UserSettings> for SettingsResponse {
     }
 }
 
-/// Settings to change; absent fields stay as they are.
-/// The languages the product speaks (documentation of the text fields that take one).
-#[derive(ToSchema)]
-#[schema(rename_all = "lowercase")]
-#[allow(dead_code)]
+/// The languages the product speaks.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
 pub enum Language {
     Uz,
     Ru,
     En,
 }
 
+/// Settings to change; absent fields stay as they are.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateSettingsRequest {

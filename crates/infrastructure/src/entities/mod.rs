@@ -4,6 +4,8 @@
 pub(crate) mod account;
 pub(crate) mod activity_log;
 pub(crate) mod audit_chain;
+pub(crate) mod chat_message;
+pub(crate) mod chat_session;
 pub(crate) mod checklist;
 pub(crate) mod checklist_version;
 pub(crate) mod company;

@@ -1,5 +1,6 @@
 use async_trait::async_trait;
 use dialix_calls::{CallAnalyzer, ProviderError};
+use dialix_chat::{Completion, LanguageModel, Prompt, PromptRole, TokenUsage};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -24,7 +25,8 @@ pub enum ChatEndpoint {
     },
 }
 
-/// Chat completions with JSON-schema constrained output.
+/// Chat completions with JSON-schema constrained output: the analyses of processing and the
+/// answers of AI chat.
 pub struct OpenAiChat {
     client: reqwest::Client,
     endpoint: ChatEndpoint,
@@ -42,8 +44,11 @@ impl OpenAiChat {
 }
 
 #[derive(Deserialize)]
-struct Completion {
+struct Reply {
     choices: Vec<Choice>,
+    /// Not every compatible server reports it.
+    #[serde(default)]
+    usage: Option<Usage>,
 }
 
 #[derive(Deserialize)]
@@ -59,20 +64,24 @@ struct Message {
     content: Option<String>,
 }
 
-#[async_trait]
-impl CallAnalyzer for OpenAiChat {
-    async fn complete_json(
+#[derive(Deserialize)]
+struct Usage {
+    prompt_tokens: u64,
+    completion_tokens: u64,
+}
+
+impl OpenAiChat {
+    /// One completion of `messages` (OpenAI's `[{role, content}]`) constrained to `schema`:
+    /// the reply's content and usage. Analysis and chat share it, so both go through the
+    /// same endpoint, retry policy and error mapping.
+    async fn complete(
         &self,
-        system: String,
-        user: String,
-        schema_name: String,
+        messages: Value,
+        schema_name: &str,
         schema: Value,
-    ) -> Result<String, ProviderError> {
+    ) -> Result<(String, Option<Usage>), ProviderError> {
         let mut body = json!({
-            "messages": [
-                {"role": "system", "content": system},
-                {"role": "user", "content": user}
-            ],
+            "messages": messages,
             "temperature": 0,
             "stream": false,
             "response_format": {
@@ -117,8 +126,8 @@ impl CallAnalyzer for OpenAiChat {
                 .await?
             }
         };
-        let completion: Completion = http::json(response, what).await?;
-        let choice = completion
+        let reply: Reply = http::json(response, what).await?;
+        let choice = reply
             .choices
             .into_iter()
             .next()
@@ -128,10 +137,61 @@ impl CallAnalyzer for OpenAiChat {
                 "chat completion: the reply was cut off (finish_reason=length)".into(),
             ));
         }
-        choice
+        let content = choice
             .message
             .content
             .filter(|c| !c.trim().is_empty())
-            .ok_or_else(|| ProviderError::Permanent("chat completion: empty reply".into()))
+            .ok_or_else(|| ProviderError::Permanent("chat completion: empty reply".into()))?;
+        Ok((content, reply.usage))
+    }
+}
+
+#[async_trait]
+impl CallAnalyzer for OpenAiChat {
+    async fn complete_json(
+        &self,
+        system: String,
+        user: String,
+        schema_name: String,
+        schema: Value,
+    ) -> Result<String, ProviderError> {
+        let messages = json!([
+            {"role": "system", "content": system},
+            {"role": "user", "content": user}
+        ]);
+        let (content, _) = self.complete(messages, &schema_name, schema).await?;
+        Ok(content)
+    }
+}
+
+#[async_trait]
+impl LanguageModel for OpenAiChat {
+    async fn complete(&self, prompt: Prompt) -> Result<Completion, ProviderError> {
+        let messages: Vec<Value> = prompt
+            .messages
+            .iter()
+            .map(|m| {
+                let role = match m.role {
+                    PromptRole::System => "system",
+                    PromptRole::User => "user",
+                    PromptRole::Assistant => "assistant",
+                };
+                json!({"role": role, "content": m.content})
+            })
+            .collect();
+        let (content, usage) = OpenAiChat::complete(
+            self,
+            Value::Array(messages),
+            &prompt.schema_name,
+            prompt.schema,
+        )
+        .await?;
+        Ok(Completion {
+            content,
+            usage: usage.map(|u| TokenUsage {
+                prompt_tokens: u.prompt_tokens,
+                completion_tokens: u.completion_tokens,
+            }),
+        })
     }
 }

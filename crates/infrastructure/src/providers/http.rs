@@ -58,6 +58,8 @@ pub(crate) async fn send(
 ) -> Result<Response, ProviderError> {
     let mut wait = policy.backoff;
     let mut last_error = String::new();
+    // `Some` while the last failure was a 429, with the wait it asked for.
+    let mut rate_limited: Option<Option<Duration>> = None;
     for attempt in 1..=policy.attempts.max(1) {
         match build().send().await {
             Ok(response) if response.status().is_success() => return Ok(response),
@@ -70,14 +72,16 @@ pub(crate) async fn send(
                 if !transient {
                     return Err(ProviderError::Permanent(last_error));
                 }
+                rate_limited = (status == StatusCode::TOO_MANY_REQUESTS).then_some(retry_after);
                 if let Some(after) = retry_after {
                     if after > policy.max_retry_after {
-                        return Err(ProviderError::Transient(last_error));
+                        return Err(transient_failure(last_error, rate_limited));
                     }
                     wait = after;
                 }
             }
             Err(error) => {
+                rate_limited = None;
                 last_error = format!("{what}: {error}");
                 if !(error.is_timeout() || error.is_connect() || error.is_request()) {
                     return Err(ProviderError::Permanent(last_error));
@@ -90,7 +94,18 @@ pub(crate) async fn send(
             wait *= 2;
         }
     }
-    Err(ProviderError::Transient(last_error))
+    Err(transient_failure(last_error, rate_limited))
+}
+
+/// A failure worth trying again later: rate limited (with the provider's wait) or not.
+fn transient_failure(message: String, rate_limited: Option<Option<Duration>>) -> ProviderError {
+    match rate_limited {
+        Some(retry_after) => ProviderError::RateLimited {
+            message,
+            retry_after,
+        },
+        None => ProviderError::Transient(message),
+    }
 }
 
 fn retry_after(response: &Response) -> Option<Duration> {
