@@ -23,6 +23,7 @@ mod m20261128_000013_administrator_grants_by_user;
 mod m20261128_000014_login_failures;
 mod m20261129_000015_record_changes;
 mod m20261130_000016_chat;
+mod m20261207_000017_chat_client_number;
 
 pub struct Migrator;
 
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000014_login_failures::Migration),
             Box::new(m20261129_000015_record_changes::Migration),
             Box::new(m20261130_000016_chat::Migration),
+            Box::new(m20261207_000017_chat_client_number::Migration),
         ]
     }
 }

@@ -31,7 +31,14 @@ pub enum Reply {
     /// An AI chat answer with this content (`{"answer", "citations": [{"turn", "quote"}]}`)
     /// instead of [`chat_answer`].
     ChatAnswer(Value),
+    /// Asked to stream: the normal answer, each chunk after this delay.
+    SlowStream(Duration),
+    /// Asked to stream: the connection drops after this many chunks of the normal answer.
+    StreamBreaksAfter(usize),
 }
+
+/// How many characters of the reply one streamed chunk carries.
+const STREAM_CHUNK_CHARS: usize = 8;
 
 #[derive(Default)]
 struct Script {
@@ -141,7 +148,9 @@ async fn scripted(reply: Reply) -> Option<HttpResponse> {
         | Reply::OffSchema
         | Reply::Analysis(_)
         | Reply::Transcript(_)
-        | Reply::ChatAnswer(_) => None,
+        | Reply::ChatAnswer(_)
+        | Reply::SlowStream(_)
+        | Reply::StreamBreaksAfter(_) => None,
         Reply::Slow(delay) => {
             tokio::time::sleep(delay).await;
             None
@@ -247,6 +256,11 @@ async fn complete(script: Shared, authorised: bool, body: Value) -> HttpResponse
         Reply::ChatAnswer(answer) => answer.clone(),
         _ => chat_answer(),
     };
+    let streaming = match &reply {
+        Reply::SlowStream(delay) => (*delay, None),
+        Reply::StreamBreaksAfter(chunks) => (Duration::ZERO, Some(*chunks)),
+        _ => (Duration::ZERO, None),
+    };
     if let Some(response) = scripted(reply).await {
         return response;
     }
@@ -260,6 +274,10 @@ async fn complete(script: Shared, authorised: bool, body: Value) -> HttpResponse
     } else {
         general.to_string()
     };
+    if body["stream"] == true {
+        let (delay, breaks_after) = streaming;
+        return streamed(content, delay, breaks_after);
+    }
     HttpResponse::Ok().json(json!({
         "id": "chatcmpl-fake",
         "object": "chat.completion",
@@ -267,6 +285,48 @@ async fn complete(script: Shared, authorised: bool, body: Value) -> HttpResponse
         "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
         "usage": {"prompt_tokens": 100, "completion_tokens": 50, "total_tokens": 150}
     }))
+}
+
+/// A streamed completion: `content` in chunks of [`STREAM_CHUNK_CHARS`] characters as
+/// `data:` events, a last chunk with `finish_reason`, then `data: [DONE]`; each chunk after
+/// `delay`, and the connection dropped after `breaks_after` chunks when given.
+fn streamed(content: String, delay: Duration, breaks_after: Option<usize>) -> HttpResponse {
+    let chars: Vec<char> = content.chars().collect();
+    let mut events: Vec<String> = chars
+        .chunks(STREAM_CHUNK_CHARS)
+        .map(|piece| {
+            let piece: String = piece.iter().collect();
+            json!({"id": "chatcmpl-fake", "object": "chat.completion.chunk",
+                "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": null}]})
+            .to_string()
+        })
+        .collect();
+    events.push(
+        json!({"id": "chatcmpl-fake", "object": "chat.completion.chunk",
+            "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+        .to_string(),
+    );
+    events.push("[DONE]".to_owned());
+    if let Some(chunks) = breaks_after {
+        events.truncate(chunks);
+    }
+    let broken = breaks_after.is_some();
+    let body = futures_util::stream::unfold(
+        (events.into_iter(), broken),
+        move |(mut events, broken)| async move {
+            tokio::time::sleep(delay).await;
+            let item = match events.next() {
+                Some(data) => Ok(web::Bytes::from(format!("data: {data}\n\n"))),
+                None if broken => Err(actix_web::error::ErrorInternalServerError("dropped")),
+                None => return None,
+            };
+            // After an error actix drops the connection and polls no more.
+            Some((item, (events, broken)))
+        },
+    );
+    HttpResponse::Ok()
+        .content_type("text/event-stream")
+        .streaming(body)
 }
 
 /// Azure OpenAI: the deployment in the path, `api-key` instead of Bearer, an api-version.

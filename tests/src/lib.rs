@@ -212,6 +212,7 @@ pub fn test_config(database_url: String) -> Config {
             max_questions: 10,
             price_per_question: 0,
             mask_pii: true,
+            context_chars: 100_000,
         },
         default_country_code: "998".into(),
         providers: dialix_api::config::ProviderSettings {

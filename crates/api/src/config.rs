@@ -255,6 +255,7 @@ impl Config {
                 max_questions: positive(&get, "MAX_QUESTIONS_PER_SESSION", 10u32)?,
                 price_per_question: price(&get, "PRICE_CHAT_PER_QUESTION", 0)?,
                 mask_pii: parse(&get, "CHAT_MASK_PII", true)?,
+                context_chars: positive(&get, "CHAT_CONTEXT_CHARS", 100_000usize)?,
             },
             default_country_code: country_code(get("DEFAULT_COUNTRY_CODE"))?,
             providers: providers(&get)?,
@@ -584,18 +585,25 @@ mod tests {
                 max_questions: 10,
                 price_per_question: 0,
                 mask_pii: true,
+                context_chars: 100_000,
             }
         );
         let set = config(&[
             ("MAX_QUESTIONS_PER_SESSION", "3"),
             ("PRICE_CHAT_PER_QUESTION", "1500"),
             ("CHAT_MASK_PII", "false"),
+            ("CHAT_CONTEXT_CHARS", "5000"),
         ])
         .unwrap()
         .chat;
         assert_eq!(
-            (set.max_questions, set.price_per_question, set.mask_pii),
-            (3, 1500, false)
+            (
+                set.max_questions,
+                set.price_per_question,
+                set.mask_pii,
+                set.context_chars
+            ),
+            (3, 1500, false, 5000)
         );
     }
 

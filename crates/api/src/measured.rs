@@ -8,7 +8,7 @@ use std::time::Instant;
 use async_trait::async_trait;
 use bytes::Bytes;
 use dialix_calls::{AudioFormat, CallAnalyzer, ProviderError, SpeechToText, Utterance};
-use dialix_chat::{Completion, LanguageModel, Prompt};
+use dialix_chat::{Completion, LanguageModel, Prompt, TextSink};
 use serde_json::Value;
 
 use crate::http::{Metrics, Provider, RequestOutcome};
@@ -82,6 +82,18 @@ impl<P: LanguageModel> LanguageModel for Measured<P> {
     async fn complete(&self, prompt: Prompt) -> Result<Completion, ProviderError> {
         let started = Instant::now();
         let result = self.inner.complete(prompt).await;
+        self.record(started, &result);
+        result
+    }
+
+    /// Timed to the end of the stream (or until its listener went away).
+    async fn stream(
+        &self,
+        prompt: Prompt,
+        sink: &mut Box<dyn TextSink>,
+    ) -> Result<Option<Completion>, ProviderError> {
+        let started = Instant::now();
+        let result = self.inner.stream(prompt, sink).await;
         self.record(started, &result);
         result
     }

@@ -173,9 +173,10 @@ impl AppState {
             audit: audit_log.clone(),
             clock: clock.clone(),
         });
+        let call_groups = Arc::new(SeaOrmCallGroups::new(database.clone()));
         let grouping = GroupingService::new(
             GroupingPorts {
-                groups: Arc::new(SeaOrmCallGroups::new(database.clone())),
+                groups: call_groups.clone(),
                 records: record_store.clone(),
                 tree: tree.clone(),
                 clock: clock.clone(),
@@ -186,6 +187,7 @@ impl AppState {
             ChatPorts {
                 chats: Arc::new(SeaOrmChats::new(database.clone())),
                 records: record_store.clone(),
+                groups: call_groups,
                 checklists: catalog_store.clone(),
                 settings: Arc::new(SeaOrmSettings::new(database.clone())),
                 billing: billing.clone(),
@@ -196,6 +198,7 @@ impl AppState {
                 clock: clock.clone(),
             },
             config.chat,
+            config.default_country_code.clone(),
         );
         let processing = ProcessingService::new(
             ProcessingPorts {

@@ -23,13 +23,17 @@ struct Cited {
     quote: String,
 }
 
+/// A turn as the model saw it, with the call it belongs to; the model cites turns by their
+/// place (1-based) in the prompt's list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourcedTurn {
+    pub record: RecordId,
+    pub turn: Turn,
+}
+
 /// The answer and its checked citations; the error says what was wrong with the reply.
-/// `turns` is the transcript as the model saw it.
-pub fn parse_answer(
-    reply: &str,
-    turns: &[Turn],
-    record: RecordId,
-) -> Result<(String, Vec<Citation>), String> {
+/// `turns` are the transcripts' turns as the model saw and numbered them.
+pub fn parse_answer(reply: &str, turns: &[SourcedTurn]) -> Result<(String, Vec<Citation>), String> {
     let reply: Reply =
         serde_json::from_str(reply.trim()).map_err(|e| format!("not the expected JSON: {e}"))?;
     let answer = reply.answer.trim();
@@ -38,7 +42,7 @@ pub fn parse_answer(
     }
     let mut citations: Vec<Citation> = Vec::new();
     for cited in reply.citations {
-        let Some(citation) = check(&cited, turns, record) else {
+        let Some(citation) = check(&cited, turns) else {
             continue;
         };
         if !citations.contains(&citation) {
@@ -49,16 +53,16 @@ pub fn parse_answer(
 }
 
 /// The citation of `cited` if its turn exists and contains its quote.
-fn check(cited: &Cited, turns: &[Turn], record: RecordId) -> Option<Citation> {
+fn check(cited: &Cited, turns: &[SourcedTurn]) -> Option<Citation> {
     let index = usize::try_from(cited.turn).ok()?.checked_sub(1)?;
-    let turn = turns.get(index)?;
+    let SourcedTurn { record, turn } = turns.get(index)?;
     let quote = trim_marks(&cited.quote);
     let wanted = normalise(quote);
     if wanted.is_empty() || !normalise(&turn.text).contains(&wanted) {
         return None;
     }
     Some(Citation {
-        record_id: record,
+        record_id: *record,
         start_ms: turn.start_ms,
         end_ms: turn.end_ms,
         speaker: turn.role,
@@ -90,7 +94,7 @@ mod tests {
 
     use super::*;
 
-    fn turns() -> Vec<Turn> {
+    fn turns(record: RecordId) -> Vec<SourcedTurn> {
         let turn = |role, start_ms, end_ms, text: &str| Turn {
             speaker: "0".into(),
             role,
@@ -98,7 +102,7 @@ mod tests {
             end_ms,
             text: text.into(),
         };
-        vec![
+        [
             turn(SpeakerRole::Operator, 0, 800, "Assalomu alaykum."),
             turn(
                 SpeakerRole::Customer,
@@ -107,6 +111,9 @@ mod tests {
                 "Tariflar   haqida bilmoqchi edim.",
             ),
         ]
+        .into_iter()
+        .map(|turn| SourcedTurn { record, turn })
+        .collect()
     }
 
     #[test]
@@ -120,7 +127,7 @@ mod tests {
                 {"turn": 1, "quote": "Assalomu alaykum..."}
             ]
         });
-        let (answer, citations) = parse_answer(&reply.to_string(), &turns(), record).unwrap();
+        let (answer, citations) = parse_answer(&reply.to_string(), &turns(record)).unwrap();
         assert_eq!(answer, "The customer asked about tariffs.");
         assert_eq!(
             citations,
@@ -163,7 +170,7 @@ mod tests {
             ]
         });
         let (_, citations) =
-            parse_answer(&reply.to_string(), &turns(), RecordId::generate()).unwrap();
+            parse_answer(&reply.to_string(), &turns(RecordId::generate())).unwrap();
         assert!(citations.is_empty());
     }
 
@@ -176,7 +183,7 @@ mod tests {
             r#"{"answer": "", "citations": []}"#,
             r#"{"answer": "x", "citations": [], "extra": 1}"#,
         ] {
-            assert!(parse_answer(reply, &turns(), record).is_err(), "{reply}");
+            assert!(parse_answer(reply, &turns(record)).is_err(), "{reply}");
         }
     }
 }

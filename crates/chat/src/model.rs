@@ -37,12 +37,14 @@ impl Language {
     }
 }
 
-/// What a session's questions are about. Sessions over every call of one client number are
-/// planned as a second variant; everything keyed on the subject matches it exhaustively.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a session's questions are about.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChatSubject {
     /// One call.
     Record(RecordId),
+    /// Every call of one client number (E.164) the session's owner may see, read afresh for
+    /// each question.
+    ClientNumber(String),
 }
 
 /// A conversation of one user with the model about one subject, with a question allowance.
@@ -169,6 +171,9 @@ pub struct ChatPolicy {
     /// Whether card and phone numbers are masked before text leaves for the model
     /// (`CHAT_MASK_PII`).
     pub mask_pii: bool,
+    /// How many characters of calls a client number's session sends the model
+    /// (`CHAT_CONTEXT_CHARS`): the newest calls whole while they fit, older ones by summary.
+    pub context_chars: usize,
 }
 
 /// A question's longest accepted length, in characters.

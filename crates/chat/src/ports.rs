@@ -81,10 +81,27 @@ pub struct Completion {
     pub usage: Option<TokenUsage>,
 }
 
+/// Where text goes as it is written, for a listener that may go away meanwhile.
+pub trait TextSink: Send {
+    /// Passes a piece on; `false` when the listener has gone (nothing more is wanted).
+    fn send(&mut self, piece: &str) -> bool;
+    /// Whether the listener is still there.
+    fn listening(&self) -> bool;
+}
+
 /// A chat model answering a conversation in JSON. A reply that is not a usable completion is
 /// `ProviderError::Permanent`; a rate limit is `RateLimited`.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait LanguageModel: Send + Sync {
     async fn complete(&self, prompt: Prompt) -> Result<Completion, ProviderError>;
+    /// The same completion in the provider's streaming mode: each piece of the reply's
+    /// content goes to `sink` as it arrives, and the whole reply is returned at the end.
+    /// `Ok(None)` when the sink stopped listening (the rest of the reply was not read). A
+    /// stream that breaks off is `Transient`.
+    async fn stream(
+        &self,
+        prompt: Prompt,
+        sink: &mut Box<dyn TextSink>,
+    ) -> Result<Option<Completion>, ProviderError>;
 }

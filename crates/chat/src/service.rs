@@ -4,8 +4,9 @@ use dialix_account::SettingsRepository;
 use dialix_audit::{AuditAction, AuditEvent, AuditLog, AuditedUnitOfWork};
 use dialix_calls::{
     Billing, Charge, ChargeItem, Checklist, ChecklistRepository, ChecklistResult, ProviderError,
-    Record, RecordRepository, Turn, may_view,
+    Record, RecordRepository, Turn, may_view, normalise_phone, record_scope,
 };
+use dialix_grouping::{CallGroups, CallScope, NumberCall};
 use dialix_kernel::{
     Actor, ChatMessageId, ChatSessionId, Clock, CompanyId, CompanyTree, DomainError, DomainResult,
     FieldErrors, Page, PageRequest, RecordId, RequestMeta, ResourceType, RowVersion, UnitOfWork,
@@ -13,18 +14,25 @@ use dialix_kernel::{
 };
 use serde_json::{Value, json};
 
-use crate::citations::parse_answer;
+use crate::answer_text::AnswerPieces;
+use crate::citations::{SourcedTurn, parse_answer};
 use crate::language::detect;
-use crate::prompt::{CallAnalysis, PromptInput, build_prompt, visible_turns};
+use crate::prompt::{
+    CallAnalysis, CallContent, CallData, PromptCalls, PromptInput, build_prompt, visible_turns,
+};
 use crate::suggestions::{SuggestionSource, suggested_questions};
 use crate::{
     Answer, ChatMessage, ChatPolicy, ChatRepository, ChatSession, ChatSubject, Completion,
     Language, LanguageModel, MAX_QUESTION_CHARS, MessageRole, Prompt, QuestionSlot,
-    SessionTranscript,
+    SessionTranscript, TextSink,
 };
 
 /// Told to callers when a rate-limiting provider did not say how long to wait.
 const DEFAULT_RETRY_AFTER_SECS: u64 = 10;
+
+/// A client number's session reads at most its newest this many calls: a bound on the work
+/// per question (older calls would be reduced to summaries anyway).
+const MAX_NUMBER_CALLS: u64 = 50;
 
 /// The language model chat answers with, or why there is none.
 pub enum ChatModel {
@@ -37,6 +45,8 @@ pub enum ChatModel {
 pub struct ChatPorts {
     pub chats: Arc<dyn ChatRepository>,
     pub records: Arc<dyn RecordRepository>,
+    /// One client number's calls, for its sessions.
+    pub groups: Arc<dyn CallGroups>,
     /// The checklist versions calls were scored against (their item texts).
     pub checklists: Arc<dyn ChecklistRepository>,
     /// The user's language setting, for questions whose language does not show.
@@ -55,15 +65,18 @@ pub struct ChatService {
     ports: ChatPorts,
     audited: AuditedUnitOfWork,
     policy: ChatPolicy,
+    /// Prepended to 9-digit national numbers, as for uploads and the records search.
+    default_country_code: String,
 }
 
 impl ChatService {
-    pub fn new(ports: ChatPorts, policy: ChatPolicy) -> Self {
+    pub fn new(ports: ChatPorts, policy: ChatPolicy, default_country_code: String) -> Self {
         let audited = AuditedUnitOfWork::new(ports.uow.clone(), ports.audit.clone());
         Self {
             ports,
             audited,
             policy,
+            default_country_code,
         }
     }
 
@@ -83,12 +96,63 @@ impl ChatService {
         self.model()?;
         let record = self.visible_record(actor, record_id).await?;
         transcript(&record)?;
+        let subject = ChatSubject::Record(record.id);
+        self.start(actor, record.company_id, subject, meta).await
+    }
+
+    /// Opens a session over every call of a client number (written in any form an upload
+    /// accepts) the actor may see: `NotFound` when there is none, `Conflict` when none has a
+    /// transcript. The company of the newest call pays for its questions.
+    pub async fn open_for_number(
+        &self,
+        actor: &Actor,
+        raw_phone: &str,
+        meta: &RequestMeta,
+    ) -> DomainResult<ChatSession> {
+        self.model()?;
+        let phone = normalise_phone(raw_phone, &self.default_country_code).ok_or_else(|| {
+            FieldErrors::single(
+                "client_phone_number",
+                "must be a phone number, e.g. +998901234567 or 901234567",
+            )
+        })?;
+        let calls = self.number_calls(actor, &phone).await?;
+        let Some(newest) = calls.last() else {
+            return Err(DomainError::NotFound("client number"));
+        };
+        let mut transcribed = false;
+        for call in calls.iter().rev() {
+            if let Some(record) = self.live_record(call.id).await?
+                && transcript(&record).is_ok()
+            {
+                transcribed = true;
+                break;
+            }
+        }
+        if !transcribed {
+            return Err(DomainError::conflict(
+                "client_phone_number",
+                "none of the number's calls has a transcript yet; chat needs a transcribed call",
+            ));
+        }
+        let subject = ChatSubject::ClientNumber(phone);
+        self.start(actor, newest.company_id, subject, meta).await
+    }
+
+    /// Stores a new session with its audit entry.
+    async fn start(
+        &self,
+        actor: &Actor,
+        company_id: CompanyId,
+        subject: ChatSubject,
+        meta: &RequestMeta,
+    ) -> DomainResult<ChatSession> {
         let now = self.ports.clock.now();
         let session = ChatSession {
             id: ChatSessionId::generate(),
             owner_id: actor.account_id,
-            company_id: record.company_id,
-            subject: ChatSubject::Record(record.id),
+            company_id,
+            subject,
             questions_used: 0,
             created_at: now,
             updated_at: now,
@@ -101,7 +165,7 @@ impl ChatService {
             ResourceType::ChatSession,
             session.id,
         )
-        .details(subject_details(session.subject))
+        .details(subject_details(&session.subject))
         .meta(meta);
         let mut tx = self.audited.begin().await?;
         self.ports
@@ -150,7 +214,7 @@ impl ChatService {
     ) -> DomainResult<()> {
         let mut session = self.owned_session(actor, id).await?;
         let now = self.ports.clock.now();
-        let mut details = subject_details(session.subject);
+        let mut details = subject_details(&session.subject);
         details["questions_used"] = json!(session.questions_used);
         let event = AuditEvent::by(actor, AuditAction::Delete, ResourceType::ChatSession, id)
             .details(details)
@@ -174,6 +238,46 @@ impl ChatService {
         question: &str,
         meta: &RequestMeta,
     ) -> DomainResult<Answer> {
+        let pending = self.prepare(actor, id, question).await?;
+        let reply = pending.model.complete(pending.prompt.clone()).await;
+        self.finish(actor, &pending, reply, meta).await
+    }
+
+    /// [`ChatService::ask`] with the answer's words passed to `listener` as the model writes
+    /// them. `Ok(None)` when the listener went away before the answer was complete: then
+    /// nothing is stored, no question is used and the price is released.
+    pub async fn ask_streaming(
+        &self,
+        actor: &Actor,
+        id: ChatSessionId,
+        question: &str,
+        meta: &RequestMeta,
+        listener: Box<dyn TextSink>,
+    ) -> DomainResult<Option<Answer>> {
+        let pending = self.prepare(actor, id, question).await?;
+        let mut pieces: Box<dyn TextSink> = Box::new(AnswerPieces::new(listener));
+        let reply = match pending
+            .model
+            .stream(pending.prompt.clone(), &mut pieces)
+            .await
+        {
+            Ok(Some(completion)) if pieces.listening() => Ok(completion),
+            Ok(_) => {
+                self.give_back(&pending).await?;
+                return Ok(None);
+            }
+            Err(error) => Err(error),
+        };
+        self.finish(actor, &pending, reply, meta).await.map(Some)
+    }
+
+    /// Checks a question, builds its prompt and reserves its price.
+    async fn prepare(
+        &self,
+        actor: &Actor,
+        id: ChatSessionId,
+        question: &str,
+    ) -> DomainResult<Pending> {
         let question = question.trim();
         check_question(question)?;
         let model = self.model()?;
@@ -181,63 +285,193 @@ impl ChatService {
         if self.remaining(&session) == 0 {
             return Err(self.limit_reached());
         }
-        let ChatSubject::Record(record_id) = session.subject;
-        let record = self.visible_record(actor, record_id).await?;
-        let turns = visible_turns(transcript(&record)?, self.policy.mask_pii);
-        let checklist = self.scored_checklist(&record).await?;
         let language = match detect(question) {
             Some(language) => language,
             None => self.setting_language(actor).await?,
         };
         let earlier = self.ports.chats.messages(id).await?;
-        let prompt = build_prompt(&PromptInput {
-            turns: &turns,
-            analysis: CallAnalysis {
-                general: record.payload.general.as_ref(),
-                checklist: checklist_pair(&record, checklist.as_ref()),
-            },
+        let asked = Asking {
             earlier: &earlier,
             question,
             language,
-            mask_pii: self.policy.mask_pii,
-        });
+        };
+        let material = match &session.subject {
+            ChatSubject::Record(record) => self.call_material(actor, *record, asked).await?,
+            ChatSubject::ClientNumber(phone) => self.number_material(actor, phone, asked).await?,
+        };
         let price = self.policy.price_per_question;
         if price > 0 {
             self.reserve(session.company_id, price).await?;
         }
-        let asked = Asked {
-            session: &session,
-            record: record_id,
-            question,
+        Ok(Pending {
+            model,
+            prompt: material.prompt,
+            session,
+            record: material.record,
+            question: question.to_owned(),
             language,
-            turns: &turns,
+            turns: material.turns,
+        })
+    }
+
+    /// One call's prompt.
+    async fn call_material(
+        &self,
+        actor: &Actor,
+        record_id: RecordId,
+        asked: Asking<'_>,
+    ) -> DomainResult<Material> {
+        let record = self.visible_record(actor, record_id).await?;
+        let turns = visible_turns(transcript(&record)?, self.policy.mask_pii);
+        let checklist = self.scored_checklist(&record).await?;
+        let prompt = build_prompt(&asked.input(
+            PromptCalls::One {
+                turns: &turns,
+                analysis: CallAnalysis {
+                    general: record.payload.general.as_ref(),
+                    checklist: checklist_pair(&record, checklist.as_ref()),
+                },
+            },
+            self.policy.mask_pii,
+        ));
+        Ok(Material {
+            prompt,
+            record: record_id,
+            turns: sourced(record_id, turns),
+        })
+    }
+
+    /// A client number's prompt: its calls oldest first, the newest kept whole while their
+    /// transcripts fit in `context_chars` (the newest transcribed call always), the older ones
+    /// reduced to their summaries; calls with neither a transcript nor a summary are left
+    /// out.
+    async fn number_material(
+        &self,
+        actor: &Actor,
+        phone: &str,
+        asked: Asking<'_>,
+    ) -> DomainResult<Material> {
+        let mask = self.policy.mask_pii;
+        let calls = self.number_calls(actor, phone).await?;
+        if calls.is_empty() {
+            return Err(DomainError::NotFound("client number"));
+        }
+        let mut whole: Vec<Option<(Record, Vec<Turn>)>> = calls.iter().map(|_| None).collect();
+        let mut used = 0;
+        for (slot, call) in whole.iter_mut().zip(&calls).rev() {
+            let Some(record) = self.live_record(call.id).await? else {
+                continue;
+            };
+            let Ok(transcript) = transcript(&record) else {
+                continue;
+            };
+            let turns = visible_turns(transcript, mask);
+            let size: usize = turns.iter().map(|t| t.text.chars().count()).sum();
+            if used > 0 && used + size > self.policy.context_chars {
+                break;
+            }
+            used += size;
+            *slot = Some((record, turns));
+        }
+        let newest_whole = whole
+            .iter()
+            .rev()
+            .find_map(|w| w.as_ref().map(|(record, _)| record.id))
+            .ok_or_else(|| {
+                DomainError::conflict(
+                    "client_phone_number",
+                    "none of the number's calls has a transcript any more",
+                )
+            })?;
+        let mut turns = Vec::new();
+        let mut data = Vec::new();
+        for (call, kept) in calls.iter().zip(&whole) {
+            let content = match kept {
+                Some((record, call_turns)) => {
+                    turns.extend(sourced(record.id, call_turns.clone()));
+                    CallContent::Whole {
+                        turns: call_turns,
+                        general: record.payload.general.as_ref(),
+                    }
+                }
+                None if call.summary.is_some() => CallContent::Summary(call.summary.as_deref()),
+                None => continue,
+            };
+            data.push(CallData {
+                record: call.id,
+                call_at: call.call_at,
+                content,
+            });
+        }
+        let prompt = build_prompt(&asked.input(PromptCalls::Number(&data), mask));
+        Ok(Material {
+            prompt,
+            record: newest_whole,
+            turns,
+        })
+    }
+
+    /// The newest [`MAX_NUMBER_CALLS`] calls of a (normalised) number in the actor's records
+    /// scope, oldest first.
+    async fn number_calls(&self, actor: &Actor, phone: &str) -> DomainResult<Vec<NumberCall>> {
+        let scope = CallScope {
+            records: record_scope(self.ports.tree.as_ref(), actor).await?,
+            companies: None,
         };
-        let answered = self.answer(actor, model, prompt, asked, meta).await;
-        if answered.is_err() && price > 0 {
-            self.release(session.company_id, price).await?;
+        let groups = &self.ports.groups;
+        let mut page = PageRequest {
+            limit: MAX_NUMBER_CALLS,
+            offset: 0,
+        };
+        let first = groups.calls_of_number(&scope, phone, page).await?;
+        if first.total <= MAX_NUMBER_CALLS {
+            return Ok(first.items);
+        }
+        page.offset = first.total - MAX_NUMBER_CALLS;
+        Ok(groups.calls_of_number(&scope, phone, page).await?.items)
+    }
+
+    /// Stores the exchange if the model answered usably, else releases the reservation.
+    async fn finish(
+        &self,
+        actor: &Actor,
+        pending: &Pending,
+        reply: Result<Completion, ProviderError>,
+        meta: &RequestMeta,
+    ) -> DomainResult<Answer> {
+        let answered = match reply {
+            Ok(completion) => self.answer(actor, completion, pending, meta).await,
+            Err(error) => Err(provider_failure(error)),
+        };
+        if answered.is_err() {
+            self.give_back(pending).await?;
         }
         answered
     }
 
-    /// Asks the model and stores the exchange (see [`ChatService::ask`]).
+    /// Releases a question's reservation, if it has a price.
+    async fn give_back(&self, pending: &Pending) -> DomainResult<()> {
+        let price = self.policy.price_per_question;
+        if price > 0 {
+            self.release(pending.session.company_id, price).await?;
+        }
+        Ok(())
+    }
+
+    /// Stores the model's answer (see [`ChatService::ask`]).
     async fn answer(
         &self,
         actor: &Actor,
-        model: Arc<dyn LanguageModel>,
-        prompt: Prompt,
-        asked: Asked<'_>,
+        completion: Completion,
+        asked: &Pending,
         meta: &RequestMeta,
     ) -> DomainResult<Answer> {
-        let Completion { content, usage } =
-            model.complete(prompt).await.map_err(provider_failure)?;
-        let (text, citations) =
-            parse_answer(&content, asked.turns, asked.record).map_err(|problem| {
-                DomainError::ProviderFailed(format!(
-                    "the chat model's reply did not fit: {problem}"
-                ))
-            })?;
+        let Completion { content, usage } = completion;
+        let (text, citations) = parse_answer(&content, &asked.turns).map_err(|problem| {
+            DomainError::ProviderFailed(format!("the chat model's reply did not fit: {problem}"))
+        })?;
         let max = self.policy.max_questions;
-        let session = asked.session;
+        let session = &asked.session;
         let now = self.ports.clock.now();
         let mut tx = self.audited.begin().await?;
         let number = match self
@@ -260,7 +494,7 @@ impl ChatService {
             usage: None,
             created_at: now,
         };
-        let question = message(2 * number - 1, MessageRole::User, asked.question.to_owned());
+        let question = message(2 * number - 1, MessageRole::User, asked.question.clone());
         let answer = ChatMessage {
             citations,
             usage,
@@ -284,7 +518,7 @@ impl ChatService {
             self.ports.billing.settle(tx.as_mut(), &charge, now).await?;
         }
         // The question's text may hold personal data: the entry says which messages, not what.
-        let mut details = subject_details(session.subject);
+        let mut details = subject_details(&session.subject);
         details["question_number"] = json!(number);
         details["question_message_id"] = json!(question.id);
         details["answer_message_id"] = json!(answer.id);
@@ -345,16 +579,23 @@ impl ChatService {
     /// An undeleted record the actor may see; `NotFound` otherwise, whoever's it is.
     async fn visible_record(&self, actor: &Actor, id: RecordId) -> DomainResult<Record> {
         let record = self
-            .ports
-            .records
-            .find(id)
+            .live_record(id)
             .await?
-            .filter(|r| r.deleted_at.is_none())
             .ok_or(DomainError::NotFound("record"))?;
         if !may_view(self.ports.tree.as_ref(), actor, &record).await? {
             return Err(DomainError::NotFound("record"));
         }
         Ok(record)
+    }
+
+    /// An undeleted record, whoever's it is.
+    async fn live_record(&self, id: RecordId) -> DomainResult<Option<Record>> {
+        Ok(self
+            .ports
+            .records
+            .find(id)
+            .await?
+            .filter(|r| r.deleted_at.is_none()))
     }
 
     /// One of the actor's own sessions; `NotFound` for anyone else's.
@@ -417,14 +658,51 @@ impl ChatService {
     }
 }
 
-/// What one question is about, carried from the checks to the storing.
-struct Asked<'a> {
-    session: &'a ChatSession,
+/// A question whose price is reserved, waiting for the model's answer.
+struct Pending {
+    model: Arc<dyn LanguageModel>,
+    prompt: Prompt,
+    session: ChatSession,
+    /// The call the charge names (a client number's: the newest call given whole).
     record: RecordId,
+    question: String,
+    language: Language,
+    /// The transcripts' turns as the model saw and numbered them.
+    turns: Vec<SourcedTurn>,
+}
+
+/// What the question adds to the calls in a prompt.
+#[derive(Clone, Copy)]
+struct Asking<'a> {
+    earlier: &'a [ChatMessage],
     question: &'a str,
     language: Language,
-    /// The transcript as the model saw it.
-    turns: &'a [Turn],
+}
+
+impl<'a> Asking<'a> {
+    fn input(self, calls: PromptCalls<'a>, mask_pii: bool) -> PromptInput<'a> {
+        PromptInput {
+            calls,
+            earlier: self.earlier,
+            question: self.question,
+            language: self.language,
+            mask_pii,
+        }
+    }
+}
+
+/// A subject's prompt with the turns it numbers and the call a charge names.
+struct Material {
+    prompt: Prompt,
+    record: RecordId,
+    turns: Vec<SourcedTurn>,
+}
+
+fn sourced(record: RecordId, turns: Vec<Turn>) -> Vec<SourcedTurn> {
+    turns
+        .into_iter()
+        .map(|turn| SourcedTurn { record, turn })
+        .collect()
 }
 
 fn check_question(question: &str) -> DomainResult<()> {
@@ -461,9 +739,12 @@ fn checklist_pair<'a>(
     record.payload.checklist.as_ref().zip(checklist)
 }
 
-fn subject_details(subject: ChatSubject) -> Value {
+/// The subject as the activity log names it. A client number is personal data and the log
+/// is append-only: it says only that the session is about a number.
+fn subject_details(subject: &ChatSubject) -> Value {
     match subject {
         ChatSubject::Record(record) => json!({"record_id": record}),
+        ChatSubject::ClientNumber(_) => json!({"subject": "client_number"}),
     }
 }
 
@@ -493,6 +774,7 @@ mod tests {
     use dialix_calls::{
         MockBilling, MockChecklistRepository, MockRecordRepository, RecordStatus, SpeakerRole,
     };
+    use dialix_grouping::MockCallGroups;
     use dialix_kernel::{AccountId, MockClock, MockCompanyTree, Role, noop_unit_of_work};
     use time::OffsetDateTime;
     use time::macros::datetime;
@@ -611,6 +893,7 @@ mod tests {
                 ChatPorts {
                     chats: Arc::new(self.chats),
                     records: Arc::new(records),
+                    groups: Arc::new(MockCallGroups::new()),
                     checklists: Arc::new(MockChecklistRepository::new()),
                     settings: Arc::new(self.settings),
                     billing: Arc::new(self.billing),
@@ -624,7 +907,9 @@ mod tests {
                     max_questions: MAX,
                     price_per_question: price,
                     mask_pii,
+                    context_chars: 100_000,
                 },
+                "998".into(),
             )
         }
     }
@@ -688,6 +973,102 @@ mod tests {
         assert_eq!(answer.language, Language::Uz);
         assert_eq!(answer.message.content, "The card was blocked.");
         assert_eq!(answer.message.citations.len(), 1);
+    }
+
+    /// Keeps the pieces it is sent and leaves after `stay` of them.
+    struct Listener {
+        pieces: Arc<Mutex<Vec<String>>>,
+        stay: usize,
+    }
+
+    impl TextSink for Listener {
+        fn send(&mut self, piece: &str) -> bool {
+            let mut pieces = self.pieces.lock().unwrap();
+            if pieces.len() >= self.stay {
+                return false;
+            }
+            pieces.push(piece.to_owned());
+            true
+        }
+
+        fn listening(&self) -> bool {
+            self.pieces.lock().unwrap().len() < self.stay
+        }
+    }
+
+    /// The model streams `valid_reply()` in pieces of five characters.
+    fn streams(mocks: &mut Mocks) {
+        mocks.model.expect_stream().times(1).returning(|_, sink| {
+            let reply: Vec<char> = valid_reply().to_string().chars().collect();
+            for piece in reply.chunks(5) {
+                if !sink.send(&piece.iter().collect::<String>()) {
+                    return Ok(None);
+                }
+            }
+            Ok(Some(Completion {
+                content: valid_reply().to_string(),
+                usage: None,
+            }))
+        });
+    }
+
+    #[tokio::test]
+    async fn a_streamed_answer_passes_on_only_the_answer_text_and_is_stored() {
+        let mut mocks = Mocks::new(0);
+        let (actor, id) = (owner_of(&mocks.record), mocks.session.id);
+        streams(&mut mocks);
+        mocks
+            .chats
+            .expect_take_question()
+            .times(1)
+            .returning(|_, _, _, _| Ok(QuestionSlot::Taken { number: 1 }));
+        mocks
+            .chats
+            .expect_insert_messages()
+            .times(1)
+            .returning(|_, _| Ok(()));
+        let service = mocks.service(0, true);
+        let pieces = Arc::default();
+        let listener = Box::new(Listener {
+            pieces: Arc::clone(&pieces),
+            stay: usize::MAX,
+        });
+        let answer = service
+            .ask_streaming(&actor, id, "Why?", &RequestMeta::default(), listener)
+            .await
+            .unwrap()
+            .expect("answered");
+        let pieces = pieces.lock().unwrap();
+        assert!(pieces.len() > 1, "{pieces:?}");
+        assert_eq!(pieces.concat(), answer.message.content);
+    }
+
+    #[tokio::test]
+    async fn a_listener_that_leaves_mid_stream_uses_no_question_and_gets_the_money_back() {
+        let mut mocks = Mocks::new(0);
+        let (actor, id) = (owner_of(&mocks.record), mocks.session.id);
+        streams(&mut mocks);
+        mocks.chats.expect_take_question().never();
+        mocks.chats.expect_insert_messages().never();
+        mocks
+            .billing
+            .expect_reserve()
+            .times(1)
+            .returning(|_, _, _| Ok(true));
+        mocks
+            .billing
+            .expect_release()
+            .times(1)
+            .returning(|_, _, _| Ok(()));
+        let service = mocks.service(500, true);
+        let listener = Box::new(Listener {
+            pieces: Arc::default(),
+            stay: 1,
+        });
+        let left = service
+            .ask_streaming(&actor, id, "Why?", &RequestMeta::default(), listener)
+            .await;
+        assert_eq!(left, Ok(None));
     }
 
     #[tokio::test]

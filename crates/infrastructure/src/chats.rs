@@ -21,6 +21,8 @@ use crate::transaction::db_tx;
 
 /// The stored kind of a session about one record.
 const RECORD_SUBJECT: &str = "record";
+/// The stored kind of a session about a client number's calls.
+const NUMBER_SUBJECT: &str = "client_number";
 
 /// Chat sessions in `chat_session`, their messages in `chat_message`.
 pub struct SeaOrmChats {
@@ -36,13 +38,17 @@ impl SeaOrmChats {
 #[async_trait]
 impl ChatRepository for SeaOrmChats {
     async fn insert_session(&self, tx: &mut Tx, session: &ChatSession) -> DomainResult<()> {
-        let ChatSubject::Record(record) = session.subject;
+        let (subject, record_id, client_phone_number) = match &session.subject {
+            ChatSubject::Record(record) => (RECORD_SUBJECT, Some(record.as_uuid()), None),
+            ChatSubject::ClientNumber(phone) => (NUMBER_SUBJECT, None, Some(phone.clone())),
+        };
         chat_session::Entity::insert(chat_session::ActiveModel {
             id: Set(session.id.as_uuid()),
             owner_id: Set(session.owner_id.as_uuid()),
             company_id: Set(session.company_id.as_uuid()),
-            subject: Set(RECORD_SUBJECT.to_owned()),
-            record_id: Set(Some(record.as_uuid())),
+            subject: Set(subject.to_owned()),
+            record_id: Set(record_id),
+            client_phone_number: Set(client_phone_number),
             questions_used: Set(count(session.questions_used)?),
             created_at: Set(TimeUnixTimestampMillis(session.created_at)),
             updated_at: Set(TimeUnixTimestampMillis(session.updated_at)),
@@ -211,9 +217,10 @@ impl ChatRepository for SeaOrmChats {
 }
 
 fn to_session(row: chat_session::Model) -> DomainResult<ChatSession> {
-    let subject = match (row.subject.as_str(), row.record_id) {
-        (RECORD_SUBJECT, Some(record)) => ChatSubject::Record(RecordId::from_uuid(record)),
-        (kind, _) => {
+    let subject = match (row.subject.as_str(), row.record_id, row.client_phone_number) {
+        (RECORD_SUBJECT, Some(record), _) => ChatSubject::Record(RecordId::from_uuid(record)),
+        (NUMBER_SUBJECT, _, Some(phone)) => ChatSubject::ClientNumber(phone),
+        (kind, _, _) => {
             return Err(DomainError::internal(format!(
                 "chat session {}: unknown subject {kind:?}",
                 row.id

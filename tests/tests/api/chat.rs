@@ -563,3 +563,406 @@ async fn a_question_the_balance_does_not_cover_is_402_and_an_answer_is_charged_o
     assert_eq!(charges, [-3150, -1050, -PRICE]);
     assert_eq!(stored(&app).await, ("1".into(), "2".into()));
 }
+
+/// One Server-Sent Event: its name and its data lines joined.
+#[derive(Debug)]
+struct Event {
+    name: String,
+    data: String,
+}
+
+/// Parses complete events out of `buffer`, leaving an unfinished one there.
+fn take_events(buffer: &mut String) -> Vec<Event> {
+    let mut events = Vec::new();
+    while let Some(end) = buffer.find("\n\n") {
+        let block: String = buffer.drain(..end + 2).collect();
+        let (mut name, mut data) = (String::new(), Vec::new());
+        for line in block.lines() {
+            if let Some(value) = line.strip_prefix("event: ") {
+                name = value.to_owned();
+            } else if let Some(value) = line.strip_prefix("data: ") {
+                data.push(value);
+            }
+        }
+        events.push(Event {
+            name,
+            data: data.join("\n"),
+        });
+    }
+    events
+}
+
+/// Asks with `Accept: text/event-stream`.
+async fn ask_streaming(
+    app: &TestApp,
+    token: &str,
+    session: &str,
+    question: &str,
+) -> reqwest::Response {
+    app.client
+        .post(app.url(&format!("/chat/{session}/message")))
+        .bearer_auth(token)
+        .header("accept", "text/event-stream")
+        .json(&json!({"message": question}))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Reads a streamed answer to its end.
+async fn events_of(mut response: reqwest::Response) -> Vec<Event> {
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["content-type"].to_str().unwrap(),
+        "text/event-stream"
+    );
+    let (mut buffer, mut events) = (String::new(), Vec::new());
+    while let Some(chunk) = tokio::time::timeout(Duration::from_secs(10), response.chunk())
+        .await
+        .expect("the stream goes on")
+        .unwrap()
+    {
+        buffer.push_str(std::str::from_utf8(&chunk).unwrap());
+        events.extend(take_events(&mut buffer));
+    }
+    events
+}
+
+#[tokio::test]
+async fn a_streamed_answer_arrives_in_pieces_that_join_to_the_stored_answer() {
+    let (app, fakes, _, token) = setup(0, 100_000).await;
+    let record = processed_call(&app, &fakes, &token).await;
+    let session_id = id(&open_session(&app, &token, &record).await, "session_id");
+    fakes.script_chat([Reply::ChatAnswer(json!({
+        "answer": "The customer's card was blocked;\nthe operator \"unblocked\" it.",
+        "citations": [{"turn": 3, "quote": "kartangizni blokdan chiqaramiz"}]
+    }))]);
+
+    let events = events_of(ask_streaming(&app, &token, &session_id, "What happened?").await).await;
+    let (last, tokens) = events.split_last().unwrap();
+    assert!(tokens.len() > 3, "several pieces: {events:?}");
+    assert!(tokens.iter().all(|e| e.name == "token"), "{events:?}");
+    let joined: String = tokens.iter().map(|e| e.data.as_str()).collect();
+    assert_eq!(
+        joined,
+        "The customer's card was blocked;\nthe operator \"unblocked\" it."
+    );
+    assert_eq!(last.name, "done");
+    let done: Value = serde_json::from_str(&last.data).unwrap();
+    assert_eq!(done["response"], joined.as_str());
+    assert_eq!(done["remaining_questions"], 9);
+    assert_eq!(done["citations"][0]["record_id"], record.as_str());
+    assert_eq!(done["citations"][0]["start_ms"], 3200);
+    assert_eq!(fakes.chat_answer_requests()[0]["stream"], true);
+
+    let detail = app
+        .get_json(&format!("/chat/session/{session_id}"), &token)
+        .await;
+    assert_eq!(detail["questions_used"], 1);
+    assert_eq!(detail["messages"][1]["content"], joined.as_str());
+    assert_eq!(detail["messages"][1]["citations"], done["citations"]);
+    assert_eq!(stored(&app).await, ("1".into(), "2".into()));
+}
+
+#[tokio::test]
+async fn a_stream_that_breaks_off_sends_an_error_event_and_uses_no_question() {
+    let (app, fakes, _, token) = setup(5, 10_000).await;
+    let record = processed_call(&app, &fakes, &token).await;
+    let session_id = id(&open_session(&app, &token, &record).await, "session_id");
+    let before = app.get_json("/balance", &token).await;
+    fakes.script_chat([Reply::StreamBreaksAfter(3)]);
+
+    let events = events_of(ask_streaming(&app, &token, &session_id, "Why?").await).await;
+    let (last, tokens) = events.split_last().unwrap();
+    assert!(!tokens.is_empty() && tokens.iter().all(|e| e.name == "token"));
+    assert_eq!(last.name, "error", "{events:?}");
+    let failure: Value = serde_json::from_str(&last.data).unwrap();
+    assert_eq!(failure["status"], 502);
+
+    assert_eq!(stored(&app).await, ("0".into(), "0".into()));
+    let after = app.get_json("/balance", &token).await;
+    assert_eq!(
+        (&after["balance"], &after["reserved"]),
+        (&before["balance"], &json!(0))
+    );
+    // A failure before the first piece is an ordinary problem response.
+    fakes.script_chat([Reply::Status(500, None), Reply::Status(500, None)]);
+    problem(ask_streaming(&app, &token, &session_id, "Why?").await, 502).await;
+    assert_eq!(stored(&app).await, ("0".into(), "0".into()));
+}
+
+#[tokio::test]
+async fn a_client_that_leaves_mid_stream_uses_no_question_and_nothing_is_stored() {
+    let (app, fakes, _, token) = setup(5, 10_000).await;
+    let record = processed_call(&app, &fakes, &token).await;
+    let session_id = id(&open_session(&app, &token, &record).await, "session_id");
+    let before = app.get_json("/balance", &token).await;
+    let delay = Duration::from_millis(100);
+    fakes.script_chat([Reply::SlowStream(delay)]);
+
+    let mut response = ask_streaming(&app, &token, &session_id, "Why?").await;
+    assert_eq!(response.status(), 200);
+    let first = response.chunk().await.unwrap().unwrap();
+    assert!(
+        std::str::from_utf8(&first)
+            .unwrap()
+            .starts_with("event: token")
+    );
+    drop(response);
+    // Long enough for the whole slow answer (the normal one: 12 chunks and [DONE]).
+    tokio::time::sleep(delay * 20).await;
+
+    let detail = app
+        .get_json(&format!("/chat/session/{session_id}"), &token)
+        .await;
+    assert_eq!(
+        (&detail["questions_used"], &detail["messages"]),
+        (&json!(0), &json!([]))
+    );
+    let after = app.get_json("/balance", &token).await;
+    assert_eq!(
+        (&after["balance"], &after["reserved"]),
+        (&before["balance"], &json!(0))
+    );
+    // The session still answers.
+    let events = events_of(ask_streaming(&app, &token, &session_id, "Why?").await).await;
+    assert_eq!(events.last().unwrap().name, "done");
+    assert_eq!(stored(&app).await, ("1".into(), "2".into()));
+}
+
+/// Uploads a call of a client number (named the OnlinePBX way, so the name gives the number
+/// and the time) whose customer says `words` and whose summary is `summary`, and waits for
+/// its processing.
+async fn number_call(
+    app: &TestApp,
+    fakes: &FakeProviders,
+    token: &str,
+    name: &str,
+    words: &'static str,
+    summary: &str,
+) -> String {
+    fakes.script_transcription([Reply::Transcript(vec![
+        ("A", 0.0, 1.0, "Assalomu alaykum."),
+        ("B", 1.2, 3.0, words),
+    ])]);
+    let mut general = analysis();
+    general["summary"] = json!(summary);
+    fakes.script_chat([Reply::Analysis(general)]);
+    let response = app
+        .multipart("/records", token, files(vec![(name, wav(2500))]))
+        .await;
+    assert_eq!(response.status(), 201);
+    let records: Vec<Value> = response.json().await.unwrap();
+    let id = records[0]["id"].as_str().unwrap().to_owned();
+    app.wait_for_status(token, &id, "done").await;
+    id
+}
+
+const OLDEST: &str = "Internet ishlamayapti.";
+const MIDDLE: &str = "Yangi tarifga o'tmoqchiman.";
+const NEWEST: &str = "Hisobimdan pul yechildi.";
+
+/// Three calls of +998901111111 uploaded out of order (oldest, middle, newest by call time),
+/// and one of another number.
+async fn three_calls(app: &TestApp, fakes: &FakeProviders, token: &str) -> [String; 3] {
+    let middle = number_call(
+        app,
+        fakes,
+        token,
+        "26.01.11-10:00:00_901111111_101.wav",
+        MIDDLE,
+        "Wants the new tariff.",
+    )
+    .await;
+    let newest = number_call(
+        app,
+        fakes,
+        token,
+        "26.01.12-10:00:00_901111111_101.wav",
+        NEWEST,
+        "Money was taken from the account.",
+    )
+    .await;
+    let oldest = number_call(
+        app,
+        fakes,
+        token,
+        "26.01.10-10:00:00_901111111_101.wav",
+        OLDEST,
+        "The internet does not work.",
+    )
+    .await;
+    number_call(
+        app,
+        fakes,
+        token,
+        "26.01.12-11:00:00_903333333_101.wav",
+        "Boshqa raqam.",
+        "Another number.",
+    )
+    .await;
+    [oldest, middle, newest]
+}
+
+/// The calls data message of the `n`th AI chat request.
+fn calls_sent(fakes: &FakeProviders, n: usize) -> Vec<Value> {
+    let request = &fakes.chat_answer_requests()[n];
+    let content = request["messages"][1]["content"].as_str().unwrap();
+    let (_, data) = content.split_once('\n').unwrap();
+    serde_json::from_str(data).unwrap()
+}
+
+fn record_ids(calls: &[Value]) -> Vec<&str> {
+    calls
+        .iter()
+        .map(|c| c["record_id"].as_str().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_number_session_sends_its_calls_oldest_first_and_cites_the_right_call() {
+    let (app, fakes, _, token) = setup(0, 100_000).await;
+    let [oldest, middle, newest] = three_calls(&app, &fakes, &token).await;
+    let rival = app.create_company("Rival LLC").await;
+    app.fund(&rival, 100_000).await;
+    let (_, rival_token) = app.member("rival", &rival).await;
+    let theirs = number_call(
+        &app,
+        &fakes,
+        &rival_token,
+        "26.01.11-12:00:00_901111111_901.wav",
+        "Raqibning qo'ng'irog'i.",
+        "The rival's call.",
+    )
+    .await;
+
+    let response = app
+        .post(
+            "/chat/session",
+            Some(&token),
+            &json!({"client_phone_number": "90 111-11-11"}),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    let session: Value = response.json().await.unwrap();
+    assert_eq!(
+        (&session["record_id"], &session["client_phone_number"]),
+        (&Value::Null, &json!("+998901111111"))
+    );
+    let session_id = id(&session, "session_id");
+    // Turns are numbered across the calls: 1-2 the oldest, 3-4 the middle, 5-6 the newest.
+    fakes.script_chat([Reply::ChatAnswer(json!({
+        "answer": "They wanted the new tariff.",
+        "citations": [{"turn": 4, "quote": "Yangi tarifga"}, {"turn": 6, "quote": "pul yechildi"}]
+    }))]);
+    let answer = asked(&app, &token, &session_id, "What did the client want?").await;
+    let cited: Vec<&str> = answer["citations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["record_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(cited, [middle.as_str(), newest.as_str()]);
+
+    let calls = calls_sent(&fakes, 0);
+    assert_eq!(
+        record_ids(&calls),
+        [oldest.as_str(), middle.as_str(), newest.as_str()]
+    );
+    assert!(!record_ids(&calls).contains(&theirs.as_str()));
+    assert_eq!(calls[0]["call_at"], "2026-01-10T05:00:00Z");
+    for (call, (first_turn, words)) in calls.iter().zip([(1, OLDEST), (3, MIDDLE), (5, NEWEST)]) {
+        assert_eq!(call["transcript"][0]["turn"], first_turn);
+        assert_eq!(call["transcript"][1]["text"], words);
+        assert!(call.get("summary").is_none());
+    }
+
+    // The rival sees only their own call of the number.
+    let response = app
+        .post(
+            "/chat/session",
+            Some(&rival_token),
+            &json!({"client_phone_number": "+998901111111"}),
+        )
+        .await;
+    let rival_session = id(&response.json().await.unwrap(), "session_id");
+    asked(&app, &rival_token, &rival_session, "Why?").await;
+    assert_eq!(record_ids(&calls_sent(&fakes, 1)), [theirs.as_str()]);
+}
+
+#[tokio::test]
+async fn older_calls_that_do_not_fit_the_context_are_reduced_to_their_summaries() {
+    let fakes = FakeProviders::start().await;
+    let greeting = "Assalomu alaykum.".chars().count();
+    // Exactly the two newest transcripts.
+    let budget = 2 * greeting + MIDDLE.chars().count() + NEWEST.chars().count();
+    let app = spawn_app_with(|config| {
+        use_fakes(config, &fakes);
+        config.chat.context_chars = budget;
+    })
+    .await;
+    let company = app.create_company("Chat LLC").await;
+    app.fund(&company, 100_000).await;
+    let (_, token) = app.member("agent", &company).await;
+    let [oldest, middle, newest] = three_calls(&app, &fakes, &token).await;
+
+    let response = app
+        .post(
+            "/chat/session",
+            Some(&token),
+            &json!({"client_phone_number": "+998901111111"}),
+        )
+        .await;
+    let session_id = id(&response.json().await.unwrap(), "session_id");
+    asked(&app, &token, &session_id, "What happened?").await;
+
+    let calls = calls_sent(&fakes, 0);
+    assert_eq!(
+        record_ids(&calls),
+        [oldest.as_str(), middle.as_str(), newest.as_str()]
+    );
+    assert_eq!(calls[0]["summary"], "The internet does not work.");
+    assert!(calls[0].get("transcript").is_none());
+    assert_eq!(calls[1]["transcript"][0]["turn"], 1);
+    assert_eq!(calls[2]["transcript"][1]["text"], NEWEST);
+    assert!(calls[2].get("summary").is_none());
+}
+
+#[tokio::test]
+async fn a_number_without_visible_calls_is_404_and_the_body_names_exactly_one_subject() {
+    let (app, fakes, _, token) = setup(0, 100_000).await;
+    let record = processed_call(&app, &fakes, &token).await;
+    let rival = app.create_company("Rival LLC").await;
+    app.fund(&rival, 100_000).await;
+    let (_, rival_token) = app.member("rival", &rival).await;
+    number_call(
+        &app,
+        &fakes,
+        &rival_token,
+        "26.01.11-12:00:00_902222222_901.wav",
+        "Raqibning qo'ng'irog'i.",
+        "The rival's call.",
+    )
+    .await;
+
+    for phone in ["+998902222222", "+998909999999"] {
+        let response = app
+            .post(
+                "/chat/session",
+                Some(&token),
+                &json!({"client_phone_number": phone}),
+            )
+            .await;
+        problem(response, 404).await;
+    }
+    for body in [
+        json!({}),
+        json!({"record_id": record, "client_phone_number": "+998902222222"}),
+        json!({"client_phone_number": "not a number"}),
+    ] {
+        let response = app.post("/chat/session", Some(&token), &body).await;
+        problem(response, 422).await;
+    }
+    let sessions = app.get_json("/chat/sessions", &token).await;
+    assert_eq!(sessions["total"], 0);
+}

@@ -107,6 +107,10 @@ async fn the_document_is_openapi_3_1_and_lists_every_route() {
         .collect();
     expected.sort();
     assert_eq!(documented_operations(&doc), expected);
+    // A chat answer comes whole or streamed, as the client's Accept header asks.
+    let answer = &doc["paths"]["/chat/{session_id}/message"]["post"]["responses"]["200"];
+    assert!(answer["content"]["application/json"].is_object());
+    assert!(answer["content"]["text/event-stream"].is_object());
 
     for (method, path) in documented_operations(&doc) {
         let operation = &doc["paths"][&path][&method];

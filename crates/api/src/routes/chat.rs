@@ -1,6 +1,6 @@
 //! AI chat about a call: sessions, questions with checked citations, suggested questions.
 
-use actix_web::{HttpResponse, delete, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use dialix_chat::{
     Answer, ChatMessage, ChatSession, ChatSubject, Citation, MAX_QUESTION_CHARS, MessageRole,
     SessionTranscript,
@@ -11,25 +11,33 @@ use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use super::chat_stream::{answer_stream, wants_event_stream};
 use super::pages::{PageOf, PageQuery};
 use super::records::content::SpeakerRole;
 use super::settings::Language;
 use crate::http::{ApiError, Authenticated, Meta, Problem};
 use crate::state::AppState;
 
-/// The call to talk about.
+/// What to talk about: exactly one of a call and a client number.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OpenSessionRequest {
-    record_id: Uuid,
+    /// One call.
+    record_id: Option<Uuid>,
+    /// Every call of this client number the caller may see (any form an upload accepts,
+    /// e.g. `+998901234567` or `901234567`).
+    #[schema(example = "+998901234567")]
+    client_phone_number: Option<String>,
 }
 
 /// A chat session.
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct ChatSessionResponse {
     session_id: Uuid,
-    /// The call the session is about.
-    record_id: Uuid,
+    /// The call the session is about (`null` for a client number's session).
+    record_id: Option<Uuid>,
+    /// The client number (E.164) whose calls the session is about (`null` for one call's).
+    client_phone_number: Option<String>,
     questions_used: u32,
     /// Questions still allowed (`MAX_QUESTIONS_PER_SESSION` in all).
     remaining_questions: u32,
@@ -42,10 +50,14 @@ pub struct ChatSessionResponse {
 
 impl ChatSessionResponse {
     fn new(session: &ChatSession, remaining_questions: u32) -> Self {
-        let ChatSubject::Record(record_id) = session.subject;
+        let (record_id, client_phone_number) = match &session.subject {
+            ChatSubject::Record(record) => (Some(record.as_uuid()), None),
+            ChatSubject::ClientNumber(phone) => (None, Some(phone.clone())),
+        };
         Self {
             session_id: session.id.as_uuid(),
-            record_id: record_id.as_uuid(),
+            record_id,
+            client_phone_number,
             questions_used: session.questions_used,
             remaining_questions,
             created_at: session.created_at,
@@ -166,7 +178,10 @@ pub struct ChatSessionDetail {
     messages: Vec<ChatMessageResponse>,
 }
 
-/// Open a chat session about a call the caller may see. The call needs a transcript.
+/// Open a chat session about a call the caller may see, or about every call of a client
+/// number the caller may see (oldest first; when they do not fit the model's context,
+/// `CHAT_CONTEXT_CHARS`, the newest are given whole and older ones by their summaries). The
+/// call, or at least one of the number's calls, needs a transcript.
 #[utoipa::path(
     tag = "chat",
     security(("bearer" = [])),
@@ -174,9 +189,9 @@ pub struct ChatSessionDetail {
     responses(
         (status = 201, description = "Opened", body = ChatSessionResponse),
         (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such record visible to the caller", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The record has no transcript (yet)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid body", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such record, or no call of the number, visible to the caller", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The record (or every call of the number) has no transcript (yet)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid body: not exactly one of record_id and client_phone_number, or not a phone number", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "AI chat is not configured (the detail names the settings)", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -187,8 +202,21 @@ pub async fn open_session(
     caller: Authenticated,
     body: web::Json<OpenSessionRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let record = RecordId::from_uuid(body.record_id);
-    let session = state.chat.open(&caller.actor, record, &meta).await?;
+    let actor = &caller.actor;
+    let session = match (body.record_id, body.client_phone_number.as_deref()) {
+        (Some(record), None) => {
+            let record = RecordId::from_uuid(record);
+            state.chat.open(actor, record, &meta).await?
+        }
+        (None, Some(phone)) => state.chat.open_for_number(actor, phone, &meta).await?,
+        _ => {
+            return Err(FieldErrors::single(
+                "body",
+                "give exactly one of record_id and client_phone_number",
+            )
+            .into());
+        }
+    };
     let remaining = state.chat.remaining(&session);
     Ok(HttpResponse::Created().json(ChatSessionResponse::new(&session, remaining)))
 }
@@ -196,13 +224,26 @@ pub async fn open_session(
 /// Ask a question about the session's call. The answer comes from the call only, cites the
 /// turns it relies on and says so when the call does not contain the answer. The question
 /// counts (and is charged `PRICE_CHAT_PER_QUESTION`) only when its answer is stored.
+///
+/// With `Accept: text/event-stream` the answer streams as Server-Sent Events: `event: token`
+/// whose `data` is the next piece of the answer's text (the pieces join to `response`), then
+/// `event: done` with the `AnswerResponse` once the answer is stored, or `event: error` with a
+/// problem+json body when the model fails mid-stream (nothing stored, no question used). A
+/// failure before the first piece is an ordinary problem+json response. A client that goes
+/// away before `done` uses no question.
 #[utoipa::path(
     tag = "chat",
     security(("bearer" = [])),
-    params(("session_id" = Uuid, Path, description = "The session")),
+    params(
+        ("session_id" = Uuid, Path, description = "The session"),
+        ("Accept" = Option<String>, Header, description = "`text/event-stream` to stream the answer"),
+    ),
     request_body = AskRequest,
     responses(
-        (status = 200, description = "The answer", body = AnswerResponse),
+        (status = 200, description = "The answer, whole (JSON) or streamed (Server-Sent Events: `token` pieces, then `done` with an AnswerResponse or `error` with a Problem)", content(
+            (AnswerResponse = "application/json"),
+            (String = "text/event-stream"),
+        )),
         (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 402, description = "The company balance does not cover a question", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such session of the caller, or its call is gone", body = Problem, content_type = "application/problem+json"),
@@ -216,21 +257,25 @@ pub async fn open_session(
 #[post("/chat/{session_id}/message")]
 pub async fn ask(
     state: web::Data<AppState>,
+    req: HttpRequest,
     meta: Meta,
     caller: Authenticated,
     path: web::Path<ChatSessionId>,
     body: web::Json<AskRequest>,
-) -> Result<web::Json<AnswerResponse>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
+    let (actor, session, question) = (caller.actor, path.into_inner(), body.into_inner().message);
+    if wants_event_stream(&req) {
+        return answer_stream(state, actor, session, question, meta).await;
+    }
     // Run to the end even if the client goes away meanwhile: a reserved price is then always
     // either charged with a stored answer or released, never left held.
-    let (actor, session, question) = (caller.actor, path.into_inner(), body.into_inner().message);
     let answer =
         actix_web::rt::spawn(
             async move { state.chat.ask(&actor, session, &question, &meta).await },
         )
         .await
         .map_err(|e| DomainError::caused("answering a chat question", e))??;
-    Ok(web::Json(answer.into()))
+    Ok(HttpResponse::Ok().json(AnswerResponse::from(answer)))
 }
 
 /// The caller's chat sessions, newest first.

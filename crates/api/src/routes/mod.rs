@@ -8,6 +8,7 @@ mod administrators;
 mod auth;
 mod catalog;
 mod chat;
+mod chat_stream;
 mod companies;
 mod grouping;
 mod health;

@@ -1,6 +1,7 @@
 use sea_orm::entity::prelude::*;
 
-/// A chat session; its subject is `subject` (`record`) with the key column of that kind.
+/// A chat session; its subject is `subject` (`record` or `client_number`) with the key
+/// column of that kind.
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "chat_session")]
 pub struct Model {
@@ -10,6 +11,8 @@ pub struct Model {
     pub company_id: Uuid,
     pub subject: String,
     pub record_id: Option<Uuid>,
+    /// E.164.
+    pub client_phone_number: Option<String>,
     pub questions_used: i32,
     pub created_at: TimeUnixTimestampMillis,
     pub updated_at: TimeUnixTimestampMillis,

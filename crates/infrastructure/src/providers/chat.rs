@@ -1,10 +1,11 @@
 use async_trait::async_trait;
 use dialix_calls::{CallAnalyzer, ProviderError};
-use dialix_chat::{Completion, LanguageModel, Prompt, PromptRole, TokenUsage};
+use dialix_chat::{Completion, LanguageModel, Prompt, PromptRole, TextSink, TokenUsage};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::chat_stream::streamed;
 use super::http::{self, HttpPolicy};
 
 /// Where chat completions are sent.
@@ -26,7 +27,7 @@ pub enum ChatEndpoint {
 }
 
 /// Chat completions with JSON-schema constrained output: the analyses of processing and the
-/// answers of AI chat.
+/// answers of AI chat, whole or streamed (`chat_stream.rs`), over one HTTP client.
 pub struct OpenAiChat {
     client: reqwest::Client,
     endpoint: ChatEndpoint,
@@ -65,7 +66,7 @@ struct Message {
 }
 
 #[derive(Deserialize)]
-struct Usage {
+pub(super) struct Usage {
     prompt_tokens: u64,
     completion_tokens: u64,
 }
@@ -80,17 +81,24 @@ impl OpenAiChat {
         schema_name: &str,
         schema: Value,
     ) -> Result<(String, Option<Usage>), ProviderError> {
-        let mut body = json!({
-            "messages": messages,
-            "temperature": 0,
-            "stream": false,
-            "response_format": {
-                "type": "json_schema",
-                "json_schema": {"name": schema_name, "schema": schema, "strict": true}
-            }
-        });
-        let what = "chat completion";
-        let response = match &self.endpoint {
+        let response = self
+            .send(request_body(messages, schema_name, schema, false))
+            .await?;
+        let reply: Reply = http::json(response, WHAT).await?;
+        let choice = reply
+            .choices
+            .into_iter()
+            .next()
+            .ok_or_else(|| ProviderError::Permanent("chat completion: no choices".into()))?;
+        check_finish(choice.finish_reason.as_deref())?;
+        let content = non_empty(choice.message.content)?;
+        Ok((content, reply.usage))
+    }
+
+    /// Sends a request body to the configured endpoint, with the retry policy (a streamed
+    /// reply is retried only until its status arrives).
+    async fn send(&self, mut body: Value) -> Result<reqwest::Response, ProviderError> {
+        match &self.endpoint {
             ChatEndpoint::OpenAi {
                 base_url,
                 api_key,
@@ -98,13 +106,13 @@ impl OpenAiChat {
             } => {
                 body["model"] = json!(model);
                 let url = format!("{}/chat/completions", base_url.trim_end_matches('/'));
-                http::send(&self.policy, what, || {
+                http::send(&self.policy, WHAT, || {
                     self.client
                         .post(&url)
                         .bearer_auth(api_key.expose_secret())
                         .json(&body)
                 })
-                .await?
+                .await
             }
             ChatEndpoint::Azure {
                 endpoint,
@@ -116,34 +124,71 @@ impl OpenAiChat {
                     "{}/openai/deployments/{deployment}/chat/completions",
                     endpoint.trim_end_matches('/')
                 );
-                http::send(&self.policy, what, || {
+                http::send(&self.policy, WHAT, || {
                     self.client
                         .post(&url)
                         .query(&[("api-version", api_version.as_str())])
                         .header("api-key", api_key.expose_secret())
                         .json(&body)
                 })
-                .await?
+                .await
             }
-        };
-        let reply: Reply = http::json(response, what).await?;
-        let choice = reply
-            .choices
-            .into_iter()
-            .next()
-            .ok_or_else(|| ProviderError::Permanent("chat completion: no choices".into()))?;
-        if choice.finish_reason.as_deref() == Some("length") {
-            return Err(ProviderError::Permanent(
-                "chat completion: the reply was cut off (finish_reason=length)".into(),
-            ));
         }
-        let content = choice
-            .message
-            .content
-            .filter(|c| !c.trim().is_empty())
-            .ok_or_else(|| ProviderError::Permanent("chat completion: empty reply".into()))?;
-        Ok((content, reply.usage))
     }
+}
+
+/// Names the call in errors.
+const WHAT: &str = "chat completion";
+
+fn request_body(messages: Value, schema_name: &str, schema: Value, stream: bool) -> Value {
+    json!({
+        "messages": messages,
+        "temperature": 0,
+        "stream": stream,
+        "response_format": {
+            "type": "json_schema",
+            "json_schema": {"name": schema_name, "schema": schema, "strict": true}
+        }
+    })
+}
+
+/// A reply cut off by the token limit is not usable JSON.
+pub(super) fn check_finish(finish_reason: Option<&str>) -> Result<(), ProviderError> {
+    if finish_reason == Some("length") {
+        return Err(ProviderError::Permanent(
+            "chat completion: the reply was cut off (finish_reason=length)".into(),
+        ));
+    }
+    Ok(())
+}
+
+fn non_empty(content: Option<String>) -> Result<String, ProviderError> {
+    content
+        .filter(|c| !c.trim().is_empty())
+        .ok_or_else(|| ProviderError::Permanent("chat completion: empty reply".into()))
+}
+
+fn prompt_messages(prompt: &Prompt) -> Value {
+    let messages: Vec<Value> = prompt
+        .messages
+        .iter()
+        .map(|m| {
+            let role = match m.role {
+                PromptRole::System => "system",
+                PromptRole::User => "user",
+                PromptRole::Assistant => "assistant",
+            };
+            json!({"role": role, "content": m.content})
+        })
+        .collect();
+    Value::Array(messages)
+}
+
+fn token_usage(usage: Option<Usage>) -> Option<TokenUsage> {
+    usage.map(|u| TokenUsage {
+        prompt_tokens: u.prompt_tokens,
+        completion_tokens: u.completion_tokens,
+    })
 }
 
 #[async_trait]
@@ -167,31 +212,33 @@ impl CallAnalyzer for OpenAiChat {
 #[async_trait]
 impl LanguageModel for OpenAiChat {
     async fn complete(&self, prompt: Prompt) -> Result<Completion, ProviderError> {
-        let messages: Vec<Value> = prompt
-            .messages
-            .iter()
-            .map(|m| {
-                let role = match m.role {
-                    PromptRole::System => "system",
-                    PromptRole::User => "user",
-                    PromptRole::Assistant => "assistant",
-                };
-                json!({"role": role, "content": m.content})
-            })
-            .collect();
-        let (content, usage) = OpenAiChat::complete(
-            self,
-            Value::Array(messages),
-            &prompt.schema_name,
-            prompt.schema,
-        )
-        .await?;
+        let messages = prompt_messages(&prompt);
+        let (content, usage) =
+            OpenAiChat::complete(self, messages, &prompt.schema_name, prompt.schema).await?;
         Ok(Completion {
             content,
-            usage: usage.map(|u| TokenUsage {
-                prompt_tokens: u.prompt_tokens,
-                completion_tokens: u.completion_tokens,
-            }),
+            usage: token_usage(usage),
         })
+    }
+
+    async fn stream(
+        &self,
+        prompt: Prompt,
+        sink: &mut Box<dyn TextSink>,
+    ) -> Result<Option<Completion>, ProviderError> {
+        let body = request_body(
+            prompt_messages(&prompt),
+            &prompt.schema_name,
+            prompt.schema,
+            true,
+        );
+        let response = self.send(body).await?;
+        let Some((content, usage)) = streamed(response, sink.as_mut()).await? else {
+            return Ok(None);
+        };
+        Ok(Some(Completion {
+            content: non_empty(Some(content))?,
+            usage: token_usage(usage),
+        }))
     }
 }

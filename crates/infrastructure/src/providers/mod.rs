@@ -1,6 +1,7 @@
 //! HTTP clients of the external services (wire formats in `shared/EXTERNAL_APIS.md`).
 
 mod chat;
+mod chat_stream;
 mod http;
 mod mohirai;
 mod openai_stt;
