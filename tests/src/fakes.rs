@@ -276,7 +276,8 @@ async fn complete(script: Shared, authorised: bool, body: Value) -> HttpResponse
     };
     if body["stream"] == true {
         let (delay, breaks_after) = streaming;
-        return streamed(content, delay, breaks_after);
+        let with_usage = body["stream_options"]["include_usage"] == true;
+        return streamed(content, delay, breaks_after, with_usage);
     }
     HttpResponse::Ok().json(json!({
         "id": "chatcmpl-fake",
@@ -289,8 +290,14 @@ async fn complete(script: Shared, authorised: bool, body: Value) -> HttpResponse
 
 /// A streamed completion: `content` in chunks of [`STREAM_CHUNK_CHARS`] characters as
 /// `data:` events, a last chunk with `finish_reason`, then `data: [DONE]`; each chunk after
-/// `delay`, and the connection dropped after `breaks_after` chunks when given.
-fn streamed(content: String, delay: Duration, breaks_after: Option<usize>) -> HttpResponse {
+/// `delay`, and the connection dropped after `breaks_after` chunks when given. Asked for usage,
+/// it sends it as OpenAI does: a last chunk with no choices before `[DONE]`.
+fn streamed(
+    content: String,
+    delay: Duration,
+    breaks_after: Option<usize>,
+    with_usage: bool,
+) -> HttpResponse {
     let chars: Vec<char> = content.chars().collect();
     let mut events: Vec<String> = chars
         .chunks(STREAM_CHUNK_CHARS)
@@ -306,6 +313,13 @@ fn streamed(content: String, delay: Duration, breaks_after: Option<usize>) -> Ht
             "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
         .to_string(),
     );
+    if with_usage {
+        events.push(
+            json!({"id": "chatcmpl-fake", "object": "chat.completion.chunk", "choices": [],
+                "usage": {"prompt_tokens": 120, "completion_tokens": 30, "total_tokens": 150}})
+            .to_string(),
+        );
+    }
     events.push("[DONE]".to_owned());
     if let Some(chunks) = breaks_after {
         events.truncate(chunks);

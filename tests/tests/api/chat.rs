@@ -653,7 +653,9 @@ async fn a_streamed_answer_arrives_in_pieces_that_join_to_the_stored_answer() {
     assert_eq!(done["remaining_questions"], 9);
     assert_eq!(done["citations"][0]["record_id"], record.as_str());
     assert_eq!(done["citations"][0]["start_ms"], 3200);
-    assert_eq!(fakes.chat_answer_requests()[0]["stream"], true);
+    let request = &fakes.chat_answer_requests()[0];
+    assert_eq!(request["stream"], true);
+    assert_eq!(request["stream_options"]["include_usage"], true);
 
     let detail = app
         .get_json(&format!("/chat/session/{session_id}"), &token)
@@ -662,6 +664,14 @@ async fn a_streamed_answer_arrives_in_pieces_that_join_to_the_stored_answer() {
     assert_eq!(detail["messages"][1]["content"], joined.as_str());
     assert_eq!(detail["messages"][1]["citations"], done["citations"]);
     assert_eq!(stored(&app).await, ("1".into(), "2".into()));
+    // The usage the stream reported last is kept, as for whole answers.
+    let tokens = app
+        .query_strings(
+            "SELECT CAST(prompt_tokens AS TEXT) || '/' || CAST(completion_tokens AS TEXT) \
+             FROM chat_message WHERE prompt_tokens IS NOT NULL",
+        )
+        .await;
+    assert_eq!(tokens, ["120/30"]);
 }
 
 #[tokio::test]

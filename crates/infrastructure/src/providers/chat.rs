@@ -141,7 +141,7 @@ impl OpenAiChat {
 const WHAT: &str = "chat completion";
 
 fn request_body(messages: Value, schema_name: &str, schema: Value, stream: bool) -> Value {
-    json!({
+    let mut body = json!({
         "messages": messages,
         "temperature": 0,
         "stream": stream,
@@ -149,7 +149,12 @@ fn request_body(messages: Value, schema_name: &str, schema: Value, stream: bool)
             "type": "json_schema",
             "json_schema": {"name": schema_name, "schema": schema, "strict": true}
         }
-    })
+    });
+    if stream {
+        // Without it a stream reports no token counts, which usage statistics need.
+        body["stream_options"] = json!({"include_usage": true});
+    }
+    body
 }
 
 /// A reply cut off by the token limit is not usable JSON.
