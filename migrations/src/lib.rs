@@ -24,6 +24,7 @@ mod m20261128_000014_login_failures;
 mod m20261129_000015_record_changes;
 mod m20261130_000016_chat;
 mod m20261207_000017_chat_client_number;
+mod m20261207_000018_chat_reservations;
 
 pub struct Migrator;
 
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000015_record_changes::Migration),
             Box::new(m20261130_000016_chat::Migration),
             Box::new(m20261207_000017_chat_client_number::Migration),
+            Box::new(m20261207_000018_chat_reservations::Migration),
         ]
     }
 }

@@ -3,6 +3,7 @@
 
 use secrecy::{ExposeSecret, SecretString};
 use std::net::TcpListener;
+use std::time::Duration;
 
 use actix_cors::Cors;
 use actix_web::dev::{Server, ServerHandle};
@@ -108,6 +109,11 @@ impl Application {
         {
             let state = state.clone();
             tokio::spawn(async move { apply_record_retention(state).await });
+        }
+        {
+            let state = state.clone();
+            let age = chat_abandon_age(&config);
+            tokio::spawn(async move { release_abandoned_chat_reservations(state, age).await });
         }
         if let Some(retention) = config.audit_retention {
             let state = state.clone();
@@ -343,6 +349,35 @@ async fn apply_record_retention(state: web::Data<AppState>) {
                 )
             }
             Err(error) => tracing::error!(error = %error.chain(), "record retention failed"),
+        }
+    }
+}
+
+/// How old a chat question's reservation must be to count as abandoned: twice the longest a
+/// question can wait for the model (every attempt using its whole timeout), and at least half
+/// an hour, since a streamed answer may take longer than one exchange's timeout.
+fn chat_abandon_age(config: &Config) -> Duration {
+    let http = &config.providers.http;
+    (http.timeout * http.attempts * 2).max(Duration::from_secs(30 * 60))
+}
+
+/// Gives back, now and every ten minutes, the price reservations of chat questions whose
+/// process died before it settled or released them.
+async fn release_abandoned_chat_reservations(state: web::Data<AppState>, age: Duration) {
+    let mut ticker = tokio::time::interval(Duration::from_secs(10 * 60));
+    loop {
+        ticker.tick().await;
+        let before = time::OffsetDateTime::now_utc() - age;
+        match state.chat.release_abandoned(before).await {
+            Ok(released) if released.is_empty() => {}
+            Ok(released) => tracing::info!(
+                reservations = released.len(),
+                amount = released.iter().map(|r| r.amount).sum::<i64>(),
+                "released abandoned chat reservations"
+            ),
+            Err(error) => {
+                tracing::error!(error = %error.chain(), "releasing abandoned chat reservations failed")
+            }
         }
     }
 }

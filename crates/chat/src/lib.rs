@@ -17,7 +17,7 @@ mod service;
 mod suggestions;
 
 pub use model::{
-    Answer, ChatMessage, ChatPolicy, ChatSession, ChatSubject, Citation, Language,
+    Answer, ChatMessage, ChatPolicy, ChatReservation, ChatSession, ChatSubject, Citation, Language,
     MAX_QUESTION_CHARS, MessageRole, QuestionSlot, SessionTranscript, TokenUsage,
 };
 pub use ports::{

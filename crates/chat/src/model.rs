@@ -178,3 +178,15 @@ pub struct ChatPolicy {
 
 /// A question's longest accepted length, in characters.
 pub const MAX_QUESTION_CHARS: usize = 2000;
+
+/// A question's price held aside while the model answers. It is a row of its own so that the
+/// reservation of a question whose process died is found and given back
+/// ([`crate::ChatService::release_abandoned`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatReservation {
+    /// The question's message id (the message itself is stored only with its answer).
+    pub id: ChatMessageId,
+    pub company_id: CompanyId,
+    pub amount: i64,
+    pub created_at: OffsetDateTime,
+}

@@ -1,10 +1,10 @@
 use async_trait::async_trait;
 use dialix_calls::ProviderError;
-use dialix_kernel::{AccountId, ChatSessionId, DomainResult, Page, PageRequest, Tx};
+use dialix_kernel::{AccountId, ChatMessageId, ChatSessionId, DomainResult, Page, PageRequest, Tx};
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use crate::{ChatMessage, ChatSession, QuestionSlot, TokenUsage};
+use crate::{ChatMessage, ChatReservation, ChatSession, QuestionSlot, TokenUsage};
 
 /// Chat sessions and their messages. A database failure is `Internal`; an absent row is
 /// `Ok(None)` (reads) or `Stale` (conditional writes).
@@ -43,6 +43,20 @@ pub trait ChatRepository: Send + Sync {
         session: &mut ChatSession,
         at: OffsetDateTime,
     ) -> DomainResult<()>;
+    /// Records a question's reservation, in the transaction that reserves the money.
+    async fn insert_reservation(
+        &self,
+        tx: &mut Tx,
+        reservation: &ChatReservation,
+    ) -> DomainResult<()>;
+    /// Deletes a reservation's row, in the transaction that settles or releases its money;
+    /// `false` if it was already gone (settled, released or swept by another transaction).
+    async fn delete_reservation(&self, tx: &mut Tx, id: ChatMessageId) -> DomainResult<bool>;
+    /// Reservations made before `before`, oldest first.
+    async fn reservations_before(
+        &self,
+        before: OffsetDateTime,
+    ) -> DomainResult<Vec<ChatReservation>>;
 }
 
 /// Who wrote a message of a prompt.

@@ -13,6 +13,7 @@ use dialix_kernel::{
     retry_on_stale,
 };
 use serde_json::{Value, json};
+use time::OffsetDateTime;
 
 use crate::answer_text::AnswerPieces;
 use crate::citations::{SourcedTurn, parse_answer};
@@ -22,8 +23,8 @@ use crate::prompt::{
 };
 use crate::suggestions::{SuggestionSource, suggested_questions};
 use crate::{
-    Answer, ChatMessage, ChatPolicy, ChatRepository, ChatSession, ChatSubject, Completion,
-    Language, LanguageModel, MAX_QUESTION_CHARS, MessageRole, Prompt, QuestionSlot,
+    Answer, ChatMessage, ChatPolicy, ChatRepository, ChatReservation, ChatSession, ChatSubject,
+    Completion, Language, LanguageModel, MAX_QUESTION_CHARS, MessageRole, Prompt, QuestionSlot,
     SessionTranscript, TextSink,
 };
 
@@ -299,11 +300,13 @@ impl ChatService {
             ChatSubject::Record(record) => self.call_material(actor, *record, asked).await?,
             ChatSubject::ClientNumber(phone) => self.number_material(actor, phone, asked).await?,
         };
+        let question_id = ChatMessageId::generate();
         let price = self.policy.price_per_question;
         if price > 0 {
-            self.reserve(session.company_id, price).await?;
+            self.reserve(question_id, session.company_id, price).await?;
         }
         Ok(Pending {
+            question_id,
             model,
             prompt: material.prompt,
             session,
@@ -453,7 +456,8 @@ impl ChatService {
     async fn give_back(&self, pending: &Pending) -> DomainResult<()> {
         let price = self.policy.price_per_question;
         if price > 0 {
-            self.release(pending.session.company_id, price).await?;
+            self.release(pending.question_id, pending.session.company_id, price)
+                .await?;
         }
         Ok(())
     }
@@ -494,7 +498,10 @@ impl ChatService {
             usage: None,
             created_at: now,
         };
-        let question = message(2 * number - 1, MessageRole::User, asked.question.clone());
+        let question = ChatMessage {
+            id: asked.question_id,
+            ..message(2 * number - 1, MessageRole::User, asked.question.clone())
+        };
         let answer = ChatMessage {
             citations,
             usage,
@@ -506,6 +513,22 @@ impl ChatService {
             .await?;
         let price = self.policy.price_per_question;
         if price > 0 {
+            // Only a sweep that took this question for abandoned can have released its
+            // reservation meanwhile; then the price is reserved anew before it is charged.
+            let reserved = self
+                .ports
+                .chats
+                .delete_reservation(tx.as_mut(), asked.question_id)
+                .await?;
+            if !reserved
+                && !self
+                    .ports
+                    .billing
+                    .reserve(tx.as_mut(), session.company_id, price)
+                    .await?
+            {
+                return Err(payment_required(price));
+            }
             let charge = Charge {
                 company: session.company_id,
                 owner: actor.account_id,
@@ -632,7 +655,14 @@ impl ChatService {
     /// Holds a question's price aside while the model answers. Like the processing
     /// pipeline's, this transaction is not audited: holding money aside is nobody's change,
     /// and the question's own entry records what was charged.
-    async fn reserve(&self, company: CompanyId, amount: i64) -> DomainResult<()> {
+    /// The reservation's row is written in the same transaction, so that money held for a
+    /// question whose process dies is not held forever.
+    async fn reserve(
+        &self,
+        id: ChatMessageId,
+        company: CompanyId,
+        amount: i64,
+    ) -> DomainResult<()> {
         let mut tx = self.ports.uow.begin().await?;
         if !self
             .ports
@@ -640,26 +670,74 @@ impl ChatService {
             .reserve(tx.as_mut(), company, amount)
             .await?
         {
-            return Err(DomainError::PaymentRequired(format!(
-                "the balance does not cover a chat question ({amount} minor units)"
-            )));
+            return Err(payment_required(amount));
         }
+        let reservation = ChatReservation {
+            id,
+            company_id: company,
+            amount,
+            created_at: self.ports.clock.now(),
+        };
+        self.ports
+            .chats
+            .insert_reservation(tx.as_mut(), &reservation)
+            .await?;
         tx.commit().await
     }
 
-    /// Gives a question's reservation back (no answer was stored).
-    async fn release(&self, company: CompanyId, amount: i64) -> DomainResult<()> {
+    /// Gives a question's reservation back (no answer was stored), unless its row is already
+    /// gone: then it was settled or released by someone else, and releasing again would free
+    /// money that is no longer reserved.
+    async fn release(
+        &self,
+        id: ChatMessageId,
+        company: CompanyId,
+        amount: i64,
+    ) -> DomainResult<bool> {
         let mut tx = self.ports.uow.begin().await?;
+        if !self.ports.chats.delete_reservation(tx.as_mut(), id).await? {
+            return Ok(false);
+        }
         self.ports
             .billing
             .release(tx.as_mut(), company, amount)
             .await?;
-        tx.commit().await
+        tx.commit().await?;
+        Ok(true)
     }
+
+    /// Gives back the reservations of questions asked before `before` that were neither
+    /// answered nor given back: their process died while the model answered. `before` must
+    /// lie further back than any question can take. Each is released in its own transaction
+    /// that deletes its row first, so one settled meanwhile is left alone. Returns those
+    /// released.
+    pub async fn release_abandoned(
+        &self,
+        before: OffsetDateTime,
+    ) -> DomainResult<Vec<ChatReservation>> {
+        let mut released = Vec::new();
+        for reservation in self.ports.chats.reservations_before(before).await? {
+            if self
+                .release(reservation.id, reservation.company_id, reservation.amount)
+                .await?
+            {
+                released.push(reservation);
+            }
+        }
+        Ok(released)
+    }
+}
+
+fn payment_required(amount: i64) -> DomainError {
+    DomainError::PaymentRequired(format!(
+        "the balance does not cover a chat question ({amount} minor units)"
+    ))
 }
 
 /// A question whose price is reserved, waiting for the model's answer.
 struct Pending {
+    /// The question's message id, also its reservation's.
+    question_id: ChatMessageId,
     model: Arc<dyn LanguageModel>,
     prompt: Prompt,
     session: ChatSession,
@@ -881,6 +959,29 @@ mod tests {
                 });
         }
 
+        /// A priced question's reservation row: written once with the reservation (keyed by
+        /// the question's message id), deleted once with the settle or the release.
+        fn reservation_row(&mut self, price: i64) -> Arc<Mutex<Option<ChatMessageId>>> {
+            let company = self.session.company_id;
+            let written: Arc<Mutex<Option<ChatMessageId>>> = Arc::default();
+            let kept = written.clone();
+            self.chats
+                .expect_insert_reservation()
+                .withf(move |_, r| (r.company_id, r.amount, r.created_at) == (company, price, NOW))
+                .times(1)
+                .returning(move |_, r| {
+                    *kept.lock().unwrap() = Some(r.id);
+                    Ok(())
+                });
+            let kept = written.clone();
+            self.chats
+                .expect_delete_reservation()
+                .withf(move |_, id| *kept.lock().unwrap() == Some(*id))
+                .times(1)
+                .returning(|_, _| Ok(true));
+            written
+        }
+
         fn service(self, price: i64, mask_pii: bool) -> ChatService {
             let mut records = MockRecordRepository::new();
             let record = self.record.clone();
@@ -958,6 +1059,7 @@ mod tests {
             .times(1)
             .returning(|_, _, _| Ok(()));
         mocks.billing.expect_release().never();
+        let reservation = mocks.reservation_row(500);
         let service = mocks.service(500, true);
 
         let answer = service
@@ -973,6 +1075,7 @@ mod tests {
         assert_eq!(answer.language, Language::Uz);
         assert_eq!(answer.message.content, "The card was blocked.");
         assert_eq!(answer.message.citations.len(), 1);
+        assert!(reservation.lock().unwrap().is_some());
     }
 
     /// Keeps the pieces it is sent and leaves after `stay` of them.
@@ -1060,6 +1163,7 @@ mod tests {
             .expect_release()
             .times(1)
             .returning(|_, _, _| Ok(()));
+        mocks.reservation_row(500);
         let service = mocks.service(500, true);
         let listener = Box::new(Listener {
             pieces: Arc::default(),
@@ -1107,6 +1211,7 @@ mod tests {
             .withf(|_, _, amount| *amount == 500)
             .times(1)
             .returning(|_, _, _| Ok(()));
+        mocks.reservation_row(500);
         let service = mocks.service(500, true);
         let refused = service
             .ask(&actor, id, "Why?", &RequestMeta::default())
@@ -1150,6 +1255,7 @@ mod tests {
                 .expect_release()
                 .times(1)
                 .returning(|_, _, _| Ok(()));
+            mocks.reservation_row(500);
             let service = mocks.service(500, true);
             let failed = service
                 .ask(&actor, id, "Why?", &RequestMeta::default())
@@ -1340,5 +1446,103 @@ mod tests {
                 .await;
             assert!(matches!(refused, Err(DomainError::Validation(_))));
         }
+    }
+
+    fn reservation(amount: i64, created_at: OffsetDateTime) -> ChatReservation {
+        ChatReservation {
+            id: ChatMessageId::generate(),
+            company_id: CompanyId::generate(),
+            amount,
+            created_at,
+        }
+    }
+
+    #[tokio::test]
+    async fn the_sweep_releases_old_reservations_unless_their_row_is_already_gone() {
+        let before = NOW - Duration::from_secs(30 * 60);
+        let old = reservation(500, before - Duration::from_secs(60));
+        let settled = reservation(700, before - Duration::from_secs(30));
+        let young = reservation(900, before + Duration::from_secs(60));
+        let mut mocks = Mocks::new(0);
+        let rows = [old.clone(), settled.clone(), young];
+        // The repository's condition, as the adapter applies it.
+        mocks
+            .chats
+            .expect_reservations_before()
+            .times(1)
+            .returning(move |cutoff| {
+                Ok(rows
+                    .iter()
+                    .filter(|r| r.created_at < cutoff)
+                    .cloned()
+                    .collect())
+            });
+        let (old_id, settled_id) = (old.id, settled.id);
+        mocks
+            .chats
+            .expect_delete_reservation()
+            .withf(move |_, id| *id == old_id)
+            .times(1)
+            .returning(|_, _| Ok(true));
+        // Settled (or released) by the question's own transaction meanwhile.
+        mocks
+            .chats
+            .expect_delete_reservation()
+            .withf(move |_, id| *id == settled_id)
+            .times(1)
+            .returning(|_, _| Ok(false));
+        let (company, amount) = (old.company_id, old.amount);
+        mocks
+            .billing
+            .expect_release()
+            .withf(move |_, c, a| (*c, *a) == (company, amount))
+            .times(1)
+            .returning(|_, _, _| Ok(()));
+        let service = mocks.service(500, true);
+
+        let released = service.release_abandoned(before).await.unwrap();
+        assert_eq!(released, vec![old]);
+    }
+
+    #[tokio::test]
+    async fn an_answer_whose_reservation_was_swept_reserves_its_price_again() {
+        let mut mocks = Mocks::new(0);
+        let (actor, id) = (owner_of(&mocks.record), mocks.session.id);
+        mocks.answers(valid_reply(), Arc::default());
+        mocks
+            .chats
+            .expect_take_question()
+            .returning(|_, _, _, _| Ok(QuestionSlot::Taken { number: 1 }));
+        mocks
+            .chats
+            .expect_insert_messages()
+            .returning(|_, _| Ok(()));
+        mocks
+            .chats
+            .expect_insert_reservation()
+            .times(1)
+            .returning(|_, _| Ok(()));
+        mocks
+            .chats
+            .expect_delete_reservation()
+            .times(1)
+            .returning(|_, _| Ok(false));
+        mocks
+            .billing
+            .expect_reserve()
+            .times(2)
+            .returning(|_, _, _| Ok(true));
+        mocks
+            .billing
+            .expect_settle()
+            .times(1)
+            .returning(|_, _, _| Ok(()));
+        mocks.billing.expect_release().never();
+        let service = mocks.service(500, true);
+
+        let answer = service
+            .ask(&actor, id, "Why?", &RequestMeta::default())
+            .await;
+        assert!(answer.is_ok());
     }
 }

@@ -1,6 +1,7 @@
 use async_trait::async_trait;
 use dialix_chat::{
-    ChatMessage, ChatRepository, ChatSession, ChatSubject, MessageRole, QuestionSlot, TokenUsage,
+    ChatMessage, ChatRepository, ChatReservation, ChatSession, ChatSubject, MessageRole,
+    QuestionSlot, TokenUsage,
 };
 use dialix_kernel::{
     AccountId, ChatMessageId, ChatSessionId, CompanyId, DomainError, DomainResult, Page,
@@ -15,7 +16,7 @@ use sea_orm::{
 use time::OffsetDateTime;
 
 use crate::Database;
-use crate::entities::{chat_message, chat_session};
+use crate::entities::{chat_message, chat_reservation, chat_session};
 use crate::sql::{bump_version, conflict_on_unique, internal, landed, versioned};
 use crate::transaction::db_tx;
 
@@ -213,6 +214,52 @@ impl ChatRepository for SeaOrmChats {
         session.deleted_at = Some(at);
         session.updated_at = at;
         Ok(())
+    }
+
+    async fn insert_reservation(
+        &self,
+        tx: &mut Tx,
+        reservation: &ChatReservation,
+    ) -> DomainResult<()> {
+        chat_reservation::Entity::insert(chat_reservation::ActiveModel {
+            id: Set(reservation.id.as_uuid()),
+            company_id: Set(reservation.company_id.as_uuid()),
+            amount: Set(reservation.amount),
+            created_at: Set(TimeUnixTimestampMillis(reservation.created_at)),
+        })
+        .exec_without_returning(db_tx(tx)?)
+        .await
+        .map_err(internal)?;
+        Ok(())
+    }
+
+    async fn delete_reservation(&self, tx: &mut Tx, id: ChatMessageId) -> DomainResult<bool> {
+        let deleted = chat_reservation::Entity::delete_by_id(id.as_uuid())
+            .exec(db_tx(tx)?)
+            .await
+            .map_err(internal)?;
+        Ok(deleted.rows_affected == 1)
+    }
+
+    async fn reservations_before(
+        &self,
+        before: OffsetDateTime,
+    ) -> DomainResult<Vec<ChatReservation>> {
+        let rows = chat_reservation::Entity::find()
+            .filter(chat_reservation::Column::CreatedAt.lt(TimeUnixTimestampMillis(before)))
+            .order_by_asc(chat_reservation::Column::CreatedAt)
+            .all(self.db.connection())
+            .await
+            .map_err(internal)?;
+        Ok(rows
+            .into_iter()
+            .map(|row| ChatReservation {
+                id: ChatMessageId::from_uuid(row.id),
+                company_id: CompanyId::from_uuid(row.company_id),
+                amount: row.amount,
+                created_at: row.created_at.0,
+            })
+            .collect())
     }
 }
 

@@ -2,7 +2,7 @@ use std::time::Duration;
 
 use dialix_tests::audio::{files, wav};
 use dialix_tests::fakes::{FakeProviders, Reply, analysis, use_fakes};
-use dialix_tests::{TestApp, problem, spawn_app, spawn_app_with};
+use dialix_tests::{Backend, TestApp, problem, spawn_app, spawn_app_with};
 use serde_json::{Value, json};
 
 /// The card and phone numbers the customer says in the call.
@@ -562,6 +562,63 @@ async fn a_question_the_balance_does_not_cover_is_402_and_an_answer_is_charged_o
     charges.sort();
     assert_eq!(charges, [-3150, -1050, -PRICE]);
     assert_eq!(stored(&app).await, ("1".into(), "2".into()));
+    assert_eq!(reservation_amounts(&app).await, Vec::<String>::new());
+}
+
+/// The amounts of the chat reservations still held, smallest first.
+async fn reservation_amounts(app: &TestApp) -> Vec<String> {
+    app.query_strings("SELECT CAST(amount AS BIGINT) FROM chat_reservation ORDER BY amount")
+        .await
+}
+
+#[tokio::test]
+async fn a_reservation_left_by_a_dead_process_is_released_when_the_next_one_starts() {
+    let (app, _fakes, _company, token) = setup(700, 5_000).await;
+    // What a process that died while the model answered leaves behind: 700 reserved two
+    // hours ago; beside it a question of a minute ago (300), still being answered.
+    let new_id = match app.backend {
+        Backend::Postgres => "gen_random_uuid()",
+        Backend::Sqlite => "randomblob(16)",
+    };
+    let now_ms = i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis(),
+    )
+    .unwrap();
+    for (amount, age_ms) in [(700, 2 * 3_600_000), (300, 60_000)] {
+        app.execute_sql(&format!(
+            "INSERT INTO chat_reservation (id, company_id, amount, created_at) \
+             SELECT {new_id}, id, {amount}, {} FROM company WHERE name = 'Chat LLC'",
+            now_ms - age_ms
+        ))
+        .await;
+    }
+    app.execute_sql("UPDATE company SET reserved = reserved + 1000 WHERE name = 'Chat LLC'")
+        .await;
+    let held = app.get_json("/balance", &token).await;
+    assert_eq!(
+        (&held["balance"], &held["reserved"]),
+        (&json!(5_000), &json!(1_000))
+    );
+
+    // The next start sweeps (in the background): the old reservation is given back.
+    let restarted = app.sibling(|_| {}).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let balance = restarted.get_json("/balance", &token).await;
+        if balance["reserved"] == json!(300) {
+            assert_eq!(balance["balance"], 5_000, "no money moved: {balance}");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not released: {balance}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(reservation_amounts(&app).await, ["300"]);
 }
 
 /// One Server-Sent Event: its name and its data lines joined.

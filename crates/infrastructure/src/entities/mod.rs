@@ -5,6 +5,7 @@ pub(crate) mod account;
 pub(crate) mod activity_log;
 pub(crate) mod audit_chain;
 pub(crate) mod chat_message;
+pub(crate) mod chat_reservation;
 pub(crate) mod chat_session;
 pub(crate) mod checklist;
 pub(crate) mod checklist_version;
