@@ -34,6 +34,11 @@ impl ResourceAccess for SeaOrmResourceAccess {
             company_id: Some(CompanyId::from_uuid(company)),
             account_id: None,
         };
+        // Records and chat sessions: their company's and their owner's.
+        let company_and_owner = |(company, owner): (Uuid, Uuid)| ResourceOwner {
+            company_id: Some(CompanyId::from_uuid(company)),
+            account_id: Some(AccountId::from_uuid(owner)),
+        };
         Ok(match resource_type {
             // Settings and administrator grants are keyed by their account's id.
             ResourceType::Account | ResourceType::Settings | ResourceType::Administrator => {
@@ -67,10 +72,7 @@ impl ResourceAccess for SeaOrmResourceAccess {
                 .one(db)
                 .await
                 .map_err(internal)?
-                .map(|(company, owner)| ResourceOwner {
-                    company_id: Some(CompanyId::from_uuid(company)),
-                    account_id: Some(AccountId::from_uuid(owner)),
-                }),
+                .map(company_and_owner),
             ResourceType::Operator => operator::Entity::find_by_id(id)
                 .select_only()
                 .column(operator::Column::CompanyId)
@@ -97,10 +99,7 @@ impl ResourceAccess for SeaOrmResourceAccess {
                 .one(db)
                 .await
                 .map_err(internal)?
-                .map(|(company, owner)| ResourceOwner {
-                    company_id: Some(CompanyId::from_uuid(company)),
-                    account_id: Some(AccountId::from_uuid(owner)),
-                }),
+                .map(company_and_owner),
             // Purges concern every tenant: their trail is for platform admins only.
             ResourceType::ActivityLog => None,
         })
