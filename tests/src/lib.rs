@@ -531,6 +531,17 @@ impl TestApp {
         self.create_company_under(name, None).await
     }
 
+    /// `company`'s charges (negative amounts), sorted, read from its ledger as the platform
+    /// admin.
+    pub async fn charges(&self, company: &Value) -> Vec<i64> {
+        let admin = self.admin_token().await;
+        let path = format!(
+            "/company/{}/transactions?limit=200",
+            company["id"].as_str().expect("a company id")
+        );
+        charge_amounts(&self.get_json(&path, &admin).await)
+    }
+
     /// Tops up `company`'s balance as the platform admin (for tests that process calls).
     pub async fn fund(&self, company: &Value, amount: i64) {
         let admin = self.admin_token().await;
@@ -572,6 +583,19 @@ impl TestApp {
     pub async fn break_database(&self) {
         self.server_database.clone().close().await.ok();
     }
+}
+
+/// The amounts of the `charge` entries of a page of a company's ledger, sorted.
+pub fn charge_amounts(ledger: &Value) -> Vec<i64> {
+    let mut charges: Vec<i64> = ledger["items"]
+        .as_array()
+        .expect("ledger items")
+        .iter()
+        .filter(|entry| entry["kind"] == "charge")
+        .map(|entry| entry["amount"].as_i64().expect("an amount"))
+        .collect();
+    charges.sort();
+    charges
 }
 
 /// The `action` of every activity-log entry in `entries` (a JSON array), in order.

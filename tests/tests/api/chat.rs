@@ -545,22 +545,7 @@ async fn a_question_the_balance_does_not_cover_is_402_and_an_answer_is_charged_o
         (&balance["balance"], &balance["reserved"]),
         (&json!(100), &json!(0))
     );
-    let admin = app.admin_token().await;
-    let ledger = app
-        .get_json(
-            &format!("/company/{}/transactions?limit=200", id(&company, "id")),
-            &admin,
-        )
-        .await;
-    let mut charges: Vec<i64> = ledger["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["kind"] == "charge")
-        .map(|e| e["amount"].as_i64().unwrap())
-        .collect();
-    charges.sort();
-    assert_eq!(charges, [-3150, -1050, -PRICE]);
+    assert_eq!(app.charges(&company).await, [-3150, -1050, -PRICE]);
     assert_eq!(stored(&app).await, ("1".into(), "2".into()));
     assert_eq!(reservation_amounts(&app).await, Vec::<String>::new());
 }

@@ -8,7 +8,9 @@ use dialix_tests::audio::{files, wav};
 use dialix_tests::fakes::{FakeProviders, Reply};
 use dialix_tests::process::DialixProcess;
 use dialix_tests::s3::{self, S3Server};
-use dialix_tests::{ADMIN_EMAIL, ADMIN_PASSWORD, FreshDatabase, JWT_SECRET, query_strings};
+use dialix_tests::{
+    ADMIN_EMAIL, ADMIN_PASSWORD, FreshDatabase, JWT_SECRET, charge_amounts, query_strings,
+};
 use serde_json::{Value, json};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_dialix-under-test");
@@ -271,15 +273,7 @@ async fn two_servers_and_workers_share_the_database_and_the_bucket() {
             &admin,
         )
         .await;
-    let mut charges: Vec<i64> = ledger["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .filter(|entry| entry["kind"] == "charge")
-        .map(|entry| entry["amount"].as_i64().expect("an amount"))
-        .collect();
-    charges.sort();
-    assert_eq!(charges, CHARGES);
+    assert_eq!(charge_amounts(&ledger), CHARGES);
     let balance = a.get_json("/balance", &token).await;
     assert_eq!(balance["balance"], 100_000 + CHARGES[0] + CHARGES[1]);
     assert_eq!(balance["reserved"], 0);

@@ -31,27 +31,6 @@ async fn upload_one(app: &TestApp, token: &str) -> Value {
     response.json::<Vec<Value>>().await.unwrap().remove(0)
 }
 
-async fn charges(app: &TestApp, company: &Value, token: &str) -> Vec<i64> {
-    let admin = app.admin_token().await;
-    let _ = token;
-    let ledger = app
-        .get_json(
-            &format!(
-                "/company/{}/transactions?limit=200",
-                company["id"].as_str().unwrap()
-            ),
-            &admin,
-        )
-        .await;
-    ledger["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["kind"] == "charge")
-        .map(|e| e["amount"].as_i64().unwrap())
-        .collect()
-}
-
 #[tokio::test]
 async fn an_upload_is_transcribed_analysed_and_charged_once() {
     let (app, fakes, company, token) = setup(100_000).await;
@@ -78,7 +57,7 @@ async fn an_upload_is_transcribed_analysed_and_charged_once() {
             .contains("tariffs")
     );
 
-    let mut charged = charges(&app, &company, &token).await;
+    let mut charged = app.charges(&company).await;
     charged.sort();
     assert_eq!(charged, [-STT_PRICE, -GENERAL_PRICE]);
     let balance = app.get_json("/balance", &token).await;
@@ -189,7 +168,7 @@ async fn a_failing_step_releases_its_reservation() {
         "{failed}"
     );
     assert!(failed["transcript"].is_array(), "the finished step is kept");
-    assert_eq!(charges(&app, &company, &token).await, [-STT_PRICE]);
+    assert_eq!(app.charges(&company).await, [-STT_PRICE]);
     let balance = app.get_json("/balance", &token).await;
     assert_eq!(balance["balance"], 100_000 - STT_PRICE);
     assert_eq!(balance["reserved"], 0);
@@ -206,7 +185,7 @@ async fn a_retried_job_continues_and_never_charges_twice() {
     let record = upload_one(&app, &token).await;
     app.wait_for_status(&token, record["id"].as_str().unwrap(), "done")
         .await;
-    let mut charged = charges(&app, &company, &token).await;
+    let mut charged = app.charges(&company).await;
     charged.sort();
     assert_eq!(charged, [-STT_PRICE, -GENERAL_PRICE]);
     assert_eq!(fakes.transcription_calls(), 1);
@@ -227,7 +206,7 @@ async fn an_off_schema_reply_is_retried_once_then_fails_without_a_half_result() 
     );
     assert_eq!(failed["analysis"], Value::Null);
     assert_eq!(fakes.chat_calls(), 2);
-    assert_eq!(charges(&app, &company, &token).await, [-STT_PRICE]);
+    assert_eq!(app.charges(&company).await, [-STT_PRICE]);
     assert_eq!(app.get_json("/balance", &token).await["reserved"], 0);
 }
 
@@ -262,7 +241,7 @@ async fn a_job_whose_worker_died_is_finished_once_by_another() {
         .await
         .access;
     second.wait_for_status(&token, id, "done").await;
-    let mut charged = charges(&second, &company, &token).await;
+    let mut charged = second.charges(&company).await;
     charged.sort();
     assert_eq!(
         charged,
@@ -332,7 +311,7 @@ async fn a_processed_call_can_be_searched_corrected_and_reprocessed() {
     let done = app.wait_for_status(&token, id, "done").await;
     assert_eq!(done["general"], false);
     assert_eq!(done["analysis"], Value::Null);
-    let mut charged = charges(&app, &company, &token).await;
+    let mut charged = app.charges(&company).await;
     charged.sort();
     assert_eq!(
         charged,
@@ -465,7 +444,7 @@ async fn an_operators_assigned_checklist_scores_their_calls() {
         1
     );
 
-    let mut charged = charges(&app, &company, &token).await;
+    let mut charged = app.charges(&company).await;
     charged.sort();
     // Checklist: 36000 * 3 / 60 = 1800.
     assert_eq!(charged, [-STT_PRICE, -1800, -GENERAL_PRICE]);
@@ -615,7 +594,7 @@ async fn a_top_up_key_shaped_like_a_charge_key_neither_frees_a_step_nor_leaks() 
 
     let worker = app.sibling(|config| use_fakes(config, &fakes)).await;
     worker.wait_for_status(&token, id, "done").await;
-    let mut charged = charges(&worker, &company, &token).await;
+    let mut charged = worker.charges(&company).await;
     charged.sort();
     assert_eq!(
         charged,
@@ -648,7 +627,7 @@ async fn deleting_a_record_mid_processing_releases_its_reservation_and_charges_n
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     tokio::time::sleep(Duration::from_millis(2500)).await;
-    assert_eq!(charges(&app, &company, &token).await, Vec::<i64>::new());
+    assert_eq!(app.charges(&company).await, Vec::<i64>::new());
     let balance = app.get_json("/balance", &token).await;
     assert_eq!(
         (balance["balance"].as_i64(), balance["reserved"].as_i64()),

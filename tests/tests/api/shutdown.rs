@@ -30,24 +30,6 @@ async fn jobs(app: &TestApp) -> Vec<String> {
     jobs
 }
 
-/// The company's charges (negative amounts), sorted.
-async fn charges(app: &TestApp, company: &Value) -> Vec<i64> {
-    let admin = app.admin_token().await;
-    let path = format!(
-        "/company/{}/transactions?limit=200",
-        company["id"].as_str().unwrap()
-    );
-    let mut charged: Vec<i64> = app.get_json(&path, &admin).await["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["kind"] == "charge")
-        .map(|e| e["amount"].as_i64().unwrap())
-        .collect();
-    charged.sort();
-    charged
-}
-
 async fn upload(app: &TestApp, token: &str, names: &[&'static str]) -> Vec<Value> {
     let form = files(names.iter().map(|name| (*name, wav(2500))).collect());
     let response = app.multipart("/records", token, form).await;
@@ -74,7 +56,7 @@ async fn a_job_cut_off_at_shutdown_is_handed_back_and_finished_by_another_worker
     while fakes.chat_calls() == 0 {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    assert_eq!(charges(&first, &company).await, [-STT_PRICE]);
+    assert_eq!(first.charges(&company).await, [-STT_PRICE]);
 
     let started = Instant::now();
     first.shut_down().await;
@@ -98,7 +80,7 @@ async fn a_job_cut_off_at_shutdown_is_handed_back_and_finished_by_another_worker
     let done = second.wait_for_status(&token, id, "done").await;
     assert_eq!(done["analysis"]["sentiment_client"]["value"], "neutral");
     assert_eq!(
-        charges(&second, &company).await,
+        second.charges(&company).await,
         [-STT_PRICE, -GENERAL_PRICE],
         "each step charged exactly once"
     );
@@ -155,9 +137,6 @@ async fn a_job_that_ends_within_the_grace_period_completes_and_no_new_job_is_tak
         .collect();
     statuses.sort();
     assert_eq!(statuses, ["done", "queued"]);
-    assert_eq!(
-        charges(&reader, &company).await,
-        [-STT_PRICE, -GENERAL_PRICE]
-    );
+    assert_eq!(reader.charges(&company).await, [-STT_PRICE, -GENERAL_PRICE]);
     assert_eq!(fakes.transcription_calls(), 1);
 }
