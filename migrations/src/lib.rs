@@ -25,6 +25,7 @@ mod m20261129_000015_record_changes;
 mod m20261130_000016_chat;
 mod m20261207_000017_chat_client_number;
 mod m20261207_000018_chat_reservations;
+mod m20261207_000019_reporting;
 
 pub struct Migrator;
 
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000016_chat::Migration),
             Box::new(m20261207_000017_chat_client_number::Migration),
             Box::new(m20261207_000018_chat_reservations::Migration),
+            Box::new(m20261207_000019_reporting::Migration),
         ]
     }
 }

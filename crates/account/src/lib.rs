@@ -28,4 +28,6 @@ pub use ports::{
     MockRefreshTokens, MockSettingsRepository,
 };
 pub use service::{AccountPorts, AccountService, PasswordPolicy};
-pub use settings::{SettingsChanges, SettingsPorts, SettingsService, UserSettings};
+pub use settings::{
+    DEFAULT_TIMEZONE, SettingsChanges, SettingsPorts, SettingsService, UserSettings,
+};

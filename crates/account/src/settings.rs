@@ -16,6 +16,8 @@ use crate::management::LANGUAGES;
 const RETENTION_DAYS_MAX: i32 = 3650;
 /// Zone and link names of the IANA time-zone database (regenerate from tzdata.zi).
 const TIMEZONES: &str = include_str!("timezones.txt");
+/// The time zone of a user who has not chosen one.
+pub const DEFAULT_TIMEZONE: &str = "Asia/Tashkent";
 
 /// One user's settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,7 +90,7 @@ impl SettingsService {
             sms_notifications: false,
             push_notifications: true,
             language: "uz".into(),
-            timezone: "Asia/Tashkent".into(),
+            timezone: DEFAULT_TIMEZONE.into(),
             auto_delete_records_after_days: Some(DEFAULT_RETENTION_DAYS),
             preferred_stt_model: self
                 .stt_models

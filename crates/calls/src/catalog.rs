@@ -56,6 +56,9 @@ pub struct Checklist {
     pub name: String,
     pub version: u32,
     pub segments: Vec<ChecklistSegment>,
+    /// A scored call passes at this score (0–100) or above, with no failed critical item;
+    /// 0: only critical items decide.
+    pub pass_mark: u32,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
     pub row_version: RowVersion,
@@ -305,8 +308,10 @@ impl CatalogService {
         company: Option<CompanyId>,
         name: String,
         segments: Vec<SegmentInput>,
+        pass_mark: Option<u32>,
         meta: &RequestMeta,
     ) -> DomainResult<Checklist> {
+        check_pass_mark(pass_mark)?;
         let company = self
             .target_company(actor, company, Permission::CanManageSettings)
             .await?;
@@ -317,6 +322,7 @@ impl CatalogService {
             name: name.trim().to_owned(),
             version: 1,
             segments: build_segments(segments)?,
+            pass_mark: pass_mark.unwrap_or(0),
             created_at: now,
             updated_at: now,
             row_version: RowVersion::default(),
@@ -328,7 +334,12 @@ impl CatalogService {
             ResourceType::Checklist,
             checklist.id,
         )
-        .details(json!({"name": checklist.name, "version": 1, "items": checklist.items().count()}))
+        .details(json!({
+            "name": checklist.name,
+            "version": 1,
+            "items": checklist.items().count(),
+            "pass_mark": checklist.pass_mark,
+        }))
         .meta(meta);
         let mut tx = self.audited.begin().await?;
         self.checklists.insert(tx.as_mut(), &checklist).await?;
@@ -369,11 +380,13 @@ impl CatalogService {
         id: ChecklistId,
         name: Option<String>,
         segments: Option<Vec<SegmentInput>>,
+        pass_mark: Option<u32>,
         meta: &RequestMeta,
     ) -> DomainResult<Checklist> {
+        check_pass_mark(pass_mark)?;
         let segments = segments.map(build_segments).transpose()?;
         retry_on_stale(|| {
-            self.try_update_checklist(actor, id, name.clone(), segments.clone(), meta)
+            self.try_update_checklist(actor, id, name.clone(), segments.clone(), pass_mark, meta)
         })
         .await
     }
@@ -384,6 +397,7 @@ impl CatalogService {
         id: ChecklistId,
         name: Option<String>,
         segments: Option<Vec<ChecklistSegment>>,
+        pass_mark: Option<u32>,
         meta: &RequestMeta,
     ) -> DomainResult<Checklist> {
         let current = self.checklist(actor, id, None).await?;
@@ -393,6 +407,7 @@ impl CatalogService {
         let mut next = Checklist {
             name: name.map_or_else(|| current.name.clone(), |n| n.trim().to_owned()),
             segments: segments.unwrap_or_else(|| current.segments.clone()),
+            pass_mark: pass_mark.unwrap_or(current.pass_mark),
             version: current.version + 1,
             updated_at: now,
             ..current.clone()
@@ -400,7 +415,10 @@ impl CatalogService {
         check_name(&next.name)?;
         let event = AuditEvent::by(actor, AuditAction::Update, ResourceType::Checklist, id)
             .details(json!({
-                "changes": {"version": {"old_value": current.version, "new_value": next.version}},
+                "changes": {
+                    "version": {"old_value": current.version, "new_value": next.version},
+                    "pass_mark": {"old_value": current.pass_mark, "new_value": next.pass_mark},
+                },
                 "name": next.name,
             }))
             .meta(meta);
@@ -510,6 +528,19 @@ fn check_name(name: &str) -> DomainResult<()> {
         (1..=NAME_MAX).contains(&name.chars().count()) && !name.chars().any(char::is_control),
         "name",
         format!("must be 1 to {NAME_MAX} printable characters"),
+    );
+    errors.into_result()
+}
+
+/// The highest pass mark: a score is a percentage.
+pub const MAX_PASS_MARK: u32 = 100;
+
+fn check_pass_mark(pass_mark: Option<u32>) -> DomainResult<()> {
+    let mut errors = FieldErrors::new();
+    errors.check(
+        pass_mark.is_none_or(|mark| mark <= MAX_PASS_MARK),
+        "pass_mark",
+        format!("must be a score from 0 to {MAX_PASS_MARK}"),
     );
     errors.into_result()
 }

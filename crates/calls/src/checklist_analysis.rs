@@ -16,6 +16,9 @@ pub struct ItemVerdict {
     /// A quote from the transcript.
     pub evidence: String,
     pub at_ms: Option<u64>,
+    /// Copied from the checklist when scored (the model is not asked).
+    #[serde(default)]
+    pub critical: bool,
 }
 
 /// A call scored against one checklist version.
@@ -26,7 +29,10 @@ pub struct ChecklistResult {
     pub items: Vec<ItemVerdict>,
     /// 0–100: the weight of passed items over the weight of applicable ones.
     pub score: f64,
-    /// `false` when a critical item failed, whatever the score.
+    /// The version's pass mark (0 for results scored before pass marks existed).
+    #[serde(default)]
+    pub pass_mark: u32,
+    /// No critical item failed and the score reached the pass mark.
     pub compliant: bool,
 }
 
@@ -110,7 +116,9 @@ fn score(checklist: &Checklist, items: Vec<ItemVerdict>) -> ChecklistResult {
     let mut applicable = 0.0;
     let mut passed = 0.0;
     let mut compliant = true;
-    for (item, verdict) in checklist.items().zip(&items) {
+    let mut items = items;
+    for (item, verdict) in checklist.items().zip(items.iter_mut()) {
+        verdict.critical = item.critical;
         let weight = if weighted {
             f64::from(item.weight.unwrap_or(0))
         } else {
@@ -140,7 +148,8 @@ fn score(checklist: &Checklist, items: Vec<ItemVerdict>) -> ChecklistResult {
         version: checklist.version,
         items,
         score,
-        compliant,
+        pass_mark: checklist.pass_mark,
+        compliant: compliant && score >= f64::from(checklist.pass_mark),
     }
 }
 
@@ -164,6 +173,7 @@ mod tests {
             company_id: CompanyId::generate(),
             name: "QA".into(),
             version: 3,
+            pass_mark: 0,
             segments: vec![ChecklistSegment {
                 title: "All".into(),
                 items: vec![
@@ -203,6 +213,21 @@ mod tests {
         let result = parse_checklist(&reply([Some(false), Some(true), Some(true)]), &c).unwrap();
         assert_eq!(result.score, 66.67);
         assert!(!result.compliant);
+    }
+
+    #[test]
+    fn a_score_below_the_pass_mark_is_non_compliant_and_critical_flags_are_copied() {
+        let mut c = checklist([Some(50), Some(30), Some(20)]);
+        c.pass_mark = 70;
+        let result = parse_checklist(&reply([Some(true), Some(false), None]), &c).unwrap();
+        assert_eq!(result.score, 62.5);
+        assert_eq!(result.pass_mark, 70);
+        assert!(!result.compliant);
+        let critical: Vec<bool> = result.items.iter().map(|i| i.critical).collect();
+        assert_eq!(critical, [true, false, false]);
+        c.pass_mark = 62;
+        let result = parse_checklist(&reply([Some(true), Some(false), None]), &c).unwrap();
+        assert!(result.compliant);
     }
 
     #[test]

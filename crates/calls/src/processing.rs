@@ -83,6 +83,19 @@ impl Charge {
         }
     }
 
+    /// What the charge pays for, as the ledger and spend reports name it.
+    pub fn charged_for(&self) -> dialix_kernel::ChargedFor {
+        use dialix_kernel::ChargedFor;
+        match self.item {
+            ChargeItem::Step { step, .. } => match step {
+                ChargeStep::SpeechToText => ChargedFor::SpeechToText,
+                ChargeStep::GeneralAnalysis => ChargedFor::GeneralAnalysis,
+                ChargeStep::Checklist => ChargedFor::Checklist,
+            },
+            ChargeItem::ChatQuestion { .. } => ChargedFor::Chat,
+        }
+    }
+
     /// The record the charge concerns, for the ledger.
     pub fn record(&self) -> RecordId {
         match self.item {

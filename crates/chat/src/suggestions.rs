@@ -170,6 +170,7 @@ mod tests {
             passed,
             evidence: String::new(),
             at_ms: None,
+            critical: false,
         };
         let at = datetime!(2026-11-29 12:00 UTC);
         (
@@ -184,6 +185,7 @@ mod tests {
                     verdict("1.5", Some(false)),
                 ],
                 score: 25.0,
+                pass_mark: 0,
                 compliant: false,
             },
             Checklist {
@@ -191,6 +193,7 @@ mod tests {
                 company_id: CompanyId::generate(),
                 name: "Quality".into(),
                 version: 1,
+                pass_mark: 0,
                 segments: vec![ChecklistSegment {
                     title: "Call".into(),
                     items: vec![

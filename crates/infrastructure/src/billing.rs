@@ -90,6 +90,7 @@ impl Billing for SeaOrmBilling {
             balance_after: Set(balance_after.ok_or(DomainError::NotFound("company"))?),
             idempotency_key: Set(Some(key)),
             created_at: Set(TimeUnixTimestampMillis(at)),
+            charge_item: Set(Some(charge.charged_for().as_str().to_owned())),
         })
         .exec_without_returning(txn)
         .await

@@ -173,7 +173,9 @@ fn version_row(c: &Checklist) -> DomainResult<checklist_version::ActiveModel> {
         id: Set(Uuid::now_v7()),
         checklist_id: Set(c.id.as_uuid()),
         version: Set(i32::try_from(c.version).map_err(DomainError::internal)?),
-        content: Set(serde_json::json!({"name": c.name, "segments": c.segments})),
+        content: Set(
+            serde_json::json!({"name": c.name, "segments": c.segments, "pass_mark": c.pass_mark}),
+        ),
         created_at: Set(TimeUnixTimestampMillis(c.updated_at)),
     })
 }
@@ -328,6 +330,10 @@ fn to_checklist(
         version: u32::try_from(version.version).unwrap_or(1),
         segments: serde_json::from_value(content["segments"].take())
             .map_err(|e| DomainError::internal(format!("checklist segments: {e}")))?,
+        // Versions written before pass marks existed have none.
+        pass_mark: content["pass_mark"]
+            .as_u64()
+            .map_or(0, |mark| u32::try_from(mark).unwrap_or(0)),
         created_at: head.created_at.0,
         updated_at: version.created_at.0,
         row_version: RowVersion(head.row_version),

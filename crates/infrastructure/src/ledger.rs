@@ -66,6 +66,7 @@ impl Ledger for SeaOrmLedger {
                 .as_deref()
                 .map(|key| stored_key(entry.kind.as_str(), key))),
             created_at: Set(TimeUnixTimestampMillis(entry.created_at)),
+            charge_item: Set(None),
         };
         ledger_transaction::Entity::insert(row)
             .exec_without_returning(db_tx(tx)?)

@@ -16,7 +16,7 @@ use sea_orm::{
 use time::OffsetDateTime;
 
 use crate::Database;
-use crate::entities::record;
+use crate::entities::{checklist_verdict, record};
 use crate::sql::{internal, landed, like_pattern, versioned};
 use crate::transaction::db_tx;
 
@@ -65,6 +65,8 @@ impl RecordRepository for SeaOrmRecords {
             call_purpose: Set(call_purpose(r)),
             customer_satisfied: Set(customer_satisfied(r)),
             key_words: Set(key_words(r)),
+            checklist_score: Set(checklist_score(r)),
+            checklist_compliant: Set(checklist_compliant(r)),
         };
         record::Entity::insert(row)
             .exec_without_returning(db_tx(tx)?)
@@ -212,6 +214,14 @@ impl RecordRepository for SeaOrmRecords {
         )
         .col_expr(record::Column::KeyWords, Expr::value(key_words(r)))
         .col_expr(
+            record::Column::ChecklistScore,
+            Expr::value(checklist_score(r)),
+        )
+        .col_expr(
+            record::Column::ChecklistCompliant,
+            Expr::value(checklist_compliant(r)),
+        )
+        .col_expr(
             record::Column::StorageKey,
             Expr::value(r.storage_key.clone()),
         )
@@ -234,6 +244,7 @@ impl RecordRepository for SeaOrmRecords {
         .await
         .map_err(internal)?;
         landed(result, "record")?;
+        write_verdicts(tx, r).await?;
         r.row_version = r.row_version.next();
         Ok(())
     }
@@ -578,6 +589,51 @@ fn key_words(record: &Record) -> Option<serde_json::Value> {
         .general
         .as_ref()
         .map(|g| serde_json::Value::from(g.key_words.clone()))
+}
+
+fn checklist_score(record: &Record) -> Option<f64> {
+    record.payload.checklist.as_ref().map(|c| c.score)
+}
+
+fn checklist_compliant(record: &Record) -> Option<bool> {
+    record.payload.checklist.as_ref().map(|c| c.compliant)
+}
+
+/// Keeps the record's `checklist_verdict` rows equal to its checklist result: none before it
+/// is scored (or after a reprocess clears it), one per item after.
+async fn write_verdicts(tx: &mut Tx, record: &Record) -> DomainResult<()> {
+    let txn = db_tx(tx)?;
+    checklist_verdict::Entity::delete_many()
+        .filter(checklist_verdict::Column::RecordId.eq(record.id.as_uuid()))
+        .exec(txn)
+        .await
+        .map_err(internal)?;
+    let Some(result) = &record.payload.checklist else {
+        return Ok(());
+    };
+    let rows = result
+        .items
+        .iter()
+        .map(|item| checklist_verdict::ActiveModel {
+            record_id: Set(record.id.as_uuid()),
+            item_id: Set(item.item_id.clone()),
+            company_id: Set(record.company_id.as_uuid()),
+            checklist_id: Set(result.checklist_id.as_uuid()),
+            checklist_version: Set(i32::try_from(result.version).unwrap_or(i32::MAX)),
+            critical: Set(item.critical),
+            passed: Set(item.passed),
+            evidence: Set(item.evidence.clone()),
+            at_ms: Set(item.at_ms.map(|ms| i64::try_from(ms).unwrap_or(i64::MAX))),
+            call_at: Set(TimeUnixTimestampMillis(record.call_at())),
+        })
+        .collect::<Vec<_>>();
+    if !rows.is_empty() {
+        checklist_verdict::Entity::insert_many(rows)
+            .exec_without_returning(txn)
+            .await
+            .map_err(internal)?;
+    }
+    Ok(())
 }
 
 /// One turn per line: what full-text search indexes (it folds case itself).

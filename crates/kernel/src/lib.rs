@@ -10,6 +10,7 @@ mod ids;
 mod page;
 mod request;
 mod resource;
+mod spend;
 mod transaction;
 mod version;
 
@@ -31,6 +32,7 @@ pub use ids::{
 pub use page::{MAX_LIMIT, MAX_OFFSET, Page, PageRequest};
 pub use request::RequestMeta;
 pub use resource::ResourceType;
+pub use spend::ChargedFor;
 #[cfg(any(test, feature = "mock"))]
 pub use transaction::{MockUnitOfWork, NoopTransaction, noop_unit_of_work};
 pub use transaction::{Transaction, Tx, UnitOfWork};

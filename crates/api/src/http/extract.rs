@@ -136,6 +136,32 @@ impl QueryValues {
         parsed.ok()
     }
 
+    /// A calendar date, `YYYY-MM-DD`.
+    pub fn calendar_date(&mut self, field: &str, raw: Option<&str>) -> Option<time::Date> {
+        let format = time::macros::format_description!("[year]-[month]-[day]");
+        let parsed = time::Date::parse(raw?.trim(), format);
+        if parsed.is_err() {
+            self.errors.add(field, "must be a date, YYYY-MM-DD");
+        }
+        parsed.ok()
+    }
+
+    /// One of a closed set of names (`parse` knows them; `names` lists them for the message).
+    pub fn choice<T>(
+        &mut self,
+        field: &str,
+        raw: Option<&str>,
+        parse: impl Fn(&str) -> Option<T>,
+        names: &[&str],
+    ) -> Option<T> {
+        let parsed = parse(raw?.trim());
+        if parsed.is_none() {
+            self.errors
+                .add(field, format!("must be one of: {}", names.join(", ")));
+        }
+        parsed
+    }
+
     /// A whole number within `range`.
     pub fn number(
         &mut self,

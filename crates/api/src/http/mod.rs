@@ -2,6 +2,7 @@
 //! bearer-token extractor, extractor error handlers and the unknown-route fallback.
 
 mod auth;
+mod csv;
 mod extract;
 mod fallback;
 mod metrics;
@@ -11,6 +12,7 @@ mod request_context;
 pub mod timestamp;
 
 pub use auth::Authenticated;
+pub use csv::{Cell, CsvTable, csv_response, push_csv_field};
 pub use extract::{QueryValues, json_config, path_config, present, query_config};
 pub use fallback::{RouteTable, ensure_problem_body, unknown_route};
 pub use metrics::{Metrics, Provider, RequestOutcome, UNMATCHED_ROUTE};

@@ -1,6 +1,5 @@
 use std::collections::BTreeMap;
 
-use actix_web::http::header;
 use actix_web::web::Bytes;
 use actix_web::{HttpResponse, get, web};
 use dialix_audit::{
@@ -12,7 +11,7 @@ use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::http::{ApiError, Authenticated, Problem};
+use crate::http::{ApiError, Authenticated, Problem, csv_response, push_csv_field};
 use crate::state::AppState;
 
 /// Filters, paging and format of an activity-log listing.
@@ -452,13 +451,7 @@ fn csv_stream(state: web::Data<AppState>, query: AuditQuery) -> HttpResponse {
             }
         }
     });
-    HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            "attachment; filename=\"activity-log.csv\"",
-        ))
-        .streaming(chunks)
+    csv_response("activity-log.csv").streaming(chunks)
 }
 
 /// Appends one entry as a CSV line, writing each field straight into `out`.
@@ -497,53 +490,9 @@ fn csv_row(out: &mut String, entry: &AuditEntry) {
     out.push('\n');
 }
 
-/// Appends a field, quoted when needed, and defuses values a spreadsheet would run as a
-/// formula (a leading `'`).
-fn push_csv_field(out: &mut String, value: &str) {
-    let defuse = value.starts_with(['=', '+', '-', '@', '\t', '\r']);
-    let quote = value.contains([',', '"', '\n', '\r']);
-    if quote {
-        out.push('"');
-    }
-    if defuse {
-        out.push('\'');
-    }
-    if quote {
-        let mut rest = value;
-        while let Some(at) = rest.find('"') {
-            out.push_str(&rest[..=at]);
-            out.push('"');
-            rest = &rest[at + 1..];
-        }
-        out.push_str(rest);
-        out.push('"');
-    } else {
-        out.push_str(value);
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{ActivityResource, ResourceType, push_csv_field};
-
-    fn csv_field(value: &str) -> String {
-        let mut out = String::new();
-        push_csv_field(&mut out, value);
-        out
-    }
-
-    #[test]
-    fn csv_fields_are_quoted_and_formulas_defused() {
-        assert_eq!(csv_field("plain"), "plain");
-        assert_eq!(csv_field(""), "");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_field("\"\""), "\"\"\"\"\"\"");
-        assert_eq!(csv_field("=HYPERLINK(1)"), "'=HYPERLINK(1)");
-        assert_eq!(csv_field("-1,2"), "\"'-1,2\"");
-        assert_eq!(csv_field("\rx"), "\"'\rx\"");
-        assert_eq!(csv_field("{\"a\":1}"), "\"{\"\"a\"\":1}\"");
-    }
+    use super::{ActivityResource, ResourceType};
 
     /// The documented names are the stored ones, for every resource type.
     #[test]

@@ -288,6 +288,10 @@ pub struct ChecklistResponse {
     /// 1 for the first version; every edit adds one.
     version: u32,
     segments: Vec<ChecklistSegmentDto>,
+    /// A scored call passes at this score or above, with no failed critical item (0: only
+    /// critical items decide).
+    #[schema(minimum = 0, maximum = 100)]
+    pass_mark: u32,
     #[serde(with = "crate::http::timestamp")]
     created_at: OffsetDateTime,
     /// When this version was made.
@@ -302,6 +306,7 @@ impl From<Checklist> for ChecklistResponse {
             company_id: c.company_id.as_uuid(),
             name: c.name,
             version: c.version,
+            pass_mark: c.pass_mark,
             segments: c
                 .segments
                 .into_iter()
@@ -351,6 +356,10 @@ pub struct CreateChecklistRequest {
     name: String,
     #[schema(min_items = 1)]
     segments: Vec<ChecklistSegmentDto>,
+    /// A scored call passes at this score or above, with no failed critical item (default 0:
+    /// only critical items decide).
+    #[schema(minimum = 0, maximum = 100)]
+    pass_mark: Option<u32>,
     /// Defaults to the caller's company.
     company_id: Option<Uuid>,
 }
@@ -363,6 +372,8 @@ pub struct UpdateChecklistRequest {
     name: Option<String>,
     #[schema(min_items = 1)]
     segments: Option<Vec<ChecklistSegmentDto>>,
+    #[schema(minimum = 0, maximum = 100)]
+    pass_mark: Option<u32>,
 }
 
 /// Create a checklist: platform admins, or administrators with `can_manage_settings`.
@@ -392,6 +403,7 @@ pub async fn create_checklist(
             body.company_id.map(CompanyId::from_uuid),
             body.name,
             segments(body.segments),
+            body.pass_mark,
             &meta,
         )
         .await?;
@@ -484,6 +496,7 @@ pub async fn update_checklist(
             path.into_inner(),
             body.name,
             body.segments.map(segments),
+            body.pass_mark,
             &meta,
         )
         .await?;

@@ -10,6 +10,7 @@ mod catalog;
 mod chat;
 mod chat_stream;
 mod companies;
+mod figures;
 mod grouping;
 mod health;
 mod metrics;

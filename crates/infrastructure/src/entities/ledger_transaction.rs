@@ -14,6 +14,8 @@ pub struct Model {
     pub balance_after: i64,
     pub idempotency_key: Option<String>,
     pub created_at: TimeUnixTimestampMillis,
+    /// What a charge paid for: `speech_to_text`, `general_analysis`, `checklist` or `chat`.
+    pub charge_item: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -8,6 +8,7 @@ pub(crate) mod chat_message;
 pub(crate) mod chat_reservation;
 pub(crate) mod chat_session;
 pub(crate) mod checklist;
+pub(crate) mod checklist_verdict;
 pub(crate) mod checklist_version;
 pub(crate) mod company;
 pub(crate) mod company_administrator;

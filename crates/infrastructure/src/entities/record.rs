@@ -40,6 +40,9 @@ pub struct Model {
     pub call_purpose: Option<String>,
     pub customer_satisfied: Option<bool>,
     pub key_words: Option<Json>,
+    /// The checklist score (0–100) and whether the call passed (migration 19).
+    pub checklist_score: Option<f64>,
+    pub checklist_compliant: Option<bool>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -222,6 +222,8 @@ pub struct ItemVerdict {
     evidence: String,
     /// Where in the call the evidence is.
     at_ms: Option<u64>,
+    /// A failed critical item makes the call non-compliant whatever the score.
+    critical: bool,
 }
 
 /// A call scored against one checklist version.
@@ -233,7 +235,10 @@ pub struct ChecklistResult {
     /// The weight of passed items over the weight of applicable ones.
     #[schema(minimum = 0, maximum = 100)]
     score: f64,
-    /// `false` when a critical item failed, whatever the score.
+    /// The version's pass mark (0: only critical items decide).
+    #[schema(minimum = 0, maximum = 100)]
+    pass_mark: u32,
+    /// No critical item failed and the score reached the pass mark.
     compliant: bool,
 }
 
@@ -250,9 +255,11 @@ impl From<dialix_calls::ChecklistResult> for ChecklistResult {
                     passed: i.passed,
                     evidence: i.evidence,
                     at_ms: i.at_ms,
+                    critical: i.critical,
                 })
                 .collect(),
             score: c.score,
+            pass_mark: c.pass_mark,
             compliant: c.compliant,
         }
     }

@@ -1,0 +1,53 @@
+//! What every statistics, dashboard and compliance endpoint reads from its query: the period
+//! (`start_date`/`end_date`, local dates in the caller's time zone), the company filter and
+//! the answer's format.
+
+use dialix_kernel::CompanyId;
+use dialix_reporting::FigureRequest;
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use crate::http::QueryValues;
+
+/// The period and company of a figure request; the rest of the query is the endpoint's own.
+pub fn figure_request(
+    values: &mut QueryValues,
+    start_date: Option<&str>,
+    end_date: Option<&str>,
+    company_id: Option<&str>,
+) -> FigureRequest {
+    FigureRequest {
+        start_date: values.calendar_date("start_date", start_date),
+        end_date: values.calendar_date("end_date", end_date),
+        company_id: values
+            .uuid("company_id", company_id)
+            .map(CompanyId::from_uuid),
+    }
+}
+
+/// How a figure endpoint answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ExportFormat {
+    #[default]
+    Json,
+    Csv,
+}
+
+impl ExportFormat {
+    /// `json` (default) or `csv`.
+    pub fn parse(values: &mut QueryValues, raw: Option<&str>) -> Self {
+        values
+            .choice(
+                "format",
+                raw,
+                |name| match name {
+                    "json" => Some(ExportFormat::Json),
+                    "csv" => Some(ExportFormat::Csv),
+                    _ => None,
+                },
+                &["json", "csv"],
+            )
+            .unwrap_or_default()
+    }
+}
