@@ -6,6 +6,9 @@
 //! - `record.checklist_score` / `record.checklist_compliant`: the call's score and whether it
 //!   passed (no failed critical item, score at or above the version's pass mark), promoted
 //!   like `sentiment`.
+//! - Two partial indexes on live records by call time, per company and per owner: every
+//!   figure is a range of one scope's calls. On PostgreSQL the company one carries the columns
+//!   the figures read, so they come from the index alone.
 //! - `transaction.charge_item`: what a charge paid for (`speech_to_text`, `general_analysis`,
 //!   `checklist`, `chat`), backfilled from the idempotency key that already named it.
 
@@ -72,13 +75,30 @@ impl MigrationTrait for Migration {
         ] {
             alter_add(manager, Record::Table, column).await?;
         }
+        let postgres = manager.get_database_backend() == DbBackend::Postgres;
+        let covers = if postgres {
+            " INCLUDE (status, duration_ms, size_bytes, owner_id, operator_code, sentiment, \
+             customer_satisfied, checklist_score, checklist_compliant)"
+        } else {
+            ""
+        };
+        let db = manager.get_connection();
+        db.execute_unprepared(&format!(
+            "CREATE INDEX idx_record_live_company_call_at ON record (company_id, call_at){covers} \
+             WHERE deleted_at IS NULL"
+        ))
+        .await?;
+        db.execute_unprepared(
+            "CREATE INDEX idx_record_live_owner_call_at ON record (owner_id, call_at) \
+             WHERE deleted_at IS NULL",
+        )
+        .await?;
         alter_add(
             manager,
             Transaction::Table,
             string_len_null(Transaction::ChargeItem, 32),
         )
         .await?;
-        let db = manager.get_connection();
         for (suffix, item) in [
             (":stt", "speech_to_text"),
             (":general", "general_analysis"),
@@ -99,6 +119,14 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        for index in [
+            "idx_record_live_company_call_at",
+            "idx_record_live_owner_call_at",
+        ] {
+            manager
+                .drop_index(Index::drop().name(index).table(Record::Table).to_owned())
+                .await?;
+        }
         manager
             .drop_table(Table::drop().table(ChecklistVerdict::Table).to_owned())
             .await?;
