@@ -25,6 +25,7 @@ mod providers;
 mod record_changes;
 mod records;
 mod refresh_tokens;
+mod reporting;
 mod resource_access;
 mod retention;
 mod s3_audio_store;

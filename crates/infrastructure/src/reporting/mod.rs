@@ -1,0 +1,4 @@
+//! Read models of the reporting crate: aggregate queries over records, checklist verdicts and
+//! the ledger. Series are grouped by UTC slot (`call_at / SLOT_MS`); the service buckets them.
+
+mod scope;
