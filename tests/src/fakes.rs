@@ -31,6 +31,9 @@ pub enum Reply {
     /// An AI chat answer with this content (`{"answer", "citations": [{"turn", "quote"}]}`)
     /// instead of [`chat_answer`].
     ChatAnswer(Value),
+    /// A checklist review with these verdicts (`[item id, passed, evidence, at_ms]`); items
+    /// not named pass, as in the normal review.
+    Checklist(Vec<(&'static str, Option<bool>, &'static str, u64)>),
     /// Asked to stream: the normal answer, each chunk after this delay.
     SlowStream(Duration),
     /// Asked to stream: the connection drops after this many chunks of the normal answer.
@@ -149,6 +152,7 @@ async fn scripted(reply: Reply) -> Option<HttpResponse> {
         | Reply::Analysis(_)
         | Reply::Transcript(_)
         | Reply::ChatAnswer(_)
+        | Reply::Checklist(_)
         | Reply::SlowStream(_)
         | Reply::StreamBreaksAfter(_) => None,
         Reply::Slow(delay) => {
@@ -190,8 +194,11 @@ pub fn chat_answer() -> Value {
 }
 
 /// Passes every item the checklist schema names, except that items whose id ends in `.2` do
-/// not apply.
-fn checklist_verdicts(schema: &Value) -> Value {
+/// not apply; `scripted` verdicts replace those of the items they name.
+fn checklist_verdicts(
+    schema: &Value,
+    scripted: &[(&'static str, Option<bool>, &'static str, u64)],
+) -> Value {
     let ids = schema["properties"]["items"]["items"]["properties"]["item_id"]["enum"]
         .as_array()
         .cloned()
@@ -199,6 +206,13 @@ fn checklist_verdicts(schema: &Value) -> Value {
     let items: Vec<Value> = ids
         .iter()
         .map(|id| {
+            if let Some((_, passed, evidence, at_ms)) =
+                scripted.iter().find(|(item, ..)| id.as_str() == Some(*item))
+            {
+                return json!({
+                    "item_id": id, "passed": passed, "evidence": evidence, "at_ms": at_ms
+                });
+            }
             let not_applicable = id.as_str().is_some_and(|id| id.ends_with(".2"));
             json!({
                 "item_id": id,
@@ -252,6 +266,10 @@ async fn complete(script: Shared, authorised: bool, body: Value) -> HttpResponse
         Reply::Analysis(general) => general.clone(),
         _ => analysis(),
     };
+    let verdicts = match &reply {
+        Reply::Checklist(verdicts) => verdicts.clone(),
+        _ => Vec::new(),
+    };
     let answer = match &reply {
         Reply::ChatAnswer(answer) => answer.clone(),
         _ => chat_answer(),
@@ -270,7 +288,7 @@ async fn complete(script: Shared, authorised: bool, body: Value) -> HttpResponse
     } else if chat_answer_asked {
         answer.to_string()
     } else if schema["name"] == "checklist_review" {
-        checklist_verdicts(&schema["schema"]).to_string()
+        checklist_verdicts(&schema["schema"], &verdicts).to_string()
     } else {
         general.to_string()
     };
