@@ -162,7 +162,7 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub backend: Backend,
-    database_url: String,
+    pub database_url: String,
     server_database: Database,
     /// `/metrics` without a token, when the test set `metrics_bind_addr`.
     pub metrics_address: Option<String>,

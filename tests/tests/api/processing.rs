@@ -1,6 +1,7 @@
 use std::time::Duration;
 
 use dialix_infrastructure::ChatEndpoint;
+use dialix_migrations::{Migrator, MigratorTrait};
 use dialix_tests::audio::{files, wav};
 use dialix_tests::fakes::{FakeProviders, Reply, use_fakes};
 use dialix_tests::{TestApp, problem, spawn_app_with};
@@ -633,4 +634,74 @@ async fn deleting_a_record_mid_processing_releases_its_reservation_and_charges_n
         (balance["balance"].as_i64(), balance["reserved"].as_i64()),
         (Some(100_000), Some(0))
     );
+}
+
+/// Processing writes one verdict row per item with the call's score and compliance (the pass
+/// mark counts), and migration 19 copies results scored before it existed into the same rows.
+#[tokio::test]
+async fn verdict_rows_are_written_by_processing_and_by_the_migration_alike() {
+    let (mut app, fakes, company, token) = setup(100_000).await;
+    let admin = app.admin_token().await;
+    let checklist: Value = app
+        .post(
+            "/checklists",
+            Some(&admin),
+            &json!({
+                "name": "Inbound",
+                "company_id": company["id"],
+                "pass_mark": 80,
+                "segments": [{"title": "Greeting", "items": [
+                    {"text": "Greets the customer", "weight": 60, "critical": true},
+                    {"text": "Offers a callback", "weight": 10},
+                    {"text": "Says goodbye", "weight": 30}
+                ]}]
+            }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(checklist["pass_mark"], 80);
+    fakes.script_chat([
+        Reply::Ok,
+        Reply::Checklist(vec![("1.3", Some(false), "Xayr.", 2100)]),
+    ]);
+    let form = files(vec![("call.wav", wav(2500))])
+        .text("checklist_id", checklist["id"].as_str().unwrap().to_owned());
+    let response = app.multipart("/records", &token, form).await;
+    assert_eq!(response.status(), 201);
+    let id = response.json::<Vec<Value>>().await.unwrap()[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let done = app.wait_for_status(&token, &id, "done").await;
+    // 1.1 passed (60), 1.2 does not apply, 1.3 failed (30): 60 / 90 = 66.67, below the pass
+    // mark of 80 although no critical item failed.
+    assert_eq!(done["checklist_result"]["score"], 66.67);
+    assert_eq!(done["checklist_result"]["pass_mark"], 80);
+    assert_eq!(done["checklist_result"]["compliant"], false);
+    assert_eq!(done["checklist_result"]["items"][0]["critical"], true);
+
+    // The database holds this one call (ids are blobs on SQLite, so no `WHERE id = …`).
+    let rows_sql = "SELECT item_id || ':' || COALESCE(CAST(passed AS TEXT), 'n/a') || ':' \
+         || CAST(critical AS TEXT) || ':' || evidence || ':' || COALESCE(CAST(at_ms AS TEXT), '') \
+         FROM checklist_verdict ORDER BY item_id";
+    let record_sql = "SELECT CAST(checklist_score AS TEXT) || ':' \
+         || CAST(checklist_compliant AS TEXT) FROM record";
+    let written = app.query_strings(rows_sql).await;
+    assert_eq!(written.len(), 3, "{written:?}");
+    assert!(written[2].starts_with("1.3:"), "{written:?}");
+    assert!(written[2].ends_with(":Xayr.:2100"), "{written:?}");
+    let scored = app.query_strings(record_sql).await;
+
+    app.shut_down().await;
+    let db = sea_orm::Database::connect(app.database_url.as_str())
+        .await
+        .unwrap();
+    // Back to before migration 19, then forward again: the copy comes from the payload.
+    Migrator::down(&db, Some(1)).await.unwrap();
+    Migrator::up(&db, None).await.unwrap();
+    db.close().await.unwrap();
+    assert_eq!(app.query_strings(rows_sql).await, written);
+    assert_eq!(app.query_strings(record_sql).await, scored);
 }
