@@ -26,6 +26,7 @@ mod m20261130_000016_chat;
 mod m20261207_000017_chat_client_number;
 mod m20261207_000018_chat_reservations;
 mod m20261207_000019_reporting;
+mod m20261207_000020_reporting_indexes;
 
 pub struct Migrator;
 
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000017_chat_client_number::Migration),
             Box::new(m20261207_000018_chat_reservations::Migration),
             Box::new(m20261207_000019_reporting::Migration),
+            Box::new(m20261207_000020_reporting_indexes::Migration),
         ]
     }
 }

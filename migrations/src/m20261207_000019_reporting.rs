@@ -6,6 +6,9 @@
 //! - `record.checklist_score` / `record.checklist_compliant`: the call's score and whether it
 //!   passed (no failed critical item, score at or above the version's pass mark), promoted
 //!   like `sentiment`.
+//! - `record.sentiment_client` / `record.sentiment_operator`: the client's and the operator's
+//!   sentiment, promoted beside the conversation's (`sentiment`) for the dashboard's
+//!   distributions, and backfilled from the payload.
 //! - Two partial indexes on live records by call time, per company and per owner: every
 //!   figure is a range of one scope's calls. On PostgreSQL the company one carries the columns
 //!   the figures read, so they come from the index alone.
@@ -72,17 +75,33 @@ impl MigrationTrait for Migration {
         for column in [
             double_null(Record::ChecklistScore),
             boolean_null(Record::ChecklistCompliant),
+            string_len_null(Record::SentimentClient, 16),
+            string_len_null(Record::SentimentOperator, 16),
         ] {
             alter_add(manager, Record::Table, column).await?;
         }
         let postgres = manager.get_database_backend() == DbBackend::Postgres;
+        let db = manager.get_connection();
+        // Only analysed calls have sentiments; `sentiment` is set exactly for them.
+        db.execute_unprepared(if postgres {
+            "UPDATE record SET \
+             sentiment_client = payload->'general'->'sentiment_client'->>'value', \
+             sentiment_operator = payload->'general'->'sentiment_operator'->>'value' \
+             WHERE sentiment IS NOT NULL"
+        } else {
+            "UPDATE record SET \
+             sentiment_client = json_extract(payload, '$.general.sentiment_client.value'), \
+             sentiment_operator = json_extract(payload, '$.general.sentiment_operator.value') \
+             WHERE sentiment IS NOT NULL"
+        })
+        .await?;
         let covers = if postgres {
             " INCLUDE (status, duration_ms, size_bytes, owner_id, operator_code, sentiment, \
-             customer_satisfied, checklist_score, checklist_compliant)"
+             sentiment_client, sentiment_operator, customer_satisfied, checklist_score, \
+             checklist_compliant)"
         } else {
             ""
         };
-        let db = manager.get_connection();
         db.execute_unprepared(&format!(
             "CREATE INDEX idx_record_live_company_call_at ON record (company_id, call_at){covers} \
              WHERE deleted_at IS NULL"
@@ -130,7 +149,12 @@ impl MigrationTrait for Migration {
         manager
             .drop_table(Table::drop().table(ChecklistVerdict::Table).to_owned())
             .await?;
-        for column in [Record::ChecklistCompliant, Record::ChecklistScore] {
+        for column in [
+            Record::SentimentOperator,
+            Record::SentimentClient,
+            Record::ChecklistCompliant,
+            Record::ChecklistScore,
+        ] {
             manager
                 .alter_table(
                     Table::alter()
@@ -305,6 +329,8 @@ enum Record {
     Id,
     ChecklistScore,
     ChecklistCompliant,
+    SentimentClient,
+    SentimentOperator,
 }
 
 #[derive(DeriveIden)]

@@ -206,8 +206,9 @@ fn checklist_verdicts(
     let items: Vec<Value> = ids
         .iter()
         .map(|id| {
-            if let Some((_, passed, evidence, at_ms)) =
-                scripted.iter().find(|(item, ..)| id.as_str() == Some(*item))
+            if let Some((_, passed, evidence, at_ms)) = scripted
+                .iter()
+                .find(|(item, ..)| id.as_str() == Some(*item))
             {
                 return json!({
                     "item_id": id, "passed": passed, "evidence": evidence, "at_ms": at_ms

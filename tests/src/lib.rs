@@ -17,6 +17,7 @@ use time::Duration;
 
 pub mod audio;
 pub mod fakes;
+pub mod pdf;
 pub mod process;
 pub mod s3;
 

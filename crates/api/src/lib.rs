@@ -5,6 +5,7 @@
 pub mod audio_copy;
 pub mod cli;
 pub mod config;
+pub mod documents;
 mod http;
 mod measured;
 mod metrics_server;

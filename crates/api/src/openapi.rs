@@ -31,6 +31,8 @@ use crate::http::{PROBLEM_JSON, Problem};
         (name = "settings", description = "The caller's own settings"),
         (name = "records", description = "Uploaded calls and their audio"),
         (name = "grouping", description = "Repeat-call chains by client number, first-contact resolution, similar calls"),
+        (name = "analytics", description = "Usage statistics: usage, spend, revenue and trends over a period"),
+        (name = "dashboard", description = "One period's call volume, sentiments, call purposes, operator performance, satisfaction and repeat calls"),
         (name = "chat", description = "AI chat about a call: answers from the call only, with checked citations"),
         (name = "operators", description = "Call-center operators of a company"),
         (name = "checklists", description = "Versioned quality checklists"),

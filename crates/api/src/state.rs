@@ -17,6 +17,8 @@ use dialix_calls::{
 use dialix_chat::{ChatModel, ChatPorts, ChatService, LanguageModel};
 use dialix_company::{CompanyPorts, CompanyService};
 use dialix_grouping::{GroupingPorts, GroupingService};
+use dialix_infrastructure::SeaOrmComplianceFigures;
+use dialix_infrastructure::SeaOrmDashboardFigures;
 use dialix_infrastructure::{
     Argon2PasswordHasher, ChatEndpoint, Database, HttpPolicy, JwtAccessTokens, MohirAiTranscriber,
     OpenAiChat, OpenAiTranscriber, PgRecordChanges, PolledRecordChanges, SeaOrmAccounts,
@@ -24,9 +26,11 @@ use dialix_infrastructure::{
     SeaOrmChats, SeaOrmCompanies, SeaOrmCompanyTree, SeaOrmJobQueue, SeaOrmLedger,
     SeaOrmLoginAttempts, SeaOrmMembership, SeaOrmProcessingContext, SeaOrmRecords,
     SeaOrmRefreshTokens, SeaOrmResourceAccess, SeaOrmRetention, SeaOrmSettings, SeaOrmUnitOfWork,
-    SymphoniaProbe,
+    SeaOrmUsageFigures, SymphoniaProbe,
 };
 use dialix_kernel::{Clock, CompanyTree, DomainResult, SystemClock, UnitOfWork};
+use dialix_reporting::{CompliancePorts, ComplianceService, Framing, UsagePorts, UsageService};
+use dialix_reporting::{DashboardPorts, DashboardService};
 
 use crate::config::{AudioPlayback, Config};
 use crate::http::{Metrics, Provider};
@@ -40,6 +44,9 @@ pub struct AppState {
     pub companies: CompanyService,
     pub records: RecordService,
     pub grouping: GroupingService,
+    pub usage: UsageService,
+    pub compliance: ComplianceService,
+    pub dashboard: DashboardService,
     pub chat: ChatService,
     pub processing: ProcessingService,
     pub retention: RetentionService,
@@ -216,6 +223,23 @@ impl AppState {
             config.processing.policy,
             config.prices,
         );
+        let framing = Framing {
+            tree: tree.clone(),
+            settings: Arc::new(SeaOrmSettings::new(database.clone())),
+            clock: clock.clone(),
+        };
+        let usage = UsageService::new(UsagePorts {
+            framing: framing.clone(),
+            figures: Arc::new(SeaOrmUsageFigures::new(database.clone())),
+        });
+        let compliance = ComplianceService::new(CompliancePorts {
+            framing: framing.clone(),
+            figures: Arc::new(SeaOrmComplianceFigures::new(database.clone())),
+        });
+        let dashboard = DashboardService::new(DashboardPorts {
+            figures: Arc::new(SeaOrmDashboardFigures::new(database.clone())),
+            framing: framing.clone(),
+        });
         let audit = audit_service(&database, uow, clock);
         Ok(Self {
             auth,
@@ -224,6 +248,9 @@ impl AppState {
             companies,
             records,
             grouping,
+            usage,
+            compliance,
+            dashboard,
             chat,
             processing,
             retention,

@@ -59,6 +59,7 @@ pub use providers::{
 pub use record_changes::{PgRecordChanges, PolledRecordChanges};
 pub use records::SeaOrmRecords;
 pub use refresh_tokens::SeaOrmRefreshTokens;
+pub use reporting::{SeaOrmComplianceFigures, SeaOrmDashboardFigures, SeaOrmUsageFigures};
 pub use resource_access::SeaOrmResourceAccess;
 pub use retention::SeaOrmRetention;
 pub use s3_audio_store::{S3AudioStore, S3Location};

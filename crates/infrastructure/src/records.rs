@@ -67,6 +67,8 @@ impl RecordRepository for SeaOrmRecords {
             key_words: Set(key_words(r)),
             checklist_score: Set(checklist_score(r)),
             checklist_compliant: Set(checklist_compliant(r)),
+            sentiment_client: Set(sentiment_client(r).map(str::to_owned)),
+            sentiment_operator: Set(sentiment_operator(r).map(str::to_owned)),
         };
         record::Entity::insert(row)
             .exec_without_returning(db_tx(tx)?)
@@ -202,6 +204,14 @@ impl RecordRepository for SeaOrmRecords {
             Expr::value(r.reserved_amount),
         )
         .col_expr(record::Column::Sentiment, Expr::value(sentiment(r)))
+        .col_expr(
+            record::Column::SentimentClient,
+            Expr::value(sentiment_client(r)),
+        )
+        .col_expr(
+            record::Column::SentimentOperator,
+            Expr::value(sentiment_operator(r)),
+        )
         .col_expr(
             record::Column::TranscriptText,
             Expr::value(transcript_text(r)),
@@ -565,6 +575,22 @@ fn sentiment(record: &Record) -> Option<&'static str> {
         .general
         .as_ref()
         .map(|g| g.sentiment_conversation.value.as_str())
+}
+
+fn sentiment_client(record: &Record) -> Option<&'static str> {
+    record
+        .payload
+        .general
+        .as_ref()
+        .map(|g| g.sentiment_client.value.as_str())
+}
+
+fn sentiment_operator(record: &Record) -> Option<&'static str> {
+    record
+        .payload
+        .general
+        .as_ref()
+        .map(|g| g.sentiment_operator.value.as_str())
 }
 
 fn call_purpose(record: &Record) -> Option<String> {

@@ -4,12 +4,15 @@
 mod accounts;
 mod activity_logs;
 mod administrators;
+mod analytics;
 mod audio_store;
 mod auth;
 mod catalog;
 mod chat;
 mod companies;
 mod company_management;
+mod compliance;
+mod dashboard;
 mod errors;
 mod grouping;
 mod health;

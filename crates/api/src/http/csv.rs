@@ -49,10 +49,6 @@ impl CsvTable {
         self.out.push('\n');
     }
 
-    pub fn into_string(self) -> String {
-        self.out
-    }
-
     /// The table as a download named `filename`.
     pub fn into_response(self, filename: &str) -> HttpResponse {
         csv_response(filename).body(self.out)
@@ -120,6 +116,6 @@ mod tests {
     fn numbers_stay_numbers() {
         let mut table = CsvTable::new(&["name", "amount"]);
         table.row([Cell::from("-x"), Cell::number(-150)]);
-        assert_eq!(table.into_string(), "name,amount\n'-x,-150\n");
+        assert_eq!(table.out, "name,amount\n'-x,-150\n");
     }
 }

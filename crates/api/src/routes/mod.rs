@@ -5,11 +5,14 @@
 mod accounts;
 mod activity_logs;
 mod administrators;
+mod analytics;
 mod auth;
 mod catalog;
 mod chat;
 mod chat_stream;
 mod companies;
+mod compliance;
+mod dashboard;
 mod figures;
 mod grouping;
 mod health;
@@ -83,6 +86,15 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(grouping::grouped_calls)
         .service(grouping::number_calls)
         .service(grouping::similar_calls)
+        .service(analytics::usage)
+        .service(analytics::expenses)
+        .service(analytics::revenue)
+        .service(analytics::trends)
+        .service(compliance::compliance_metrics)
+        .service(compliance::list_violations)
+        .service(compliance::operator_tracking)
+        .service(compliance::create_report)
+        .service(dashboard::dashboard)
         .service(chat::open_session)
         .service(chat::ask)
         .service(chat::list_sessions)

@@ -43,6 +43,10 @@ pub struct Model {
     /// The checklist score (0–100) and whether the call passed (migration 19).
     pub checklist_score: Option<f64>,
     pub checklist_compliant: Option<bool>,
+    /// The client's and the operator's sentiment, promoted beside `sentiment` for the
+    /// dashboard's distributions (migration 19).
+    pub sentiment_client: Option<String>,
+    pub sentiment_operator: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
