@@ -16,7 +16,7 @@ use dialix_kernel::{
 use crate::{
     Bucket, ChecklistVersionText, ComplianceFigures, ComplianceFilter, FigureRequest, FigureScope,
     Framing, Granularity, ItemTally, OperatorKey, OperatorRef, Period, ViolationFilter,
-    ViolationRow,
+    ViolationRow, percent, round2,
 };
 
 /// The most rows a violations export carries: the newest ones (the JSON listing pages
@@ -651,17 +651,9 @@ fn item_text(version: &ChecklistVersionText, item_id: &str) -> Option<String> {
         .map(|i| i.text.clone())
 }
 
-fn percent(part: u64, whole: u64) -> Option<f64> {
-    (whole > 0).then(|| round2(100.0 * part as f64 / whole as f64))
-}
-
 /// The difference of two shown (rounded) values, so it adds up on screen.
 fn change(current: Option<f64>, previous: Option<f64>) -> Option<f64> {
     Some(round2(current? - previous?))
-}
-
-fn round2(value: f64) -> f64 {
-    (value * 100.0).round() / 100.0
 }
 
 #[cfg(test)]

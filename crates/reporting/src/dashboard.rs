@@ -10,7 +10,7 @@ use std::sync::Arc;
 use dialix_kernel::{Actor, CompanyId, DomainResult, OperatorId};
 use time::Date;
 
-use crate::{DashboardFigures, FigureRequest, Framing, Granularity, Period};
+use crate::{DashboardFigures, FigureRequest, Framing, Granularity, Period, percent, round2};
 
 /// Grouping's default window: a call within this time of the previous call of the same
 /// number (to the same company) follows it (`docs/grouping.md`).
@@ -380,18 +380,9 @@ fn assemble(period: &Period, rule: RepeatRule, rows: DashboardRows) -> Dashboard
     }
 }
 
-/// `part` of `whole` in percent, two decimals; `None` when `whole` is zero.
-fn percent(part: u64, whole: u64) -> Option<f64> {
-    (whole > 0).then(|| round2(part as f64 * 100.0 / whole as f64))
-}
-
 /// The mean in whole milliseconds; `None` of nothing.
 fn average_ms(total_ms: u64, count: u64) -> Option<u64> {
     (count > 0).then(|| (total_ms as f64 / count as f64).round() as u64)
-}
-
-fn round2(value: f64) -> f64 {
-    (value * 100.0).round() / 100.0
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! Every figure starts from [`Framing::frame`] (whose rows, which period, in the caller's time
 //! zone); series are cut by [`Period::buckets`] from the UTC slots adapters group by.
 
+mod arithmetic;
 mod compliance;
 mod dashboard;
 mod period;
@@ -11,6 +12,7 @@ mod ports;
 mod scope;
 mod usage;
 
+pub use arithmetic::{minutes, percent, round2};
 pub use compliance::{
     ChecklistFigures, CompanyFigures, Compared, ComplianceMetrics, CompliancePorts,
     ComplianceReport, ComplianceRequest, ComplianceService, FailedItem, ItemCount, ItemFigures,

@@ -10,14 +10,14 @@
 use actix_web::{HttpResponse, get, web};
 use dialix_kernel::ChargedFor;
 use dialix_reporting::{
-    ExpenseGrouping, ExpenseKey, ExpenseRow, Expenses, FigureRequest, Granularity, Period, Revenue,
-    Spend, Trends, Usage,
+    ExpenseGrouping, ExpenseKey, ExpenseRow, Expenses, FigureRequest, Granularity, Revenue, Spend,
+    Trends, Usage,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::figures::{ExportFormat, figure_request};
+use super::figures::{ExportFormat, FigurePeriod, figure_request};
 use crate::http::{ApiError, Authenticated, Cell, CsvTable, Problem, QueryValues};
 use crate::state::AppState;
 
@@ -140,37 +140,6 @@ fn granularity(values: &mut QueryValues, raw: Option<&str>, default: Granularity
         .unwrap_or(default)
 }
 
-/// Minutes with two decimals.
-fn minutes(ms: u64) -> f64 {
-    (ms as f64 / 600.0).round() / 100.0
-}
-
-fn iso(date: time::Date) -> String {
-    date.to_string()
-}
-
-/// The period a figure covers, as the caller's local dates.
-#[derive(Serialize, Deserialize, ToSchema)]
-pub struct FigurePeriod {
-    #[schema(value_type = String, format = Date)]
-    start_date: String,
-    /// Included.
-    #[schema(value_type = String, format = Date)]
-    end_date: String,
-    /// The caller's time zone setting (IANA name) the dates are in.
-    timezone: String,
-}
-
-impl From<&Period> for FigurePeriod {
-    fn from(p: &Period) -> Self {
-        Self {
-            start_date: iso(p.start_date),
-            end_date: iso(p.end_date),
-            timezone: p.timezone.clone(),
-        }
-    }
-}
-
 /// What the scope's calls used in the period. Calls are the live (undeleted) records whose
 /// call happened in the period; charge counts are the ledger charges made in the period.
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -226,7 +195,7 @@ impl From<Usage> for UsageFigures {
             calls_processed: u.calls.processed,
             calls_failed: u.calls.failed,
             audio_ms: u.calls.audio_ms,
-            audio_minutes: minutes(u.calls.audio_ms),
+            audio_minutes: dialix_reporting::minutes(u.calls.audio_ms),
             speech_to_text_count: count(ChargedFor::SpeechToText),
             general_analysis_count: count(ChargedFor::GeneralAnalysis),
             checklist_count: count(ChargedFor::Checklist),
@@ -309,7 +278,7 @@ impl From<ExpenseRow> for ExpenseGroup {
             ExpenseKey::User { id, username } => (id.map(|i| i.as_uuid().to_string()), username),
             ExpenseKey::Operator(code) => (code, None),
             ExpenseKey::Company { id, name } => (Some(id.as_uuid().to_string()), name),
-            ExpenseKey::Bucket(date) => (Some(iso(date)), None),
+            ExpenseKey::Bucket(date) => (Some(date.to_string()), None),
         };
         Self {
             key,
@@ -404,10 +373,10 @@ impl From<Trends> for TrendSeries {
                 .points
                 .into_iter()
                 .map(|p| TrendBucket {
-                    start_date: iso(p.start_date),
+                    start_date: p.start_date.to_string(),
                     calls: p.calls,
                     audio_ms: p.audio_ms,
-                    audio_minutes: minutes(p.audio_ms),
+                    audio_minutes: dialix_reporting::minutes(p.audio_ms),
                     spend_amount: p.spend,
                 })
                 .collect(),
@@ -493,7 +462,7 @@ impl From<Revenue> for RevenueReport {
                 .points
                 .into_iter()
                 .map(|p| RevenueBucket {
-                    start_date: iso(p.start_date),
+                    start_date: p.start_date.to_string(),
                     topups: p.topups,
                     amount: p.amount,
                 })

@@ -220,7 +220,7 @@ fn details(company: Company, stats: CompanyStats) -> CompanyDetails {
             total_topped_up: stats.total_topped_up,
             total_spent: stats.total_spent,
             records_processed: stats.records_processed,
-            minutes_processed: (stats.audio_ms_processed as f64 / 60_000.0 * 100.0).round() / 100.0,
+            minutes_processed: dialix_reporting::minutes(stats.audio_ms_processed.unsigned_abs()),
         },
         company: company.into(),
     }

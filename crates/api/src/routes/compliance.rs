@@ -19,7 +19,7 @@ use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::analytics::FigurePeriod;
+use super::figures::FigurePeriod;
 use super::figures::{ExportFormat, figure_request};
 use super::pages::PageOf;
 use crate::documents::{Column, Document, Section, Table, render_pdf};

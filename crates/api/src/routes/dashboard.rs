@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::analytics::FigurePeriod;
+use super::figures::FigurePeriod;
 use super::figures::figure_request;
 use crate::http::{ApiError, Authenticated, Problem, QueryValues};
 use crate::state::AppState;
@@ -38,11 +38,6 @@ pub struct DashboardQuery {
     company_id: Option<String>,
 }
 
-/// Minutes with two decimals.
-fn minutes(ms: u64) -> f64 {
-    (ms as f64 / 600.0).round() / 100.0
-}
-
 /// Calls of one local day.
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct DayCalls {
@@ -60,7 +55,7 @@ impl From<&DayVolume> for DayCalls {
             date: d.date.to_string(),
             calls: d.calls,
             duration_ms: d.duration_ms,
-            duration_minutes: minutes(d.duration_ms),
+            duration_minutes: dialix_reporting::minutes(d.duration_ms),
         }
     }
 }
@@ -83,7 +78,7 @@ impl From<&CallVolume> for CallVolumeFigures {
         Self {
             total_calls: v.calls,
             total_duration_ms: v.duration_ms,
-            total_duration_minutes: minutes(v.duration_ms),
+            total_duration_minutes: dialix_reporting::minutes(v.duration_ms),
             average_duration_ms: v.average_duration_ms(),
             days: v.days.iter().map(DayCalls::from).collect(),
         }

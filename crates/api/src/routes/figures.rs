@@ -3,8 +3,8 @@
 //! the answer's format.
 
 use dialix_kernel::CompanyId;
-use dialix_reporting::FigureRequest;
-use serde::Deserialize;
+use dialix_reporting::{FigureRequest, Period};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::http::QueryValues;
@@ -49,5 +49,27 @@ impl ExportFormat {
                 &["json", "csv"],
             )
             .unwrap_or_default()
+    }
+}
+
+/// The period a figure covers, as the caller's local dates.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct FigurePeriod {
+    #[schema(value_type = String, format = Date)]
+    pub start_date: String,
+    /// Included.
+    #[schema(value_type = String, format = Date)]
+    pub end_date: String,
+    /// The caller's time zone setting (IANA name) the dates are in.
+    pub timezone: String,
+}
+
+impl From<&Period> for FigurePeriod {
+    fn from(p: &Period) -> Self {
+        Self {
+            start_date: p.start_date.to_string(),
+            end_date: p.end_date.to_string(),
+            timezone: p.timezone.clone(),
+        }
     }
 }

@@ -10,17 +10,15 @@ use dialix_kernel::{
 };
 use dialix_reporting::{
     ChecklistItemText, ChecklistVersionText, ComplianceFigures, ComplianceFilter, FigureScope,
-    ItemTally, OperatorKey, OperatorRef, SLOT_MS, ScoredGroup, ScoredSlot, ViolationFilter,
-    ViolationRow,
+    ItemTally, OperatorKey, OperatorRef, ScoredGroup, ScoredSlot, ViolationFilter, ViolationRow,
 };
-use sea_orm::sea_query::{
-    Condition, Expr, ExprTrait, Func, JoinType, Order, Query, SelectStatement,
-};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryResult};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait, Func, JoinType, Order, Query};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::scope::{records_in, verdicts_in};
+use super::aggregate::{count, count_if, grouped_rows, real, rows_counted, slot_of};
+use super::scope::{calls_between, verdicts_in};
 use crate::Database;
 use crate::entities::{checklist_verdict as verdict, checklist_version, operator, record};
 use crate::sql::internal;
@@ -34,20 +32,6 @@ impl SeaOrmComplianceFigures {
     pub fn new(db: Database) -> Self {
         Self { db }
     }
-
-    async fn rows(&self, statement: &SelectStatement) -> DomainResult<Vec<QueryResult>> {
-        self.db
-            .connection()
-            .query_all(statement)
-            .await
-            .map_err(internal)
-    }
-}
-
-/// `CAST(SUM(1 if condition else 0) AS BIGINT)`: rows matching `condition` within one
-/// aggregate (PostgreSQL sums integers as numeric, hence the cast).
-fn count_if(condition: Expr) -> Expr {
-    Func::cast_as(Func::sum(Expr::case(condition, 1).finally(0)), "BIGINT").into()
 }
 
 /// Scored live calls of the scope, period and filter.
@@ -57,10 +41,8 @@ fn scored_calls_in(
     from_ms: i64,
     to_ms: i64,
 ) -> Condition {
-    let mut condition = records_in(scope)
-        .add(record::Column::CallAt.gte(from_ms))
-        .add(record::Column::CallAt.lt(to_ms))
-        .add(record::Column::ChecklistScore.is_not_null());
+    let mut condition =
+        calls_between(scope, from_ms, to_ms).add(record::Column::ChecklistScore.is_not_null());
     if !filter.operators.is_empty() {
         condition = condition.add(of_operators(&filter.operators));
     }
@@ -100,21 +82,6 @@ fn verdicts_of(
     }
 }
 
-fn count(row: &QueryResult, column: &str) -> DomainResult<u64> {
-    let value = row
-        .try_get::<Option<i64>>("", column)
-        .map_err(internal)?
-        .unwrap_or(0);
-    Ok(u64::try_from(value).unwrap_or(0))
-}
-
-fn real(row: &QueryResult, column: &str) -> DomainResult<f64> {
-    Ok(row
-        .try_get::<Option<f64>>("", column)
-        .map_err(internal)?
-        .unwrap_or(0.0))
-}
-
 #[async_trait]
 impl ComplianceFigures for SeaOrmComplianceFigures {
     async fn scored_calls(
@@ -131,7 +98,7 @@ impl ComplianceFigures for SeaOrmComplianceFigures {
         ];
         let statement = Query::select()
             .columns(columns)
-            .expr_as(Expr::col(record::Column::Id).count(), "calls")
+            .expr_as(rows_counted(), "calls")
             .expr_as(
                 count_if(Expr::col(record::Column::ChecklistCompliant).eq(true)),
                 "compliant",
@@ -144,7 +111,7 @@ impl ComplianceFigures for SeaOrmComplianceFigures {
             .cond_where(scored_calls_in(scope, filter, from_ms, to_ms))
             .group_by_columns(columns)
             .to_owned();
-        self.rows(&statement)
+        grouped_rows(&self.db, &statement)
             .await?
             .iter()
             .map(|row| {
@@ -174,11 +141,10 @@ impl ComplianceFigures for SeaOrmComplianceFigures {
     ) -> DomainResult<Vec<ScoredSlot>> {
         // A literal divisor, so the grouped and the selected expression are the same on
         // PostgreSQL.
-        let slot = Expr::col((record::Entity, record::Column::CallAt))
-            .div(Expr::cust(SLOT_MS.to_string()));
+        let slot = slot_of((record::Entity, record::Column::CallAt));
         let statement = Query::select()
             .expr_as(slot.clone(), "slot")
-            .expr_as(Expr::col(record::Column::Id).count(), "calls")
+            .expr_as(rows_counted(), "calls")
             .expr_as(
                 count_if(Expr::col(record::Column::ChecklistCompliant).eq(true)),
                 "compliant",
@@ -191,7 +157,7 @@ impl ComplianceFigures for SeaOrmComplianceFigures {
             .cond_where(scored_calls_in(scope, filter, from_ms, to_ms))
             .add_group_by([slot])
             .to_owned();
-        self.rows(&statement)
+        grouped_rows(&self.db, &statement)
             .await?
             .iter()
             .map(|row| {
@@ -227,7 +193,7 @@ impl ComplianceFigures for SeaOrmComplianceFigures {
             .cond_where(verdicts_of(scope, filter, from_ms, to_ms))
             .group_by_columns(columns)
             .to_owned();
-        self.rows(&statement)
+        grouped_rows(&self.db, &statement)
             .await?
             .iter()
             .map(|row| {
@@ -268,7 +234,7 @@ impl ComplianceFigures for SeaOrmComplianceFigures {
             .clone()
             .expr_as(Expr::cust("COUNT(*)"), "total")
             .to_owned();
-        let total = match self.rows(&total).await?.first() {
+        let total = match grouped_rows(&self.db, &total).await?.first() {
             Some(row) => count(row, "total")?,
             None => 0,
         };
@@ -298,8 +264,7 @@ impl ComplianceFigures for SeaOrmComplianceFigures {
             .limit(page.limit)
             .offset(page.offset)
             .to_owned();
-        let items = self
-            .rows(&listing)
+        let items = grouped_rows(&self.db, &listing)
             .await?
             .iter()
             .map(|row| {

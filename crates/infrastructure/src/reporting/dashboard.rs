@@ -8,16 +8,16 @@ use async_trait::async_trait;
 use dialix_kernel::{CompanyId, DomainResult, OperatorId};
 use dialix_reporting::{
     AnalysisMix, DashboardFigures, DashboardRows, FigureScope, OperatorTotals, PurposeCount,
-    RepeatCounts, RepeatRule, SLOT_MS, Sentiment, SlotVolume,
+    RepeatCounts, RepeatRule, Sentiment, SlotVolume,
 };
 use sea_orm::sea_query::{
-    Alias, Asterisk, Condition, Expr, ExprTrait, Func, JoinType, OverStatement, Query,
-    SelectStatement, WindowStatement,
+    Alias, Condition, Expr, ExprTrait, Func, JoinType, OverStatement, Query, WindowStatement,
 };
-use sea_orm::{ColumnTrait, ConnectionTrait, Order, QueryResult};
+use sea_orm::{ColumnTrait, Order, QueryResult};
 use uuid::Uuid;
 
-use super::scope::records_in;
+use super::aggregate::{count, count_if, grouped_rows, int, rows_counted, slot_of, sum};
+use super::scope::{calls_between, records_in};
 use crate::Database;
 use crate::entities::{operator, record};
 use crate::sql::internal;
@@ -32,18 +32,10 @@ impl SeaOrmDashboardFigures {
         Self { db }
     }
 
-    async fn rows(&self, statement: &SelectStatement) -> DomainResult<Vec<QueryResult>> {
-        self.db
-            .connection()
-            .query_all(statement)
-            .await
-            .map_err(internal)
-    }
-
     async fn volume(&self, period: &Condition) -> DomainResult<Vec<SlotVolume>> {
         // A literal divisor, so the grouped and the selected expression are the same on
         // PostgreSQL.
-        let slot = Expr::col(col(record::Column::CallAt)).div(Expr::cust(SLOT_MS.to_string()));
+        let slot = slot_of(col(record::Column::CallAt));
         let statement = Query::select()
             .expr_as(slot.clone(), "slot")
             .expr_as(rows_counted(), "calls")
@@ -55,7 +47,7 @@ impl SeaOrmDashboardFigures {
             .cond_where(period.clone())
             .add_group_by([slot])
             .to_owned();
-        self.rows(&statement)
+        grouped_rows(&self.db, &statement)
             .await?
             .iter()
             .map(|row| {
@@ -82,7 +74,7 @@ impl SeaOrmDashboardFigures {
             .cond_where(period.clone())
             .group_by_columns(facts.map(col))
             .to_owned();
-        self.rows(&statement)
+        grouped_rows(&self.db, &statement)
             .await?
             .iter()
             .map(|row| {
@@ -111,7 +103,7 @@ impl SeaOrmDashboardFigures {
             )
             .group_by_col(col(record::Column::CallPurpose))
             .to_owned();
-        self.rows(&statement)
+        grouped_rows(&self.db, &statement)
             .await?
             .iter()
             .map(|row| {
@@ -145,11 +137,7 @@ impl SeaOrmDashboardFigures {
             .expr_as(score().count(), "scored_calls")
             .expr_as(Func::sum(score()), "score_sum")
             .expr_as(
-                sum(Expr::case(
-                    Expr::col(col(record::Column::ChecklistCompliant)).eq(true),
-                    1,
-                )
-                .finally(0)),
+                count_if(Expr::col(col(record::Column::ChecklistCompliant)).eq(true)),
                 "compliant_calls",
             )
             .from(record::Entity)
@@ -174,7 +162,7 @@ impl SeaOrmDashboardFigures {
             .group_by_columns(keys)
             .group_by_columns(catalogue)
             .to_owned();
-        self.rows(&statement)
+        grouped_rows(&self.db, &statement)
             .await?
             .iter()
             .map(|row| {
@@ -238,20 +226,18 @@ impl SeaOrmDashboardFigures {
         let statement = Query::select()
             .expr_as(rows_counted(), "calls")
             .expr_as(
-                sum(Expr::case(
+                count_if(
                     previous_at()
                         .is_not_null()
                         .and(gap().gt(rule.transfer_gap_ms))
                         .and(gap().lte(rule.window_ms)),
-                    1,
-                )
-                .finally(0)),
+                ),
                 "repeats",
             )
             .from_subquery(inner, numbered.clone())
             .and_where(call_at().gte(from_ms))
             .to_owned();
-        let rows = self.rows(&statement).await?;
+        let rows = grouped_rows(&self.db, &statement).await?;
         let Some(row) = rows.first() else {
             return Ok(RepeatCounts::default());
         };
@@ -265,28 +251,6 @@ impl SeaOrmDashboardFigures {
 /// A record column named with its table (the operators' statement joins another).
 fn col(column: record::Column) -> (record::Entity, record::Column) {
     (record::Entity, column)
-}
-
-/// `COUNT(*)`, not `COUNT(id)`: `id` is not among the columns the PostgreSQL index carries,
-/// and naming it would make every counted row a visit to the table.
-fn rows_counted() -> Expr {
-    Expr::col(Asterisk).count()
-}
-
-/// `CAST(SUM(expr) AS BIGINT)`: PostgreSQL sums bigints as numeric.
-fn sum(expr: impl Into<Expr>) -> Expr {
-    Func::cast_as(Func::sum(expr), "BIGINT").into()
-}
-
-fn int(row: &QueryResult, column: &str) -> DomainResult<i64> {
-    Ok(row
-        .try_get::<Option<i64>>("", column)
-        .map_err(internal)?
-        .unwrap_or(0))
-}
-
-fn count(row: &QueryResult, column: &str) -> DomainResult<u64> {
-    Ok(u64::try_from(int(row, column)?).unwrap_or(0))
 }
 
 fn sentiment(row: &QueryResult, column: &str) -> DomainResult<Option<Sentiment>> {
@@ -303,9 +267,7 @@ impl DashboardFigures for SeaOrmDashboardFigures {
         to_ms: i64,
         rule: RepeatRule,
     ) -> DomainResult<DashboardRows> {
-        let period = records_in(scope)
-            .add(record::Column::CallAt.gte(from_ms))
-            .add(record::Column::CallAt.lt(to_ms));
+        let period = calls_between(scope, from_ms, to_ms);
         let (volume, analysis, purposes, operators, repeats) = tokio::try_join!(
             self.volume(&period),
             self.analysis(&period),

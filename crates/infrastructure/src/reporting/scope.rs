@@ -19,6 +19,13 @@ pub(crate) fn records_in(scope: &FigureScope) -> Condition {
     }
 }
 
+/// Live records of the scope whose call falls in `[from_ms, to_ms)`.
+pub(crate) fn calls_between(scope: &FigureScope, from_ms: i64, to_ms: i64) -> Condition {
+    records_in(scope)
+        .add(record::Column::CallAt.gte(from_ms))
+        .add(record::Column::CallAt.lt(to_ms))
+}
+
 /// Ledger entries of the scope (an owner's: the charges for their calls and questions).
 pub(crate) fn ledger_in(scope: &FigureScope) -> Condition {
     match scope {
@@ -50,12 +57,7 @@ pub(crate) fn verdicts_in(
         Query::select()
             .column(record::Column::Id)
             .from(record::Entity)
-            .cond_where(
-                records_in(scope)
-                    .add(record::Column::CallAt.gte(from_ms))
-                    .add(record::Column::CallAt.lt(to_ms))
-                    .add(calls),
-            )
+            .cond_where(calls_between(scope, from_ms, to_ms).add(calls))
             .to_owned(),
     );
     let in_range = Condition::all()

@@ -5,16 +5,14 @@
 use async_trait::async_trait;
 use dialix_kernel::{AccountId, ChargedFor, CompanyId, DomainResult};
 use dialix_reporting::{
-    CallTotals, FigureScope, SLOT_MS, SlotCalls, SpendGrouping, SpendKey, SpendRow, TopUpRow,
-    UsageFigures,
+    CallTotals, FigureScope, SlotCalls, SpendGrouping, SpendKey, SpendRow, TopUpRow, UsageFigures,
 };
-use sea_orm::sea_query::{
-    Condition, Expr, ExprTrait, Func, IntoColumnRef, JoinType, Query, SelectStatement,
-};
-use sea_orm::{ColumnTrait, ConnectionTrait, QueryResult};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait, Func, JoinType, Query};
+use sea_orm::{ColumnTrait, QueryResult};
 use uuid::Uuid;
 
-use super::scope::{ledger_in, records_in};
+use super::aggregate::{count, count_if, grouped_rows, int, rows_counted, slot_of, sum};
+use super::scope::{calls_between, ledger_in};
 use crate::Database;
 use crate::entities::{account, company, ledger_transaction as ledger, record};
 use crate::sql::internal;
@@ -28,36 +26,6 @@ impl SeaOrmUsageFigures {
     pub fn new(db: Database) -> Self {
         Self { db }
     }
-
-    async fn rows(&self, statement: &SelectStatement) -> DomainResult<Vec<QueryResult>> {
-        self.db
-            .connection()
-            .query_all(statement)
-            .await
-            .map_err(internal)
-    }
-}
-
-/// `CAST(SUM(expr) AS BIGINT)`: PostgreSQL sums bigints as numeric.
-fn sum(expr: impl Into<Expr>) -> Expr {
-    Func::cast_as(Func::sum(expr), "BIGINT").into()
-}
-
-/// `1` for rows matching `condition`, else `0`, to count them within one aggregate.
-fn one_if(condition: Expr) -> Expr {
-    Expr::case(condition, 1).finally(0).into()
-}
-
-/// `column / SLOT_MS`: the UTC quarter hour (a literal, so the grouped and the selected
-/// expression are the same on PostgreSQL).
-fn slot_of(column: impl IntoColumnRef) -> Expr {
-    Expr::col(column).div(Expr::cust(SLOT_MS.to_string()))
-}
-
-fn calls_in(scope: &FigureScope, from_ms: i64, to_ms: i64) -> Condition {
-    records_in(scope)
-        .add(record::Column::CallAt.gte(from_ms))
-        .add(record::Column::CallAt.lt(to_ms))
 }
 
 fn ledger_of(scope: &FigureScope, kind: &str, from_ms: i64, to_ms: i64) -> Condition {
@@ -65,17 +33,6 @@ fn ledger_of(scope: &FigureScope, kind: &str, from_ms: i64, to_ms: i64) -> Condi
         .add(ledger::Column::Kind.eq(kind))
         .add(ledger::Column::CreatedAt.gte(from_ms))
         .add(ledger::Column::CreatedAt.lt(to_ms))
-}
-
-fn int(row: &QueryResult, column: &str) -> DomainResult<i64> {
-    Ok(row
-        .try_get::<Option<i64>>("", column)
-        .map_err(internal)?
-        .unwrap_or(0))
-}
-
-fn count(row: &QueryResult, column: &str) -> DomainResult<u64> {
-    Ok(u64::try_from(int(row, column)?).unwrap_or(0))
 }
 
 #[async_trait]
@@ -88,12 +45,9 @@ impl UsageFigures for SeaOrmUsageFigures {
     ) -> DomainResult<CallTotals> {
         let status = || Expr::col((record::Entity, record::Column::Status));
         let statement = Query::select()
-            .expr_as(
-                Expr::col((record::Entity, record::Column::Id)).count(),
-                "uploaded",
-            )
-            .expr_as(sum(one_if(status().eq("done"))), "processed")
-            .expr_as(sum(one_if(status().eq("failed"))), "failed")
+            .expr_as(rows_counted(), "uploaded")
+            .expr_as(count_if(status().eq("done")), "processed")
+            .expr_as(count_if(status().eq("failed")), "failed")
             .expr_as(sum(Expr::col(record::Column::DurationMs)), "audio_ms")
             .expr_as(sum(Expr::col(record::Column::SizeBytes)), "storage_bytes")
             .expr_as(
@@ -101,9 +55,9 @@ impl UsageFigures for SeaOrmUsageFigures {
                 "active_users",
             )
             .from(record::Entity)
-            .cond_where(calls_in(scope, from_ms, to_ms))
+            .cond_where(calls_between(scope, from_ms, to_ms))
             .to_owned();
-        let rows = self.rows(&statement).await?;
+        let rows = grouped_rows(&self.db, &statement).await?;
         let Some(row) = rows.first() else {
             return Ok(CallTotals::default());
         };
@@ -126,16 +80,13 @@ impl UsageFigures for SeaOrmUsageFigures {
         let slot = slot_of((record::Entity, record::Column::CallAt));
         let statement = Query::select()
             .expr_as(slot.clone(), "slot")
-            .expr_as(
-                Expr::col((record::Entity, record::Column::Id)).count(),
-                "calls",
-            )
+            .expr_as(rows_counted(), "calls")
             .expr_as(sum(Expr::col(record::Column::DurationMs)), "audio_ms")
             .from(record::Entity)
-            .cond_where(calls_in(scope, from_ms, to_ms))
+            .cond_where(calls_between(scope, from_ms, to_ms))
             .add_group_by([slot])
             .to_owned();
-        self.rows(&statement)
+        grouped_rows(&self.db, &statement)
             .await?
             .iter()
             .map(|row| {
@@ -158,10 +109,7 @@ impl UsageFigures for SeaOrmUsageFigures {
         let item = Expr::col((ledger::Entity, ledger::Column::ChargeItem));
         let mut statement = Query::select()
             .expr_as(item.clone(), "item")
-            .expr_as(
-                Expr::col((ledger::Entity, ledger::Column::Id)).count(),
-                "charges",
-            )
+            .expr_as(rows_counted(), "charges")
             .expr_as(
                 sum(Expr::col((ledger::Entity, ledger::Column::Amount))),
                 "amount",
@@ -216,7 +164,7 @@ impl UsageFigures for SeaOrmUsageFigures {
                 .expr_as(label.clone(), "label")
                 .add_group_by([label]);
         }
-        self.rows(&statement)
+        grouped_rows(&self.db, &statement)
             .await?
             .iter()
             .map(|row| spend_row(row, grouping))
@@ -236,10 +184,7 @@ impl UsageFigures for SeaOrmUsageFigures {
             .expr_as(company_id.clone(), "company_id")
             .expr_as(name.clone(), "company_name")
             .expr_as(slot.clone(), "slot")
-            .expr_as(
-                Expr::col((ledger::Entity, ledger::Column::Id)).count(),
-                "topups",
-            )
+            .expr_as(rows_counted(), "topups")
             .expr_as(
                 sum(Expr::col((ledger::Entity, ledger::Column::Amount))),
                 "amount",
@@ -254,7 +199,7 @@ impl UsageFigures for SeaOrmUsageFigures {
             .cond_where(ledger_of(scope, "topup", from_ms, to_ms))
             .add_group_by([company_id, name, slot])
             .to_owned();
-        self.rows(&statement)
+        grouped_rows(&self.db, &statement)
             .await?
             .iter()
             .map(|row| {
