@@ -99,6 +99,28 @@ impl FreshDatabase {
     }
 }
 
+/// Rolls the database back to before the migration named `name` and forward again, as an
+/// upgrade of a deployment that predates it runs it over existing data.
+pub async fn rerun_migrations_from(database_url: &str, name: &str) {
+    use dialix_migrations::{Migrator, MigratorTrait};
+    let names: Vec<String> = Migrator::migrations()
+        .iter()
+        .map(|m| m.name().to_owned())
+        .collect();
+    let position = names
+        .iter()
+        .position(|n| n == name)
+        .unwrap_or_else(|| panic!("no migration {name} among {names:?}"));
+    let db = sea_orm::Database::connect(database_url)
+        .await
+        .expect("connect to the test database");
+    Migrator::down(&db, Some((names.len() - position) as u32))
+        .await
+        .expect("migrations roll back");
+    Migrator::up(&db, None).await.expect("migrations run again");
+    db.close().await.ok();
+}
+
 /// The first column of every row `sql` returns from the database at `database_url`, as text.
 pub async fn query_strings(database_url: &str, sql: &str) -> Vec<String> {
     let connection: DatabaseConnection = sea_orm::Database::connect(database_url)

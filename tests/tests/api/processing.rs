@@ -1,10 +1,9 @@
 use std::time::Duration;
 
 use dialix_infrastructure::ChatEndpoint;
-use dialix_migrations::{Migrator, MigratorTrait};
 use dialix_tests::audio::{files, wav};
 use dialix_tests::fakes::{FakeProviders, Reply, use_fakes};
-use dialix_tests::{TestApp, problem, spawn_app_with};
+use dialix_tests::{TestApp, problem, rerun_migrations_from, spawn_app_with};
 use futures_util::future::join_all;
 use serde_json::{Value, json};
 
@@ -695,13 +694,8 @@ async fn verdict_rows_are_written_by_processing_and_by_the_migration_alike() {
     let scored = app.query_strings(record_sql).await;
 
     app.shut_down().await;
-    let db = sea_orm::Database::connect(app.database_url.as_str())
-        .await
-        .unwrap();
     // Back to before migration 19, then forward again: the copy comes from the payload.
-    Migrator::down(&db, Some(1)).await.unwrap();
-    Migrator::up(&db, None).await.unwrap();
-    db.close().await.unwrap();
+    rerun_migrations_from(&app.database_url, "m20261207_000019_reporting").await;
     assert_eq!(app.query_strings(rows_sql).await, written);
     assert_eq!(app.query_strings(record_sql).await, scored);
 }
