@@ -487,18 +487,6 @@ impl RevenueReport {
     }
 }
 
-fn answer<T: Serialize>(
-    format: ExportFormat,
-    body: T,
-    csv: impl FnOnce(&T) -> CsvTable,
-    filename: &str,
-) -> HttpResponse {
-    match format {
-        ExportFormat::Json => HttpResponse::Ok().json(body),
-        ExportFormat::Csv => csv(&body).into_response(filename),
-    }
-}
-
 /// Usage in the period: calls uploaded / processed / failed, audio, charge counts by kind,
 /// storage and active users. Calls are counted by when they happened (`call_at`), the charges
 /// by when they were made. `storage_bytes` is the audio of those calls; `active_users` their
@@ -531,12 +519,7 @@ pub async fn usage(
     let format = ExportFormat::parse(&mut values, query.format.as_deref());
     values.finish()?;
     let usage = state.usage.usage(&caller.actor, &request).await?;
-    Ok(answer(
-        format,
-        UsageFigures::from(usage),
-        UsageFigures::csv,
-        "usage.csv",
-    ))
+    Ok(format.respond(UsageFigures::from(usage), UsageFigures::csv, "usage.csv"))
 }
 
 /// Spend in the period: ledger charges made in it (by `created_at`), by kind (speech-to-text,
@@ -585,8 +568,7 @@ pub async fn expenses(
         .usage
         .expenses(&caller.actor, &request, group_by)
         .await?;
-    Ok(answer(
-        format,
+    Ok(format.respond(
         ExpenseReport::from(expenses),
         ExpenseReport::csv,
         "expenses.csv",
@@ -621,8 +603,7 @@ pub async fn revenue(
         .usage
         .revenue(&caller.actor, &request, granularity)
         .await?;
-    Ok(answer(
-        format,
+    Ok(format.respond(
         RevenueReport::from(revenue),
         RevenueReport::csv,
         "revenue.csv",
@@ -656,12 +637,7 @@ pub async fn trends(
         .usage
         .trends(&caller.actor, &request, granularity)
         .await?;
-    Ok(answer(
-        format,
-        TrendSeries::from(trends),
-        TrendSeries::csv,
-        "trends.csv",
-    ))
+    Ok(format.respond(TrendSeries::from(trends), TrendSeries::csv, "trends.csv"))
 }
 
 fn series_query(

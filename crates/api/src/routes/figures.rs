@@ -7,7 +7,9 @@ use dialix_reporting::{FigureRequest, Period};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::http::QueryValues;
+use actix_web::HttpResponse;
+
+use crate::http::{CsvTable, QueryValues};
 
 /// The period and company of a figure request; the rest of the query is the endpoint's own.
 pub fn figure_request(
@@ -35,6 +37,19 @@ pub enum ExportFormat {
 }
 
 impl ExportFormat {
+    /// `body` as JSON, or the table `csv` makes of it as a download named `filename`.
+    pub fn respond<T: Serialize>(
+        self,
+        body: T,
+        csv: impl FnOnce(&T) -> CsvTable,
+        filename: &str,
+    ) -> HttpResponse {
+        match self {
+            ExportFormat::Json => HttpResponse::Ok().json(body),
+            ExportFormat::Csv => csv(&body).into_response(filename),
+        }
+    }
+
     /// `json` (default) or `csv`.
     pub fn parse(values: &mut QueryValues, raw: Option<&str>) -> Self {
         values
