@@ -14,6 +14,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::Result;
+use crate::checklists::{CHECKED_SHARE, operator_skill, review};
 use crate::copy::Sink;
 use crate::population::Population;
 use crate::rng::{Rng, Weighted, calls_per_client};
@@ -161,9 +162,46 @@ pub fn identity(seed: u64, index: usize, slot: &Slot, end_ms: i64) -> Identity {
 pub struct Written {
     /// The newest analysed call of the first company.
     pub similar_target: Option<Uuid>,
+    /// Every processed call (status `done`), in call-time order: what the ledger charges and
+    /// the verdict writer needs.
+    pub processed: Vec<Processed>,
+    /// The first company's calls per operator code (index into its `operator_codes`).
+    pub first_company_codes: Vec<u64>,
 }
 
-pub const RECORD_COLUMNS: [&str; 30] = [
+/// A processed call, compactly.
+#[derive(Debug, Clone, Copy)]
+pub struct Processed {
+    /// Index into the schedule's slots.
+    pub index: u32,
+    pub id: Uuid,
+    pub company: u16,
+    /// Index into the company's `operator_codes`.
+    pub code: u16,
+    /// Index into `Population::accounts`.
+    pub owner: u32,
+    pub call_at: i64,
+    /// When processing finished (`updated_at`).
+    pub done_ms: i64,
+    pub duration_ms: i64,
+    /// The checklist (index into the company's `checklists`) and version (index into its
+    /// `versions`) the call was scored against, if it was.
+    pub checklist: Option<(u8, u8)>,
+}
+
+/// Columns added by later migrations that the generator fills when the schema has them.
+pub const OPTIONAL_RECORD_COLUMNS: [&str; 2] = ["sentiment_client", "sentiment_operator"];
+
+/// The COPY column list: `RECORD_COLUMNS`, then the optional ones the schema has (`extra`).
+pub fn record_columns(extra: bool) -> Vec<&'static str> {
+    let mut columns = RECORD_COLUMNS.to_vec();
+    if extra {
+        columns.extend(OPTIONAL_RECORD_COLUMNS);
+    }
+    columns
+}
+
+pub const RECORD_COLUMNS: [&str; 32] = [
     "id",
     "owner_id",
     "company_id",
@@ -194,14 +232,17 @@ pub const RECORD_COLUMNS: [&str; 30] = [
     "call_purpose",
     "customer_satisfied",
     "key_words",
+    "checklist_score",
+    "checklist_compliant",
 ];
 
-/// Writes every call as a `record` row (columns in `RECORD_COLUMNS` order).
+/// Writes every call as a `record` row (columns in `record_columns(extra)` order).
 pub fn write_records(
     sink: &mut Sink,
     seed: u64,
     population: &Population,
     schedule: &Schedule,
+    extra: bool,
 ) -> Result<Written> {
     let words = Weighted::zipf(KEY_WORDS.len(), 1.0);
     let uploader_laws: Vec<Weighted> = population
@@ -215,6 +256,8 @@ pub fn write_records(
         .map(|c| Weighted::zipf(c.operator_codes.len(), 0.5))
         .collect();
     let mut similar_target = None;
+    let mut processed = Vec::with_capacity(schedule.slots.len());
+    let mut first_company_codes = vec![0u64; population.companies[0].operator_codes.len()];
     for (index, slot) in schedule.slots.iter().enumerate() {
         let company = &population.companies[slot.company as usize];
         let who = identity(seed, index, slot, population.end_ms);
@@ -236,10 +279,13 @@ pub fn write_records(
         } else {
             CallType::Outbound
         };
-        let code = &company.operator_codes[code_laws[slot.company as usize].sample(&mut rng)];
-        let owner = population.accounts
-            [company.uploaders[uploader_laws[slot.company as usize].sample(&mut rng)]]
-        .id;
+        let code_index = code_laws[slot.company as usize].sample(&mut rng);
+        let code = &company.operator_codes[code_index];
+        let owner_index = company.uploaders[uploader_laws[slot.company as usize].sample(&mut rng)];
+        let owner = population.accounts[owner_index].id;
+        if slot.company == 0 {
+            first_company_codes[code_index] += 1;
+        }
         let phone = (slot.client != NO_CLIENT).then(|| phone(slot.client));
         let file_name = file_name(slot.at_ms, code, phone.as_deref(), call_type, format, index);
         let id_text = who.id.to_string();
@@ -259,7 +305,44 @@ pub fn write_records(
             _ => (who.created_ms + rng.between(20_000, 300_000)).min(population.end_ms),
         };
         let general = analysed.is_some() || rng.chance(0.5);
-        let payload = analysed.clone().unwrap_or_default();
+        let mut payload = analysed.unwrap_or_default();
+        let call_at = who.started_ms.unwrap_or(who.created_ms);
+        // A share of the analysed calls is scored against their operator's checklist, in
+        // the version current at the call's time.
+        let checked = (status == RecordStatus::Done
+            && Rng::stream(seed, 22, index as u64).chance(CHECKED_SHARE))
+        .then(|| {
+            let list = company.operator_checklists[code_index];
+            let checklist = &company.checklists[list];
+            let version = checklist.version_at(call_at);
+            (list, version)
+        });
+        if let Some((list, version)) = checked {
+            let checklist = &company.checklists[list];
+            payload.checklist = Some(review(
+                seed,
+                index,
+                checklist.template,
+                &checklist.versions[version],
+                duration_ms,
+                operator_skill(seed, slot.company as usize, code_index),
+                population.progress(call_at),
+            )?);
+        }
+        let result = payload.checklist.as_ref();
+        if status == RecordStatus::Done {
+            processed.push(Processed {
+                index: index as u32,
+                id: who.id,
+                company: slot.company,
+                code: code_index as u16,
+                owner: owner_index as u32,
+                call_at,
+                done_ms: updated_ms,
+                duration_ms,
+                checklist: checked.map(|(list, version)| (list as u8, version as u8)),
+            });
+        }
         let general_analysis = payload.general.as_ref();
         let transcript_text = payload.transcript.as_ref().map(|turns| {
             turns
@@ -273,8 +356,8 @@ pub fn write_records(
         if slot.company == 0 && status == RecordStatus::Done {
             similar_target = Some(who.id);
         }
-        sink.row()?
-            .uuid(who.id)
+        let mut row = sink.row()?;
+        row.uuid(who.id)
             .uuid(owner)
             .uuid(company.id)
             .text(code)
@@ -300,16 +383,26 @@ pub fn write_records(
             .opt_text(general_analysis.map(|g| g.sentiment_conversation.value.as_str()))
             .opt_text(transcript_text.as_deref())
             .int(1)
-            .null()
-            .null()
+            .opt_uuid(result.map(|r| r.checklist_id.as_uuid()))
+            .opt_int(result.map(|r| i64::from(r.version)))
             .int(0)
-            .int(who.started_ms.unwrap_or(who.created_ms))
+            .int(call_at)
             .opt_text(general_analysis.map(|g| g.call_purpose.as_str()))
             .opt_bool(general_analysis.map(|g| g.is_customer_satisfied))
             .opt_text(key_words.map(|k| k.to_string()).as_deref())
-            .end();
+            .opt_float(result.map(|r| r.score))
+            .opt_bool(result.map(|r| r.compliant));
+        if extra {
+            row.opt_text(general_analysis.map(|g| g.sentiment_client.value.as_str()))
+                .opt_text(general_analysis.map(|g| g.sentiment_operator.value.as_str()));
+        }
+        row.end();
     }
-    Ok(Written { similar_target })
+    Ok(Written {
+        similar_target,
+        processed,
+        first_company_codes,
+    })
 }
 
 /// The OnlinePBX name when the call has a number (`YY.MM.DD-HH:MM:SS_<ext>_<number>` for
@@ -381,6 +474,13 @@ fn analyse(
     } else {
         SentimentValue::Neutral
     };
+    // Operators mostly stay polite; a rough call sometimes shows in their tone too.
+    let operator = match (conversation, rng.unit()) {
+        (SentimentValue::Negative, u) if u < 0.2 => SentimentValue::Negative,
+        (_, u) if u < 0.7 => SentimentValue::Positive,
+        (_, u) if u < 0.97 => SentimentValue::Neutral,
+        _ => SentimentValue::Negative,
+    };
     let over = rng.chance(0.92);
     let mut sentiment = |value: SentimentValue| Sentiment {
         value,
@@ -389,7 +489,7 @@ fn analyse(
     let general = GeneralAnalysis {
         sentiment_conversation: sentiment(conversation),
         sentiment_client: sentiment(client),
-        sentiment_operator: sentiment(SentimentValue::Positive),
+        sentiment_operator: sentiment(operator),
         summary: format!(
             "Mijoz {} bo'yicha qo'ng'iroq qildi: {}, {}.",
             purpose, key_words[0], key_words[1]

@@ -93,6 +93,18 @@ impl Row<'_> {
         }
     }
 
+    /// A float as Rust prints it (shortest form that reads back exactly).
+    pub fn opt_float(&mut self, value: Option<f64>) -> &mut Self {
+        match value {
+            Some(value) => {
+                self.separate();
+                self.buffer.extend_from_slice(value.to_string().as_bytes());
+                self
+            }
+            None => self.null(),
+        }
+    }
+
     pub fn boolean(&mut self, value: bool) -> &mut Self {
         self.separate();
         self.buffer.push(if value { b't' } else { b'f' });

@@ -16,13 +16,20 @@ use uuid::Uuid;
 
 use crate::Result;
 use crate::audit::{ACTIVITY_COLUMNS, write_activity};
-use crate::calls::{RECORD_COLUMNS, Schedule, phone, write_records};
+use crate::calls::{
+    OPTIONAL_RECORD_COLUMNS, Processed, Schedule, Written, phone, record_columns, write_records,
+};
+use crate::checklists::{VERDICT_COLUMNS, write_verdicts};
 use crate::copy::copy_in;
+use crate::ledger::{
+    MESSAGE_COLUMNS, Plan, SESSION_COLUMNS, TRANSACTION_COLUMNS, write_messages, write_sessions,
+    write_transactions,
+};
 use crate::population::Population;
 
 /// Bump when the generator changes what it writes (a column a new migration adds and the
 /// generator now fills, say): kept data sets are then rebuilt.
-const GENERATOR_VERSION: u32 = 3;
+const GENERATOR_VERSION: u32 = 4;
 const SEED: u64 = 0x0D1A_11C5_BE0C_2026;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +53,15 @@ pub struct DataSet {
     pub phone_calls: u64,
     /// The company's newest analysed call.
     pub record_id: Uuid,
+    /// The company's busiest operator (`operator.id`) and its number of calls.
+    pub operator_id: Uuid,
+    pub operator_calls: u64,
+    /// Calls scored against a checklist and their `checklist_verdict` rows, ledger entries
+    /// and chat sessions, over all companies.
+    pub checked_calls: u64,
+    pub verdicts: u64,
+    pub ledger_entries: u64,
+    pub chat_sessions: u64,
     pub repeat_share: f64,
     /// When it was generated (RFC 3339) and how long that took.
     pub generated_at: String,
@@ -73,6 +89,12 @@ impl DataSet {
             phone: "+998901234567".into(),
             phone_calls: 3,
             record_id: uuid::Uuid::nil(),
+            operator_id: uuid::Uuid::nil(),
+            operator_calls: 4_000,
+            checked_calls: 360,
+            verdicts: 2_880,
+            ledger_entries: 2_200,
+            chat_sessions: 27,
             repeat_share: 0.3,
             generated_at: "2026-11-28T00:00:00Z".into(),
             generation_secs: 75.0,
@@ -160,6 +182,12 @@ pub async fn store_info(
         "phone": data.phone,
         "phone_calls": data.phone_calls,
         "record_id": data.record_id,
+        "operator_id": data.operator_id,
+        "operator_calls": data.operator_calls,
+        "checked_calls": data.checked_calls,
+        "verdicts": data.verdicts,
+        "ledger_entries": data.ledger_entries,
+        "chat_sessions": data.chat_sessions,
         "repeat_share": data.repeat_share,
         "generated_at": data.generated_at,
         "generation_secs": data.generation_secs,
@@ -243,11 +271,13 @@ async fn generate(db: &DatabaseConnection, sizes: Sizes) -> Result<DataSet> {
     );
 
     // Records and the activity log load at the same time, on two connections.
+    let extra = has_columns(db, "record", &OPTIONAL_RECORD_COLUMNS).await?;
+    let columns = record_columns(extra);
     let records = {
         let (population, schedule) = (population.clone(), schedule.clone());
-        copy_in(&pool, "record", &RECORD_COLUMNS, move |sink| {
+        copy_in(&pool, "record", &columns, move |sink| {
             let t = Instant::now();
-            let written = write_records(sink, SEED, &population, &schedule)?;
+            let written = write_records(sink, SEED, &population, &schedule, extra)?;
             println!(
                 "data set: records generated in {:.1} s",
                 t.elapsed().as_secs_f64()
@@ -272,6 +302,12 @@ async fn generate(db: &DatabaseConnection, sizes: Sizes) -> Result<DataSet> {
         "data set: loaded in {:.1} s",
         started.elapsed().as_secs_f64()
     );
+    let Written {
+        similar_target,
+        processed,
+        first_company_codes,
+    } = written;
+    let money = money(db, &pool, &population, Arc::new(processed)).await?;
 
     let company = &population.companies[0];
     let company_entries = heads
@@ -311,6 +347,11 @@ async fn generate(db: &DatabaseConnection, sizes: Sizes) -> Result<DataSet> {
     );
 
     let (top_client, top_calls) = schedule.top_client;
+    // The busiest operator code (first of the ties) and its `operator` row.
+    let (busiest, operator_calls) = first_company_codes.iter().enumerate().fold(
+        (0, 0),
+        |best, (i, &n)| if n > best.1 { (i, n) } else { best },
+    );
     Ok(DataSet {
         sizes,
         admin_email: population.accounts[company.admin].email.clone(),
@@ -319,9 +360,14 @@ async fn generate(db: &DatabaseConnection, sizes: Sizes) -> Result<DataSet> {
         company_entries,
         phone: phone(top_client),
         phone_calls: top_calls,
-        record_id: written
-            .similar_target
+        record_id: similar_target
             .ok_or("the first company has no analysed call: raise BENCH_CALLS")?,
+        operator_id: company.operator_ids[busiest],
+        operator_calls,
+        checked_calls: money.checked_calls,
+        verdicts: money.verdicts,
+        ledger_entries: money.ledger_entries,
+        chat_sessions: money.chat_sessions,
         repeat_share: schedule.repeat_share,
         generated_at: now
             .format(&time::format_description::well_known::Rfc3339)
@@ -330,6 +376,99 @@ async fn generate(db: &DatabaseConnection, sizes: Sizes) -> Result<DataSet> {
         fresh: true,
         verified: None,
     })
+}
+
+/// What the second loading round wrote.
+struct Money {
+    checked_calls: u64,
+    verdicts: u64,
+    ledger_entries: u64,
+    chat_sessions: u64,
+}
+
+/// After the records: their checklist verdicts on one connection while the ledger is planned
+/// and loaded on another, then the chat sessions and messages, and each company's balance set
+/// to where its ledger ends.
+async fn money(
+    db: &DatabaseConnection,
+    pool: &sea_orm::sqlx::PgPool,
+    population: &Arc<Population>,
+    processed: Arc<Vec<Processed>>,
+) -> Result<Money> {
+    let t = Instant::now();
+    let checked_calls = processed.iter().filter(|p| p.checklist.is_some()).count() as u64;
+    let verdicts = {
+        let (population, processed) = (population.clone(), processed.clone());
+        copy_in(pool, "checklist_verdict", &VERDICT_COLUMNS, move |sink| {
+            write_verdicts(sink, SEED, &population, &processed)
+        })
+    };
+    let ledger = async {
+        let plan = {
+            let (population, processed) = (population.clone(), processed.clone());
+            Arc::new(
+                tokio::task::spawn_blocking(move || Plan::new(SEED, &population, &processed))
+                    .await?,
+            )
+        };
+        let (p, l) = (population.clone(), plan.clone());
+        copy_in(pool, "\"transaction\"", &TRANSACTION_COLUMNS, move |sink| {
+            write_transactions(sink, SEED, &p, &l)
+        })
+        .await?;
+        let (p, l) = (population.clone(), plan.clone());
+        copy_in(pool, "chat_session", &SESSION_COLUMNS, move |sink| {
+            write_sessions(sink, &p, &l)
+        })
+        .await?;
+        let l = plan.clone();
+        copy_in(pool, "chat_message", &MESSAGE_COLUMNS, move |sink| {
+            write_messages(sink, SEED, &l)
+        })
+        .await?;
+        Ok::<_, crate::Error>(plan)
+    };
+    let (verdicts, plan) = tokio::try_join!(verdicts, ledger)?;
+    for (company, balance) in population.companies.iter().zip(&plan.balances) {
+        db.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "UPDATE company SET balance = $1 WHERE id = $2",
+            [(*balance).into(), company.id.into()],
+        ))
+        .await?;
+    }
+    println!(
+        "data set: {} checklist verdicts of {checked_calls} scored calls, {} ledger entries, \
+         {} chat sessions in {:.1} s",
+        verdicts,
+        plan.entries(),
+        plan.sessions.len(),
+        t.elapsed().as_secs_f64()
+    );
+    Ok(Money {
+        checked_calls,
+        verdicts,
+        ledger_entries: plan.entries() as u64,
+        chat_sessions: plan.sessions.len() as u64,
+    })
+}
+
+/// Whether `table` has every one of `columns` (added by a migration the generator follows).
+async fn has_columns(db: &DatabaseConnection, table: &str, columns: &[&str]) -> Result<bool> {
+    let mut present = 0;
+    for column in columns {
+        let row = db
+            .query_one_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT count(*) FROM information_schema.columns \
+                 WHERE table_schema = 'public' AND table_name = $1 AND column_name = $2",
+                [table.into(), (*column).into()],
+            ))
+            .await?
+            .ok_or("information_schema returned nothing")?;
+        present += row.try_get_by_index::<i64>(0)?;
+    }
+    Ok(present == columns.len() as i64)
 }
 
 fn fingerprint(sizes: Sizes) -> String {
@@ -392,6 +531,12 @@ fn from_info(info: &Value, sizes: Sizes) -> Result<DataSet> {
         phone: text("phone")?,
         phone_calls: number("phone_calls") as u64,
         record_id: text("record_id")?.parse()?,
+        operator_id: text("operator_id")?.parse()?,
+        operator_calls: number("operator_calls") as u64,
+        checked_calls: number("checked_calls") as u64,
+        verdicts: number("verdicts") as u64,
+        ledger_entries: number("ledger_entries") as u64,
+        chat_sessions: number("chat_sessions") as u64,
         repeat_share: number("repeat_share"),
         generated_at: text("generated_at")?,
         generation_secs: number("generation_secs"),

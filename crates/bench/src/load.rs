@@ -12,12 +12,18 @@ use serde_json::{Value, json};
 use crate::Result;
 use crate::dataset::DataSet;
 
-/// One measured endpoint. Placeholders filled in from the data set (`fill`): `{company_id}`,
-/// `{record_id}`, `{phone}` (the company's busiest repeat caller, URL-encoded), `{phone_tail}`
-/// (its last 7 digits), `{word}` (`TRANSCRIPT_WORD`) and `{day}` (`csv_day`).
+/// One measured endpoint. Placeholders filled in from the data set (`fill`), in the path and
+/// the body: `{company_id}`, `{record_id}`, `{phone}` (the company's busiest repeat caller,
+/// URL-encoded), `{phone_tail}` (its last 7 digits), `{word}` (`TRANSCRIPT_WORD`), `{day}`
+/// (`csv_day`), `{operator_id}` (the company's busiest operator) and `{start_date}` /
+/// `{end_date}` (`period`: the 30 days ending where the data set ends).
 pub struct Endpoint {
     pub name: &'static str,
     pub path: &'static str,
+    /// A POST of this JSON body instead of a GET.
+    pub body: Option<&'static str>,
+    /// Measured as the platform admin instead of the company's administrator.
+    pub platform_admin: bool,
     /// Every request on a new connection (a client that keeps none idle) instead of the
     /// keep-alive connections of the other rows: shows what keep-alive costs a response.
     pub fresh_connections: bool,
@@ -28,12 +34,32 @@ impl Endpoint {
         Self {
             name,
             path,
+            body: None,
+            platform_admin: false,
             fresh_connections: false,
         }
     }
+
+    const fn post(name: &'static str, path: &'static str, body: &'static str) -> Self {
+        Self {
+            body: Some(body),
+            ..Self::new(name, path)
+        }
+    }
+
+    const fn by_platform_admin(self) -> Self {
+        Self {
+            platform_admin: true,
+            ..self
+        }
+    }
+
+    pub fn method(&self) -> &'static str {
+        if self.body.is_some() { "POST" } else { "GET" }
+    }
 }
 
-pub const ENDPOINTS: [Endpoint; 12] = [
+pub const ENDPOINTS: [Endpoint; 22] = [
     // The floor every authenticated request pays (token, account and session checks).
     Endpoint::new("Who am I (authentication only)", "/auth/me"),
     Endpoint::new("Records, first page", "/records?limit=50"),
@@ -59,6 +85,8 @@ pub const ENDPOINTS: [Endpoint; 12] = [
     Endpoint {
         name: "Own activity log as CSV, one day, a new connection per request",
         path: "/activity-logs?format=csv&start_date={day}T00:00:00Z&end_date={day}T23:59:59Z",
+        body: None,
+        platform_admin: false,
         fresh_connections: true,
     },
     Endpoint::new(
@@ -71,7 +99,70 @@ pub const ENDPOINTS: [Endpoint; 12] = [
     ),
     Endpoint::new("One caller's calls", "/calls/grouped/{phone}"),
     Endpoint::new("Similar calls", "/calls/similar/{record_id}"),
+    // Statistics, the dashboard and compliance: one company, 30 days.
+    Endpoint::new(
+        "Usage, 30 days",
+        "/analytics/usage?company_id={company_id}&start_date={start_date}&end_date={end_date}",
+    ),
+    Endpoint::new(
+        "Expenses by day, 30 days",
+        "/analytics/expenses?group_by=day&company_id={company_id}&start_date={start_date}&end_date={end_date}",
+    ),
+    Endpoint::new(
+        "Expenses by operator, 30 days",
+        "/analytics/expenses?group_by=operator&company_id={company_id}&start_date={start_date}&end_date={end_date}",
+    ),
+    Endpoint::new(
+        "Revenue (top-ups) as the platform admin, 30 days",
+        "/analytics/revenue?company_id={company_id}&start_date={start_date}&end_date={end_date}",
+    )
+    .by_platform_admin(),
+    Endpoint::new(
+        "Trends by day, 30 days",
+        "/analytics/trends?granularity=day&company_id={company_id}&start_date={start_date}&end_date={end_date}",
+    ),
+    Endpoint::new(
+        "Dashboard, 30 days",
+        "/dashboard?company_id={company_id}&start_date={start_date}&end_date={end_date}",
+    ),
+    Endpoint::new(
+        "Compliance metrics, 30 days",
+        "/compliance/metrics?company_id={company_id}&start_date={start_date}&end_date={end_date}",
+    ),
+    Endpoint::new(
+        "Compliance violations, first page, 30 days",
+        "/compliance/violations?company_id={company_id}&start_date={start_date}&end_date={end_date}",
+    ),
+    Endpoint::new(
+        "Compliance tracking of the busiest operator, 30 days",
+        "/compliance/tracking/{operator_id}?company_id={company_id}&start_date={start_date}&end_date={end_date}",
+    ),
+    Endpoint::post(
+        "Compliance report (JSON), 30 days",
+        "/compliance/reports",
+        r#"{"start_date":"{start_date}","end_date":"{end_date}","company_id":"{company_id}","format":"json"}"#,
+    ),
 ];
+
+/// Days in the statistics rows' period.
+pub const PERIOD_DAYS: i64 = 30;
+/// The bench accounts' time zone (`Asia/Tashkent`, `population.rs`) as an offset: the
+/// period's dates are the caller's local dates.
+const LOCAL_OFFSET_HOURS: i64 = 5;
+
+/// `{start_date}` and `{end_date}`: the `PERIOD_DAYS` local days ending with the day the data
+/// set ends (`generated_at`), so a kept data set is measured over the same calls.
+pub fn period(data: &DataSet) -> (String, String) {
+    let generated = time::OffsetDateTime::parse(
+        &data.generated_at,
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap_or_else(|_| time::OffsetDateTime::now_utc());
+    let end = (generated + time::Duration::hours(LOCAL_OFFSET_HOURS)).date();
+    let start = end - time::Duration::days(PERIOD_DAYS - 1);
+    let text = |d: time::Date| format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day());
+    (text(start), text(end))
+}
 
 /// The word `{word}` stands for: a key word of the generator's vocabulary ("warranty" in
 /// Uzbek) that sits in a share of the transcripts a dashboard search meets (the run reports
@@ -107,8 +198,12 @@ pub fn phone_tail(data: &DataSet) -> String {
 
 /// `template` with the data set's values in place of its placeholders.
 pub fn fill(template: &str, data: &DataSet) -> String {
+    let (start, end) = period(data);
     template
         .replace("{company_id}", &data.company_id.to_string())
+        .replace("{operator_id}", &data.operator_id.to_string())
+        .replace("{start_date}", &start)
+        .replace("{end_date}", &end)
         .replace("{phone_tail}", &phone_tail(data))
         .replace("{phone}", &data.phone.replace('+', "%2B"))
         .replace("{record_id}", &data.record_id.to_string())
@@ -133,8 +228,12 @@ pub const WARM_UP: u64 = 20;
 /// What one endpoint did.
 pub struct Measured {
     pub name: &'static str,
+    /// `GET` or `POST`.
+    pub method: &'static str,
     /// The endpoint's path with its placeholders (the report shows this).
     pub template: &'static str,
+    /// A POST's body with its placeholders.
+    pub body: Option<&'static str>,
     /// The requested path.
     pub path: String,
     /// Latencies of every measured request, sorted.
@@ -234,11 +333,18 @@ pub fn selected(only: Option<&str>) -> impl Iterator<Item = &'static Endpoint> {
         .filter(move |e| only.is_none_or(|o| e.path.contains(o)))
 }
 
+/// The access tokens the rows are measured with.
+pub struct Tokens {
+    pub administrator: String,
+    /// Logged in only when a selected row needs it.
+    pub platform_admin: Option<String>,
+}
+
 /// Measures every endpoint of `ENDPOINTS` that `only` selects, one after the other.
 pub async fn measure_all(
     client: &Client,
     base: &str,
-    token: &str,
+    tokens: &Tokens,
     data: &DataSet,
     requests: u64,
     concurrency: usize,
@@ -252,22 +358,41 @@ pub async fn measure_all(
     let mut results = Vec::new();
     for endpoint in selected(only) {
         let path = fill(endpoint.path, data);
+        let body = endpoint.body.map(|b| fill(b, data));
         let client = if endpoint.fresh_connections {
             &fresh
         } else {
             client
         };
-        let warm = run(client, base, token, &path, WARM_UP, concurrency).await;
+        let token = if endpoint.platform_admin {
+            tokens
+                .platform_admin
+                .as_deref()
+                .ok_or("no platform admin token")?
+        } else {
+            tokens.administrator.as_str()
+        };
+        let request = Request {
+            client,
+            url: format!("{base}{path}"),
+            token,
+            body: body.as_deref(),
+        };
+        let warm = run(&request, &path, WARM_UP, concurrency).await;
         let measured = if warm.statuses.keys().any(|s| (200..300).contains(s)) {
-            let mut measured = run(client, base, token, &path, requests, concurrency).await;
+            let mut measured = run(&request, &path, requests, concurrency).await;
             measured.name = endpoint.name;
+            measured.method = endpoint.method();
             measured.template = endpoint.path;
+            measured.body = endpoint.body;
             measured
         } else {
             // Nothing to measure: say what the warm-up got.
             Measured {
                 name: endpoint.name,
+                method: endpoint.method(),
                 template: endpoint.path,
+                body: endpoint.body,
                 latencies: Vec::new(),
                 note: Some(format!(
                     "not measured: warm-up got {}{}",
@@ -295,28 +420,46 @@ pub async fn measure_all(
     Ok(results)
 }
 
-/// `requests` GETs from `concurrency` tasks sharing one client (one connection pool).
-async fn run(
-    client: &Client,
-    base: &str,
-    token: &str,
-    path: &str,
-    requests: u64,
-    concurrency: usize,
-) -> Measured {
+/// One row's request: a GET, or a POST of a JSON body.
+struct Request<'a> {
+    client: &'a Client,
+    url: String,
+    token: &'a str,
+    body: Option<&'a str>,
+}
+
+impl Request<'_> {
+    fn build(&self) -> reqwest::RequestBuilder {
+        let builder = match self.body {
+            Some(body) => self
+                .client
+                .post(&self.url)
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body.to_owned()),
+            None => self.client.get(&self.url),
+        };
+        builder.bearer_auth(self.token)
+    }
+}
+
+/// `requests` requests from `concurrency` tasks sharing one client (one connection pool).
+async fn run(request: &Request<'_>, path: &str, requests: u64, concurrency: usize) -> Measured {
     let next = Arc::new(AtomicU64::new(0));
-    let url = format!("{base}{path}");
     let started = Instant::now();
     let tasks: Vec<_> = (0..concurrency)
         .map(|_| {
-            let (client, next, url, token) =
-                (client.clone(), next.clone(), url.clone(), token.to_owned());
+            let next = next.clone();
+            // Built once per task; each request is a clone (the body is small).
+            let template = request.build();
             tokio::spawn(async move {
                 let mut seen = Vec::new();
                 let mut failure = None;
                 while next.fetch_add(1, Ordering::Relaxed) < requests {
+                    let Some(builder) = template.try_clone() else {
+                        break;
+                    };
                     let t = Instant::now();
-                    let (status, body) = match client.get(&url).bearer_auth(&token).send().await {
+                    let (status, body) = match builder.send().await {
                         Ok(response) => {
                             let status = response.status().as_u16();
                             (status, response.text().await.unwrap_or_default())
@@ -346,7 +489,9 @@ async fn run(
     latencies.sort_unstable();
     Measured {
         name: "",
+        method: "",
         template: "",
+        body: None,
         path: path.to_owned(),
         latencies,
         statuses,
@@ -383,7 +528,9 @@ mod tests {
     fn percentiles_use_the_nearest_rank() {
         let measured = Measured {
             name: "x",
+            method: "GET",
             template: "",
+            body: None,
             path: String::new(),
             latencies: (1..=100).map(Duration::from_millis).collect(),
             statuses: BTreeMap::from([(200, 99), (404, 1)]),
@@ -422,6 +569,30 @@ mod tests {
                 "{}",
                 endpoint.path
             );
+            if let Some(body) = endpoint.body {
+                let filled = fill(body, &data);
+                assert!(!filled.contains("{s") && !filled.contains("{e"), "{filled}");
+                serde_json::from_str::<Value>(&filled).unwrap();
+            }
         }
+    }
+
+    #[test]
+    fn the_period_is_the_last_30_local_days_of_the_data_set() {
+        // 20:00 UTC is 01:00 the next day in Tashkent (UTC+5).
+        let data = DataSet {
+            generated_at: "2026-12-03T20:00:00Z".into(),
+            ..DataSet::sample()
+        };
+        assert_eq!(
+            period(&data),
+            ("2026-11-05".to_owned(), "2026-12-04".to_owned())
+        );
+        let report = ENDPOINTS.iter().find(|e| e.body.is_some()).unwrap();
+        assert_eq!(report.method(), "POST");
+        assert_eq!(
+            fill(report.body.unwrap(), &data),
+            r#"{"start_date":"2026-11-05","end_date":"2026-12-04","company_id":"00000000-0000-0000-0000-000000000000","format":"json"}"#
+        );
     }
 }

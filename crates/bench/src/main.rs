@@ -22,8 +22,10 @@
 
 mod audit;
 mod calls;
+mod checklists;
 mod copy;
 mod dataset;
+mod ledger;
 mod load;
 mod pipeline;
 mod population;
@@ -338,10 +340,19 @@ async fn measure(
         probes.csv_rows = Some(rows);
     }
 
+    let platform_admin = if load::selected(only).any(|e| e.platform_admin) {
+        Some(load::login(&client, base, population::PLATFORM_ADMIN_EMAIL).await?)
+    } else {
+        None
+    };
+    let tokens = load::Tokens {
+        administrator: token.clone(),
+        platform_admin,
+    };
     let rows = load::measure_all(
         &client,
         base,
-        &token,
+        &tokens,
         data,
         settings.requests,
         CONCURRENCY,

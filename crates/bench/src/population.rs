@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::Result;
+use crate::checklists::{self, CompanyChecklist};
 use crate::copy::copy_in;
 use crate::rng::{Rng, Weighted};
 use crate::vocab::{PURPOSES, USER_AGENTS};
@@ -35,6 +36,10 @@ pub struct Company {
     pub operator_codes: Vec<String>,
     /// Ids of the `operator` rows, one per code.
     pub operator_ids: Vec<Uuid>,
+    /// One or two checklists (`checklist` and `checklist_version` rows).
+    pub checklists: Vec<CompanyChecklist>,
+    /// Per operator code, the index in `checklists` of the one its calls are scored against.
+    pub operator_checklists: Vec<usize>,
     pub created_ms: i64,
 }
 
@@ -102,8 +107,16 @@ impl Population {
                 purposes.swap(i, rng.below(i as u64 + 1) as usize);
             }
             purposes.truncate(rng.between(3, 5) as usize);
+            let id = rng.uuid_v7(created_ms);
+            // Their own stream, so the rest of the population does not depend on them.
+            let mut lists_rng = Rng::stream(seed, 26, index as u64);
+            let checklists =
+                checklists::for_company(&mut lists_rng, id, created_ms, start_ms, end_ms);
+            let operator_checklists = (0..code_count)
+                .map(|_| lists_rng.below(checklists.len() as u64) as usize)
+                .collect();
             result.push(Company {
-                id: rng.uuid_v7(created_ms),
+                id,
                 name: format!("Bench Company {number:02}"),
                 language: if rng.chance(0.7) { "uz" } else { "ru" },
                 purposes,
@@ -112,6 +125,8 @@ impl Population {
                 uploaders,
                 operator_codes,
                 operator_ids,
+                checklists,
+                operator_checklists,
                 created_ms,
             });
         }
@@ -135,8 +150,14 @@ impl Population {
         }
     }
 
+    /// Where `at_ms` lies in the period: 0 at its start, 1 at its end.
+    pub fn progress(&self, at_ms: i64) -> f64 {
+        ((at_ms - self.start_ms) as f64 / (self.end_ms - self.start_ms).max(1) as f64)
+            .clamp(0.0, 1.0)
+    }
+
     /// Writes companies, accounts (all with `password_hash`), their settings, the
-    /// administrator grants and the operators.
+    /// administrator grants, the checklists and the operators (each assigned a checklist).
     pub async fn write(
         self: &std::sync::Arc<Self>,
         pool: &PgPool,
@@ -311,6 +332,7 @@ impl Population {
         )
         .await?;
 
+        checklists::write(self, pool).await?;
         let me = self.clone();
         copy_in(
             pool,
@@ -336,7 +358,7 @@ impl Population {
                             .text(code)
                             .text(&format!("Operator {}", i + 1))
                             .boolean(true)
-                            .null()
+                            .uuid(c.checklists[c.operator_checklists[i]].id)
                             .int(c.created_ms)
                             .int(c.created_ms)
                             .int(0)

@@ -6,7 +6,8 @@ use std::path::Path;
 use crate::Result;
 use crate::dataset::DataSet;
 use crate::load::{
-    Measured, PHONE_TAIL_DIGITS, Probes, TRANSCRIPT_WORD, WARM_UP, csv_day, describe_statuses,
+    Measured, PERIOD_DAYS, PHONE_TAIL_DIGITS, Probes, TRANSCRIPT_WORD, WARM_UP, csv_day,
+    describe_statuses, period,
 };
 use crate::throughput::{self, Rate, Throughput};
 
@@ -48,10 +49,16 @@ impl Report<'_> {
         ));
         out.push_str(&format!(
             "Data set: {} calls over {} companies and 90 days ({:.1}% repeat calls, 2% without a \
-             number, 90% analysed) and {} activity-log entries, generated {} in {}{}.\n\n",
+             number, 90% analysed, {} of them scored against a checklist with {} item \
+             verdicts; {} ledger entries, {} chat sessions) and {} activity-log entries, \
+             generated {} in {}{}.\n\n",
             thousands(sizes.calls),
             sizes.companies,
             data.repeat_share * 100.0,
+            thousands(data.checked_calls),
+            thousands(data.verdicts),
+            thousands(data.ledger_entries),
+            thousands(data.chat_sessions),
             thousands(sizes.audit),
             data.generated_at.get(..10).unwrap_or(&data.generated_at),
             minutes(data.generation_secs),
@@ -99,9 +106,11 @@ impl Report<'_> {
                 }
             };
             out.push_str(&format!(
-                "| {} `GET {}` | {} | {} | {} | {} | {} | {} |\n",
+                "| {} `{} {}`{} | {} | {} | {} | {} | {} | {} |\n",
                 m.name,
+                m.method,
                 m.template,
+                m.body.map(|b| format!(" `{b}`")).unwrap_or_default(),
                 m.latencies.len(),
                 errors,
                 ms(m, 50.0),
@@ -159,6 +168,13 @@ impl Report<'_> {
                 .csv_rows
                 .map(|n| format!(" (the administrator's own log: {} rows)", thousands(n)))
                 .unwrap_or_default()
+        ));
+        let (start, end) = period(data);
+        lines.push(format!(
+            "- `{{start_date}}`…`{{end_date}}`: {start} to {end}, the last {PERIOD_DAYS} days of the \
+             data set in the accounts' time zone (Asia/Tashkent); `{{operator_id}}`: the \
+             company's busiest operator ({} calls over the 90 days).",
+            thousands(data.operator_calls)
         ));
         format!("{}\n\n", lines.join("\n"))
     }
@@ -330,7 +346,9 @@ mod tests {
         let data = data();
         let missing = Measured {
             name: "Similar calls",
+            method: "GET",
             template: "/calls/similar/{record_id}",
+            body: None,
             path: "/calls/similar/0195a3b2-1111-7000-8000-000000000000".into(),
             latencies: Vec::new(),
             statuses: std::collections::BTreeMap::from([(404, 20)]),
