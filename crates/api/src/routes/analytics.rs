@@ -487,6 +487,65 @@ impl RevenueReport {
     }
 }
 
+impl UsageQuery {
+    /// Checks everything at once, so a caller sees all mistakes in one 422.
+    fn parse(&self) -> Result<(FigureRequest, ExportFormat), ApiError> {
+        let mut values = QueryValues::default();
+        let request = figure_request(
+            &mut values,
+            self.start_date.as_deref(),
+            self.end_date.as_deref(),
+            self.company_id.as_deref(),
+        );
+        let format = ExportFormat::parse(&mut values, self.format.as_deref());
+        values.finish()?;
+        Ok((request, format))
+    }
+}
+
+impl ExpensesQuery {
+    fn parse(&self) -> Result<(FigureRequest, ExpenseGrouping, ExportFormat), ApiError> {
+        let mut values = QueryValues::default();
+        let request = figure_request(
+            &mut values,
+            self.start_date.as_deref(),
+            self.end_date.as_deref(),
+            self.company_id.as_deref(),
+        );
+        let names: Vec<&str> = ExpenseGrouping::ALL.iter().map(|g| g.as_str()).collect();
+        let group_by = values
+            .choice(
+                "group_by",
+                self.group_by.as_deref(),
+                ExpenseGrouping::parse,
+                &names,
+            )
+            .unwrap_or_default();
+        let format = ExportFormat::parse(&mut values, self.format.as_deref());
+        values.finish()?;
+        Ok((request, group_by, format))
+    }
+}
+
+impl SeriesQuery {
+    fn parse(
+        &self,
+        default: Granularity,
+    ) -> Result<(FigureRequest, Granularity, ExportFormat), ApiError> {
+        let mut values = QueryValues::default();
+        let request = figure_request(
+            &mut values,
+            self.start_date.as_deref(),
+            self.end_date.as_deref(),
+            self.company_id.as_deref(),
+        );
+        let granularity = granularity(&mut values, self.granularity.as_deref(), default);
+        let format = ExportFormat::parse(&mut values, self.format.as_deref());
+        values.finish()?;
+        Ok((request, granularity, format))
+    }
+}
+
 /// Usage in the period: calls uploaded / processed / failed, audio, charge counts by kind,
 /// storage and active users. Calls are counted by when they happened (`call_at`), the charges
 /// by when they were made. `storage_bytes` is the audio of those calls; `active_users` their
@@ -509,15 +568,7 @@ pub async fn usage(
     caller: Authenticated,
     query: web::Query<UsageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut values = QueryValues::default();
-    let request = figure_request(
-        &mut values,
-        query.start_date.as_deref(),
-        query.end_date.as_deref(),
-        query.company_id.as_deref(),
-    );
-    let format = ExportFormat::parse(&mut values, query.format.as_deref());
-    values.finish()?;
+    let (request, format) = query.parse()?;
     let usage = state.usage.usage(&caller.actor, &request).await?;
     Ok(format.respond(UsageFigures::from(usage), UsageFigures::csv, "usage.csv"))
 }
@@ -546,24 +597,7 @@ pub async fn expenses(
     caller: Authenticated,
     query: web::Query<ExpensesQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut values = QueryValues::default();
-    let request = figure_request(
-        &mut values,
-        query.start_date.as_deref(),
-        query.end_date.as_deref(),
-        query.company_id.as_deref(),
-    );
-    let names: Vec<&str> = ExpenseGrouping::ALL.iter().map(|g| g.as_str()).collect();
-    let group_by = values
-        .choice(
-            "group_by",
-            query.group_by.as_deref(),
-            ExpenseGrouping::parse,
-            &names,
-        )
-        .unwrap_or_default();
-    let format = ExportFormat::parse(&mut values, query.format.as_deref());
-    values.finish()?;
+    let (request, group_by, format) = query.parse()?;
     let expenses = state
         .usage
         .expenses(&caller.actor, &request, group_by)
@@ -598,7 +632,7 @@ pub async fn revenue(
     caller: Authenticated,
     query: web::Query<SeriesQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let (request, granularity, format) = series_query(&query, Granularity::Month)?;
+    let (request, granularity, format) = query.parse(Granularity::Month)?;
     let revenue = state
         .usage
         .revenue(&caller.actor, &request, granularity)
@@ -632,27 +666,10 @@ pub async fn trends(
     caller: Authenticated,
     query: web::Query<SeriesQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let (request, granularity, format) = series_query(&query, Granularity::Day)?;
+    let (request, granularity, format) = query.parse(Granularity::Day)?;
     let trends = state
         .usage
         .trends(&caller.actor, &request, granularity)
         .await?;
     Ok(format.respond(TrendSeries::from(trends), TrendSeries::csv, "trends.csv"))
-}
-
-fn series_query(
-    query: &SeriesQuery,
-    default: Granularity,
-) -> Result<(FigureRequest, Granularity, ExportFormat), ApiError> {
-    let mut values = QueryValues::default();
-    let request = figure_request(
-        &mut values,
-        query.start_date.as_deref(),
-        query.end_date.as_deref(),
-        query.company_id.as_deref(),
-    );
-    let granularity = granularity(&mut values, query.granularity.as_deref(), default);
-    let format = ExportFormat::parse(&mut values, query.format.as_deref());
-    values.finish()?;
-    Ok((request, granularity, format))
 }

@@ -773,6 +773,164 @@ fn optional_id<T>(
     values.uuid(field, raw).map(wrap)
 }
 
+impl MetricsQuery {
+    fn parse(&self) -> Result<ComplianceRequest, ApiError> {
+        let mut values = QueryValues::default();
+        let figures = figure_request(
+            &mut values,
+            self.start_date.as_deref(),
+            self.end_date.as_deref(),
+            self.company_id.as_deref(),
+        );
+        let operator = optional_id(
+            &mut values,
+            "operator_id",
+            self.operator_id.as_deref(),
+            OperatorId::from_uuid,
+        );
+        let checklist_id = optional_id(
+            &mut values,
+            "checklist_id",
+            self.checklist_id.as_deref(),
+            ChecklistId::from_uuid,
+        );
+        values.finish()?;
+        let request = ComplianceRequest {
+            figures,
+            operator_ids: operator.into_iter().collect(),
+            checklist_id,
+        };
+        Ok(request)
+    }
+}
+
+impl ViolationsQuery {
+    /// The filter, the answer's format and (for JSON) the page.
+    fn parse(
+        &self,
+    ) -> Result<(ViolationsRequest, ExportFormat, dialix_kernel::PageRequest), ApiError> {
+        let mut values = QueryValues::default();
+        let figures = figure_request(
+            &mut values,
+            self.start_date.as_deref(),
+            self.end_date.as_deref(),
+            self.company_id.as_deref(),
+        );
+        let operator_id = optional_id(
+            &mut values,
+            "operator_id",
+            self.operator_id.as_deref(),
+            OperatorId::from_uuid,
+        );
+        let checklist_id = optional_id(
+            &mut values,
+            "checklist_id",
+            self.checklist_id.as_deref(),
+            ChecklistId::from_uuid,
+        );
+        let item_id = self
+            .item_id
+            .as_deref()
+            .map(str::trim)
+            .filter(|id| !id.is_empty())
+            .map(str::to_owned);
+        if item_id.as_ref().is_some_and(|id| id.len() > MAX_ITEM_ID) {
+            values.errors.add(
+                "item_id",
+                format!("must be at most {MAX_ITEM_ID} characters"),
+            );
+        }
+        let critical_only = values
+            .boolean("critical_only", self.critical_only.as_deref())
+            .unwrap_or(false);
+        let format = ExportFormat::parse(&mut values, self.format.as_deref());
+        let page = values.page(self.limit.as_deref(), self.offset.as_deref());
+        values.finish()?;
+        let request = ViolationsRequest {
+            figures,
+            operator_id,
+            checklist_id,
+            item_id,
+            critical_only,
+        };
+        Ok((request, format, page))
+    }
+}
+
+impl TrackingQuery {
+    fn parse(&self, operator_id: OperatorId) -> Result<TrackingRequest, ApiError> {
+        let mut values = QueryValues::default();
+        let figures = figure_request(
+            &mut values,
+            self.start_date.as_deref(),
+            self.end_date.as_deref(),
+            self.company_id.as_deref(),
+        );
+        let granularity = values
+            .choice(
+                "granularity",
+                self.granularity.as_deref(),
+                |name| match name {
+                    "day" => Some(Granularity::Day),
+                    "week" => Some(Granularity::Week),
+                    _ => None,
+                },
+                &["day", "week"],
+            )
+            .unwrap_or_default();
+        values.finish()?;
+        let request = TrackingRequest {
+            figures,
+            operator_id,
+            granularity,
+        };
+        Ok(request)
+    }
+}
+
+impl ReportBody {
+    fn parse(&self) -> Result<(ComplianceRequest, ReportFormat), ApiError> {
+        let mut values = QueryValues::default();
+        let figures = FigureRequest {
+            start_date: values.calendar_date("start_date", self.start_date.as_deref()),
+            end_date: values.calendar_date("end_date", self.end_date.as_deref()),
+            company_id: self.company_id.map(dialix_kernel::CompanyId::from_uuid),
+        };
+        let operator_ids: Vec<OperatorId> = self
+            .operator_ids
+            .iter()
+            .flatten()
+            .map(|id| OperatorId::from_uuid(*id))
+            .collect();
+        if operator_ids.len() > MAX_REPORT_OPERATORS {
+            values.errors.add(
+                "operator_ids",
+                format!("may name at most {MAX_REPORT_OPERATORS} operators"),
+            );
+        }
+        let format = values
+            .choice(
+                "format",
+                self.format.as_deref(),
+                |name| match name {
+                    "json" => Some(ReportFormat::Json),
+                    "csv" => Some(ReportFormat::Csv),
+                    "pdf" => Some(ReportFormat::Pdf),
+                    _ => None,
+                },
+                &["json", "csv", "pdf"],
+            )
+            .unwrap_or(ReportFormat::Json);
+        values.finish()?;
+        let request = ComplianceRequest {
+            figures,
+            operator_ids,
+            checklist_id: self.checklist_id.map(ChecklistId::from_uuid),
+        };
+        Ok((request, format))
+    }
+}
+
 /// Compliance rate and average score — overall, per company, operator, checklist and item —
 /// with the change against the previous period of the same length.
 #[utoipa::path(
@@ -792,31 +950,7 @@ pub async fn compliance_metrics(
     caller: Authenticated,
     query: web::Query<MetricsQuery>,
 ) -> Result<web::Json<ComplianceMetricsResponse>, ApiError> {
-    let mut values = QueryValues::default();
-    let figures = figure_request(
-        &mut values,
-        query.start_date.as_deref(),
-        query.end_date.as_deref(),
-        query.company_id.as_deref(),
-    );
-    let operator = optional_id(
-        &mut values,
-        "operator_id",
-        query.operator_id.as_deref(),
-        OperatorId::from_uuid,
-    );
-    let checklist_id = optional_id(
-        &mut values,
-        "checklist_id",
-        query.checklist_id.as_deref(),
-        ChecklistId::from_uuid,
-    );
-    values.finish()?;
-    let request = ComplianceRequest {
-        figures,
-        operator_ids: operator.into_iter().collect(),
-        checklist_id,
-    };
+    let request = query.parse()?;
     let metrics = state.compliance.metrics(&caller.actor, &request).await?;
     Ok(web::Json((&metrics).into()))
 }
@@ -841,50 +975,7 @@ pub async fn list_violations(
     caller: Authenticated,
     query: web::Query<ViolationsQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut values = QueryValues::default();
-    let figures = figure_request(
-        &mut values,
-        query.start_date.as_deref(),
-        query.end_date.as_deref(),
-        query.company_id.as_deref(),
-    );
-    let operator_id = optional_id(
-        &mut values,
-        "operator_id",
-        query.operator_id.as_deref(),
-        OperatorId::from_uuid,
-    );
-    let checklist_id = optional_id(
-        &mut values,
-        "checklist_id",
-        query.checklist_id.as_deref(),
-        ChecklistId::from_uuid,
-    );
-    let item_id = query
-        .item_id
-        .as_deref()
-        .map(str::trim)
-        .filter(|id| !id.is_empty())
-        .map(str::to_owned);
-    if item_id.as_ref().is_some_and(|id| id.len() > MAX_ITEM_ID) {
-        values.errors.add(
-            "item_id",
-            format!("must be at most {MAX_ITEM_ID} characters"),
-        );
-    }
-    let critical_only = values
-        .boolean("critical_only", query.critical_only.as_deref())
-        .unwrap_or(false);
-    let format = ExportFormat::parse(&mut values, query.format.as_deref());
-    let page = values.page(query.limit.as_deref(), query.offset.as_deref());
-    values.finish()?;
-    let request = ViolationsRequest {
-        figures,
-        operator_id,
-        checklist_id,
-        item_id,
-        critical_only,
-    };
+    let (request, format, page) = query.parse()?;
     let compliance = &state.compliance;
     match format {
         ExportFormat::Json => {
@@ -922,31 +1013,7 @@ pub async fn operator_tracking(
     path: web::Path<OperatorId>,
     query: web::Query<TrackingQuery>,
 ) -> Result<web::Json<OperatorTrackingResponse>, ApiError> {
-    let mut values = QueryValues::default();
-    let figures = figure_request(
-        &mut values,
-        query.start_date.as_deref(),
-        query.end_date.as_deref(),
-        query.company_id.as_deref(),
-    );
-    let granularity = values
-        .choice(
-            "granularity",
-            query.granularity.as_deref(),
-            |name| match name {
-                "day" => Some(Granularity::Day),
-                "week" => Some(Granularity::Week),
-                _ => None,
-            },
-            &["day", "week"],
-        )
-        .unwrap_or_default();
-    values.finish()?;
-    let request = TrackingRequest {
-        figures,
-        operator_id: path.into_inner(),
-        granularity,
-    };
+    let request = query.parse(path.into_inner())?;
     let tracking = state.compliance.tracking(&caller.actor, &request).await?;
     Ok(web::Json(tracking.into()))
 }
@@ -973,43 +1040,7 @@ pub async fn create_report(
     caller: Authenticated,
     body: web::Json<ReportBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut values = QueryValues::default();
-    let figures = FigureRequest {
-        start_date: values.calendar_date("start_date", body.start_date.as_deref()),
-        end_date: values.calendar_date("end_date", body.end_date.as_deref()),
-        company_id: body.company_id.map(dialix_kernel::CompanyId::from_uuid),
-    };
-    let operator_ids: Vec<OperatorId> = body
-        .operator_ids
-        .iter()
-        .flatten()
-        .map(|id| OperatorId::from_uuid(*id))
-        .collect();
-    if operator_ids.len() > MAX_REPORT_OPERATORS {
-        values.errors.add(
-            "operator_ids",
-            format!("may name at most {MAX_REPORT_OPERATORS} operators"),
-        );
-    }
-    let format = values
-        .choice(
-            "format",
-            body.format.as_deref(),
-            |name| match name {
-                "json" => Some(ReportFormat::Json),
-                "csv" => Some(ReportFormat::Csv),
-                "pdf" => Some(ReportFormat::Pdf),
-                _ => None,
-            },
-            &["json", "csv", "pdf"],
-        )
-        .unwrap_or(ReportFormat::Json);
-    values.finish()?;
-    let request = ComplianceRequest {
-        figures,
-        operator_ids,
-        checklist_id: body.checklist_id.map(ChecklistId::from_uuid),
-    };
+    let (request, format) = body.parse()?;
     let report = state.compliance.report(&caller.actor, &request).await?;
     let (report, period, previous) = ComplianceReportResponse::new(&report);
     Ok(match format {

@@ -267,6 +267,20 @@ impl From<Dashboard> for DashboardResponse {
     }
 }
 
+impl DashboardQuery {
+    fn parse(&self) -> Result<dialix_reporting::FigureRequest, ApiError> {
+        let mut values = QueryValues::default();
+        let request = figure_request(
+            &mut values,
+            self.start_date.as_deref(),
+            self.end_date.as_deref(),
+            self.company_id.as_deref(),
+        );
+        values.finish()?;
+        Ok(request)
+    }
+}
+
 /// The dashboard of the caller's calls over a period of local dates.
 #[utoipa::path(
     tag = "dashboard",
@@ -285,14 +299,7 @@ pub async fn dashboard(
     caller: Authenticated,
     query: web::Query<DashboardQuery>,
 ) -> Result<web::Json<DashboardResponse>, ApiError> {
-    let mut values = QueryValues::default();
-    let request = figure_request(
-        &mut values,
-        query.start_date.as_deref(),
-        query.end_date.as_deref(),
-        query.company_id.as_deref(),
-    );
-    values.finish()?;
+    let request = query.parse()?;
     let figures = state.dashboard.dashboard(&caller.actor, &request).await?;
     Ok(web::Json(figures.into()))
 }
