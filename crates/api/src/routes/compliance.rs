@@ -764,15 +764,6 @@ impl ComplianceReportResponse {
     }
 }
 
-fn optional_id<T>(
-    values: &mut QueryValues,
-    field: &str,
-    raw: Option<&str>,
-    wrap: fn(Uuid) -> T,
-) -> Option<T> {
-    values.uuid(field, raw).map(wrap)
-}
-
 impl MetricsQuery {
     fn parse(&self) -> Result<ComplianceRequest, ApiError> {
         let mut values = QueryValues::default();
@@ -782,18 +773,12 @@ impl MetricsQuery {
             self.end_date.as_deref(),
             self.company_id.as_deref(),
         );
-        let operator = optional_id(
-            &mut values,
-            "operator_id",
-            self.operator_id.as_deref(),
-            OperatorId::from_uuid,
-        );
-        let checklist_id = optional_id(
-            &mut values,
-            "checklist_id",
-            self.checklist_id.as_deref(),
-            ChecklistId::from_uuid,
-        );
+        let operator = values
+            .uuid("operator_id", self.operator_id.as_deref())
+            .map(OperatorId::from_uuid);
+        let checklist_id = values
+            .uuid("checklist_id", self.checklist_id.as_deref())
+            .map(ChecklistId::from_uuid);
         values.finish()?;
         let request = ComplianceRequest {
             figures,
@@ -816,18 +801,12 @@ impl ViolationsQuery {
             self.end_date.as_deref(),
             self.company_id.as_deref(),
         );
-        let operator_id = optional_id(
-            &mut values,
-            "operator_id",
-            self.operator_id.as_deref(),
-            OperatorId::from_uuid,
-        );
-        let checklist_id = optional_id(
-            &mut values,
-            "checklist_id",
-            self.checklist_id.as_deref(),
-            ChecklistId::from_uuid,
-        );
+        let operator_id = values
+            .uuid("operator_id", self.operator_id.as_deref())
+            .map(OperatorId::from_uuid);
+        let checklist_id = values
+            .uuid("checklist_id", self.checklist_id.as_deref())
+            .map(ChecklistId::from_uuid);
         let item_id = self
             .item_id
             .as_deref()
