@@ -27,6 +27,7 @@ mod m20261207_000017_chat_client_number;
 mod m20261207_000018_chat_reservations;
 mod m20261207_000019_reporting;
 mod m20261207_000020_reporting_indexes;
+mod m20261207_000021_integrations;
 
 pub struct Migrator;
 
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000018_chat_reservations::Migration),
             Box::new(m20261207_000019_reporting::Migration),
             Box::new(m20261207_000020_reporting_indexes::Migration),
+            Box::new(m20261207_000021_integrations::Migration),
         ]
     }
 }

@@ -16,6 +16,8 @@ use serde_json::{Value, json};
 use time::Duration;
 
 pub mod audio;
+pub mod fake_bitrix;
+pub mod fake_pbx;
 pub mod fakes;
 pub mod pdf;
 pub mod process;
@@ -253,6 +255,17 @@ pub fn test_config(database_url: String) -> Config {
             },
             idle_poll: Duration::milliseconds(50).unsigned_abs(),
         },
+        integrations: dialix_api::config::IntegrationSettings {
+            secrets_key: dialix_api::config::SecretsKey {
+                bytes: *b"integration-tests-secrets-key-32",
+                development: false,
+            },
+            // Nothing listens there: tests with a PBX point this at their fake.
+            onlinepbx_base_url: "http://127.0.0.1:9".into(),
+            bitrix_min_interval: Duration::milliseconds(20).unsigned_abs(),
+            allow_plain_http_webhooks: true,
+            auto_import_poll: Duration::milliseconds(100).unsigned_abs(),
+        },
     }
 }
 
@@ -347,6 +360,14 @@ impl TestApp {
 
     pub async fn patch(&self, path: &str, token: Option<&str>, body: &Value) -> reqwest::Response {
         let mut request = self.client.patch(self.url(path)).json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("request sent")
+    }
+
+    pub async fn put(&self, path: &str, token: Option<&str>, body: &Value) -> reqwest::Response {
+        let mut request = self.client.put(self.url(path)).json(body);
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }

@@ -8,8 +8,10 @@ use std::str::FromStr;
 use time::Duration;
 
 mod audio;
+mod integrations;
 
 pub use audio::{AudioPlayback, DEFAULT_AUDIO_STORE, location as audio_location};
+pub use integrations::{IntegrationSettings, SecretsKey};
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/dialix.db?mode=rwc";
 pub const DEFAULT_ADMIN_EMAIL: &str = "admin@dialix.local";
@@ -68,6 +70,8 @@ pub struct Config {
     pub default_country_code: String,
     pub providers: ProviderSettings,
     pub processing: ProcessingSettings,
+    /// The companies' PBX and CRM connections.
+    pub integrations: IntegrationSettings,
 }
 
 /// The external services, each `None` when not configured.
@@ -276,6 +280,7 @@ impl Config {
                 },
                 idle_poll: std::time::Duration::from_millis(500),
             },
+            integrations: integrations::settings(&get, environment)?,
             audit_retention: get("AUDIT_RETENTION_DAYS")
                 .map(|_| positive(&get, "AUDIT_RETENTION_DAYS", 1i64).map(Duration::days))
                 .transpose()?,
@@ -500,6 +505,25 @@ mod tests {
         let secret = "x".repeat(32);
         let error = config(&[("DIALIX_ENV", "production"), ("JWT_SECRET", &secret)]).unwrap_err();
         assert_eq!(error.name, "DIALIX_ADMIN_PASSWORD");
+        let error = config(&[
+            ("DIALIX_ENV", "production"),
+            ("JWT_SECRET", &secret),
+            ("DIALIX_ADMIN_PASSWORD", "a-real-admin-password"),
+        ])
+        .unwrap_err();
+        assert_eq!(error.name, "DIALIX_SECRETS_KEY");
+        let key = "0123456789abcdef".repeat(4);
+        let production = config(&[
+            ("DIALIX_ENV", "production"),
+            ("JWT_SECRET", &secret),
+            ("DIALIX_ADMIN_PASSWORD", "a-real-admin-password"),
+            ("DIALIX_SECRETS_KEY", &key),
+        ])
+        .unwrap();
+        assert!(!production.integrations.secrets_key.development);
+        assert!(!production.integrations.allow_plain_http_webhooks);
+        let error = config(&[("DIALIX_SECRETS_KEY", "too-short")]).unwrap_err();
+        assert_eq!(error.name, "DIALIX_SECRETS_KEY");
     }
 
     #[test]
@@ -514,9 +538,11 @@ mod tests {
             ("AWS_ACCESS_KEY_ID", "aws-key-id"),
             ("AWS_SECRET_ACCESS_KEY", "aws-secret-key"),
             ("AWS_REGION", "us-east-1"),
+            ("DIALIX_SECRETS_KEY", &"ab".repeat(32)),
         ])
         .unwrap();
         let printed = format!("{config:?}");
+        assert!(!printed.contains(&"ab".repeat(32)) && !printed.contains("171, 171"));
         for secret in [
             "a-jwt-secret-that-is-long-enough-1234",
             "an-admin-password",

@@ -36,6 +36,8 @@ use crate::http::{PROBLEM_JSON, Problem};
         (name = "chat", description = "AI chat about a call: answers from the call only, with checked citations"),
         (name = "operators", description = "Call-center operators of a company"),
         (name = "checklists", description = "Versioned quality checklists"),
+        (name = "integrations", description = "A company's OnlinePBX and Bitrix24 connections (credentials encrypted, shown masked) and the automatic import"),
+        (name = "pbx", description = "The company's OnlinePBX calls: listing with import state, estimate, import into processing"),
         (name = "activity logs", description = "The audit trail of every change, tamper-evident"),
     )
 )]

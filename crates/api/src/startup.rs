@@ -82,6 +82,12 @@ impl Application {
                 SecretString::from(random_token()?)
             }
         };
+        if config.integrations.secrets_key.development {
+            tracing::warn!(
+                "DIALIX_SECRETS_KEY is not set: integration credentials are sealed with the \
+                 public development key"
+            );
+        }
         let state = web::Data::new(AppState::build(&config, &jwt_secret, database.clone()).await?);
         if state
             .accounts
@@ -96,6 +102,7 @@ impl Application {
             &state,
             config.processing.workers,
             config.processing.idle_poll,
+            config.integrations.auto_import_poll,
             &shutdown,
         );
         let metrics = match config.metrics_bind_addr {
@@ -320,7 +327,13 @@ pub async fn run_workers(config: Config) -> Result<(), StartupError> {
     );
     let count = config.processing.workers.max(1);
     let shutdown = Shutdown::new(config.shutdown_grace);
-    let workers = Workers::spawn(&state, count, config.processing.idle_poll, &shutdown);
+    let workers = Workers::spawn(
+        &state,
+        count,
+        config.processing.idle_poll,
+        config.integrations.auto_import_poll,
+        &shutdown,
+    );
     let metrics = config
         .metrics_bind_addr
         .map(|address| crate::metrics_server::start(state.clone(), TcpListener::bind(address)?))

@@ -20,6 +20,9 @@ use dialix_grouping::{GroupingPorts, GroupingService};
 use dialix_infrastructure::SeaOrmComplianceFigures;
 use dialix_infrastructure::SeaOrmDashboardFigures;
 use dialix_infrastructure::{
+    AesGcmSecretBox, Bitrix24, OnlinePbx, SeaAutoImports, SeaIntegrationStore,
+};
+use dialix_infrastructure::{
     Argon2PasswordHasher, ChatEndpoint, Database, HttpPolicy, JwtAccessTokens, MohirAiTranscriber,
     OpenAiChat, OpenAiTranscriber, PgRecordChanges, PolledRecordChanges, SeaOrmAccounts,
     SeaOrmAdministrators, SeaOrmAuditLog, SeaOrmBilling, SeaOrmCallGroups, SeaOrmCatalog,
@@ -27,6 +30,10 @@ use dialix_infrastructure::{
     SeaOrmLoginAttempts, SeaOrmMembership, SeaOrmProcessingContext, SeaOrmRecords,
     SeaOrmRefreshTokens, SeaOrmResourceAccess, SeaOrmRetention, SeaOrmSettings, SeaOrmUnitOfWork,
     SeaOrmUsageFigures, SymphoniaProbe,
+};
+use dialix_integrations::{
+    ConnectionPolicy, ConnectionPorts, ConnectionService, CrmPorts, CrmService, ImportPolicy,
+    ImportPorts, ImportService, PbxAudioSource, PbxClient, Vault,
 };
 use dialix_kernel::{Clock, CompanyTree, DomainResult, SystemClock, UnitOfWork};
 use dialix_reporting::{CompliancePorts, ComplianceService, Framing, UsagePorts, UsageService};
@@ -48,6 +55,9 @@ pub struct AppState {
     pub compliance: ComplianceService,
     pub dashboard: DashboardService,
     pub chat: ChatService,
+    pub connections: ConnectionService,
+    pub imports: ImportService,
+    pub crm: Arc<CrmService>,
     pub processing: ProcessingService,
     pub retention: RetentionService,
     pub catalog: CatalogService,
@@ -207,12 +217,78 @@ impl AppState {
             config.chat,
             config.default_country_code.clone(),
         );
+        let integrations = &config.integrations;
+        let vault = Vault {
+            integrations: Arc::new(SeaIntegrationStore::new(database.clone())),
+            secrets: Arc::new(AesGcmSecretBox::new(integrations.secrets_key.bytes)),
+        };
+        let pbx: Arc<dyn PbxClient> = Arc::new(OnlinePbx::new(
+            integrations.onlinepbx_base_url.clone(),
+            config.providers.http,
+        ));
+        let crm_client = Arc::new(Bitrix24::new(
+            config.providers.http,
+            integrations.bitrix_min_interval,
+        ));
+        let auto_imports = Arc::new(SeaAutoImports::new(database.clone()));
+        let connections = ConnectionService::new(
+            ConnectionPorts {
+                vault: vault.clone(),
+                auto_imports: auto_imports.clone(),
+                pbx: pbx.clone(),
+                crm: crm_client.clone(),
+                tree: tree.clone(),
+                uow: uow.clone(),
+                audit: audit_log.clone(),
+                clock: clock.clone(),
+            },
+            ConnectionPolicy {
+                allow_plain_http: integrations.allow_plain_http_webhooks,
+            },
+        );
+        let crm = Arc::new(CrmService::new(CrmPorts {
+            vault: vault.clone(),
+            crm: crm_client,
+            records: record_store.clone(),
+            tree: tree.clone(),
+            uow: uow.clone(),
+            audit: audit_log.clone(),
+            clock: clock.clone(),
+        }));
+        let imports = ImportService::new(
+            ImportPorts {
+                vault: vault.clone(),
+                pbx: pbx.clone(),
+                auto_imports,
+                records: record_store.clone(),
+                billing: billing.clone(),
+                jobs: jobs.clone(),
+                context: context.clone(),
+                checklists: catalog_store.clone(),
+                operators: catalog_store.clone(),
+                settings: Arc::new(SeaOrmSettings::new(database.clone())),
+                tree: tree.clone(),
+                uow: uow.clone(),
+                audit: audit_log.clone(),
+                clock: clock.clone(),
+            },
+            ImportPolicy {
+                prices: config.prices,
+                default_country_code: config.default_country_code.clone(),
+                lookback: AUTO_IMPORT_LOOKBACK,
+                lease: AUTO_IMPORT_LEASE,
+            },
+            providers.clone(),
+        );
         let processing = ProcessingService::new(
             ProcessingPorts {
                 records: record_store,
                 jobs,
                 billing,
                 audio,
+                probe: Arc::new(SymphoniaProbe),
+                source: Arc::new(PbxAudioSource { vault, pbx }),
+                crm: crm.clone(),
                 context,
                 checklists: catalog_store,
                 uow: uow.clone(),
@@ -252,6 +328,9 @@ impl AppState {
             compliance,
             dashboard,
             chat,
+            connections,
+            imports,
+            crm,
             processing,
             retention,
             catalog,
@@ -264,6 +343,13 @@ impl AppState {
         })
     }
 }
+
+/// How far before its position an automatic import searches the PBX again: calls still
+/// going on at a run appear in the history later, with their earlier start.
+const AUTO_IMPORT_LOOKBACK: Duration = Duration::from_secs(3 * 3600);
+/// How long a worker holds a claimed automatic run (a search of the PBX and one
+/// transaction) before another process may take it over.
+const AUTO_IMPORT_LEASE: Duration = Duration::from_secs(300);
 
 /// How the event streams learn of record changes: PostgreSQL announces them (one listener
 /// per process), SQLite cannot, so there every stream looks twice a second.

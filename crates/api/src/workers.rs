@@ -15,21 +15,29 @@ pub struct Workers {
 }
 
 impl Workers {
-    /// Starts `count` workers on the current runtime.
+    /// Starts `count` workers on the current runtime and, with any worker, the automatic
+    /// PBX import's scheduler, which looks for a due import every `auto_import_poll`.
     pub fn spawn(
         state: &web::Data<AppState>,
         count: usize,
         idle_poll: Duration,
+        auto_import_poll: Duration,
         shutdown: &Shutdown,
     ) -> Self {
         let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "dialix".into());
-        let tasks = (0..count)
+        let mut tasks: Vec<JoinHandle<()>> = (0..count)
             .map(|n| {
                 let (state, shutdown) = (state.clone(), shutdown.clone());
                 let name = format!("{host}-{}-{n}", std::process::id());
                 tokio::spawn(async move { work(state, name, idle_poll, shutdown).await })
             })
             .collect();
+        if count > 0 {
+            let (state, shutdown) = (state.clone(), shutdown.clone());
+            tasks.push(tokio::spawn(async move {
+                schedule_imports(state, auto_import_poll, shutdown).await
+            }));
+        }
         Self { tasks }
     }
 
@@ -65,6 +73,21 @@ async fn work(state: web::Data<AppState>, name: String, idle_poll: Duration, shu
         }
     }
     tracing::info!(worker = %name, "processing worker stopped");
+}
+
+/// Runs the automatic PBX imports that are due, one after another, then rests. Several
+/// processes may do this at once: each due import is claimed by one of them.
+async fn schedule_imports(state: web::Data<AppState>, poll: Duration, shutdown: Shutdown) {
+    while !shutdown.has_begun() {
+        match state.imports.run_due().await {
+            Ok(true) => {}
+            Ok(false) => rest(&shutdown, poll).await,
+            Err(error) => {
+                tracing::error!(error = %error.chain(), "the automatic PBX import hit an error");
+                rest(&shutdown, poll).await;
+            }
+        }
+    }
 }
 
 /// Waits `pause`, or less if the shutdown begins meanwhile.

@@ -6,6 +6,7 @@
 mod analysis;
 mod catalog;
 mod checklist_analysis;
+mod crm;
 mod feed;
 mod filename;
 mod metrics;
@@ -32,6 +33,7 @@ pub use catalog::{
 pub use checklist_analysis::{
     ChecklistResult, ItemVerdict, checklist_prompt, checklist_schema, parse_checklist,
 };
+pub use crm::{CrmDeal, CrmLookup, CrmOutcome};
 pub use feed::{ChangeFeed, RecordChange};
 pub use filename::{PbxFileName, parse_pbx_file_name};
 pub use metrics::{CallMetrics, compute_metrics};
@@ -41,15 +43,17 @@ pub use model::{
 };
 pub use phone::normalise_phone;
 pub use ports::{
-    AudioProbe, AudioStore, Billing, CallAnalyzer, ChangeWaiter, ChecklistRepository, JobQueue,
-    OperatorRepository, ProcessingContext, ProcessingObserver, RecordChangeSignal,
-    RecordRepository, RetentionCandidates, SpeechToText, StoredAudio, Undecodable,
+    AudioProbe, AudioStore, Billing, CallAnalyzer, CallAudioSource, ChangeWaiter,
+    ChecklistRepository, CustomerLookup, FetchedAudio, JobQueue, OperatorRepository,
+    ProcessingContext, ProcessingObserver, RecordChangeSignal, RecordRepository,
+    RetentionCandidates, SpeechToText, StoredAudio, Undecodable,
 };
 #[cfg(any(test, feature = "mock"))]
 pub use ports::{
-    MockAudioProbe, MockAudioStore, MockBilling, MockCallAnalyzer, MockChecklistRepository,
-    MockJobQueue, MockOperatorRepository, MockProcessingContext, MockProcessingObserver,
-    MockRecordChangeSignal, MockRecordRepository, MockRetentionCandidates, MockSpeechToText,
+    MockAudioProbe, MockAudioStore, MockBilling, MockCallAnalyzer, MockCallAudioSource,
+    MockChecklistRepository, MockCustomerLookup, MockJobQueue, MockOperatorRepository,
+    MockProcessingContext, MockProcessingObserver, MockRecordChangeSignal, MockRecordRepository,
+    MockRetentionCandidates, MockSpeechToText,
 };
 pub use pricing::{CallPrice, Prices};
 pub use processing::{

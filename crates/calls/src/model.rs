@@ -84,6 +84,8 @@ pub enum RecordStatus {
     /// Stored; not (yet) sent for processing.
     Uploaded,
     Queued,
+    /// An imported call whose audio is being fetched from the PBX.
+    Downloading,
     Transcribing,
     Analysing,
     Done,
@@ -91,9 +93,10 @@ pub enum RecordStatus {
 }
 
 impl RecordStatus {
-    pub const ALL: [RecordStatus; 6] = [
+    pub const ALL: [RecordStatus; 7] = [
         RecordStatus::Uploaded,
         RecordStatus::Queued,
+        RecordStatus::Downloading,
         RecordStatus::Transcribing,
         RecordStatus::Analysing,
         RecordStatus::Done,
@@ -104,6 +107,7 @@ impl RecordStatus {
         match self {
             RecordStatus::Uploaded => "uploaded",
             RecordStatus::Queued => "queued",
+            RecordStatus::Downloading => "downloading",
             RecordStatus::Transcribing => "transcribing",
             RecordStatus::Analysing => "analysing",
             RecordStatus::Done => "done",
@@ -147,6 +151,11 @@ pub struct Record {
     /// 1 for the first processing, +1 per reprocess: each round's charges are keyed apart.
     pub processing_round: u32,
     pub payload: RecordPayload,
+    /// The OnlinePBX call this record was imported from (unique per company); until its
+    /// audio is downloaded, `storage_key` is `None` and `duration_ms` is the PBX's figure.
+    pub pbx_call_id: Option<String>,
+    /// What the company's CRM knows about the client; `None` until looked up.
+    pub crm: Option<crate::CrmLookup>,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
     pub deleted_at: Option<OffsetDateTime>,
@@ -186,6 +195,8 @@ impl Record {
             reserved_amount: 0,
             processing_round: 1,
             payload: Default::default(),
+            pbx_call_id: None,
+            crm: None,
             created_at: at,
             updated_at: at,
             deleted_at: None,

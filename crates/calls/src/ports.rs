@@ -40,6 +40,13 @@ pub trait RecordRepository: Send + Sync {
     async fn update(&self, tx: &mut Tx, record: &mut Record) -> DomainResult<()>;
     /// Which of `keys` some record still points to.
     async fn referenced_keys(&self, keys: &[String]) -> DomainResult<Vec<String>>;
+    /// The company's records imported from these PBX calls (undeleted or not: a call once
+    /// imported is never imported again), as (PBX call id, record id).
+    async fn imported_pbx_calls(
+        &self,
+        company: CompanyId,
+        pbx_call_ids: &[String],
+    ) -> DomainResult<Vec<(String, RecordId)>>;
     /// Soft delete: the row stays with `deleted_at` set, no storage key and no reservation,
     /// if it is still at `record.row_version` (else `Stale`).
     async fn mark_deleted(
@@ -282,4 +289,34 @@ pub trait ChangeWaiter: Send {
     /// first. `Internal` when no signal can come any more: the stream ends, and its client
     /// reconnects with its last event id.
     async fn changed(&mut self, timeout: Duration) -> DomainResult<bool>;
+}
+
+/// Audio fetched from where an imported call lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchedAudio {
+    pub bytes: Bytes,
+    /// The name the source gives the file (its extension helps decoding).
+    pub file_name: String,
+}
+
+/// Where imported calls' audio is fetched from: the company's PBX.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait CallAudioSource: Send + Sync {
+    /// The recording of the company's PBX call. Transient failures are retried by the job;
+    /// permanent ones (no PBX connected, no recording) fail the record with their message.
+    async fn fetch(
+        &self,
+        company: CompanyId,
+        pbx_call_id: &str,
+    ) -> Result<FetchedAudio, ProviderError>;
+}
+
+/// The company's CRM, asked who a call's client is.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait CustomerLookup: Send + Sync {
+    /// `None` when the company has no CRM connected. Otherwise the outcome: a CRM that cannot
+    /// be asked is a `failed` lookup, never an error, so it cannot fail a call's processing.
+    async fn lookup(&self, company: CompanyId, phone: &str) -> Option<crate::CrmLookup>;
 }

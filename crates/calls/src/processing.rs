@@ -198,6 +198,12 @@ pub struct ProcessingPorts {
     pub jobs: Arc<dyn JobQueue>,
     pub billing: Arc<dyn Billing>,
     pub audio: Arc<dyn AudioStore>,
+    /// Measures imported calls' audio once it is downloaded.
+    pub probe: Arc<dyn crate::AudioProbe>,
+    /// Where imported calls' audio is downloaded from.
+    pub source: Arc<dyn crate::CallAudioSource>,
+    /// Asked who the client is once the call is analysed.
+    pub crm: Arc<dyn crate::CustomerLookup>,
     pub context: Arc<dyn ProcessingContext>,
     pub checklists: Arc<dyn crate::ChecklistRepository>,
     /// Deliberately unaudited: moving a record through its steps is nobody's change. The
@@ -336,6 +342,13 @@ impl ProcessingService {
     }
 
     async fn process(&self, mut record: Record, progress: &Progress<'_>) -> Result<(), StepError> {
+        if let (Some(call), None, None) = (
+            record.pbx_call_id.clone(),
+            &record.storage_key,
+            &record.payload.transcript,
+        ) {
+            self.download(&mut record, &call).await?;
+        }
         let stt_price = self
             .prices
             .price(
@@ -434,7 +447,49 @@ impl ProcessingService {
                 .await?;
             progress.end(StepOutcome::Done);
         }
+        if let (None, Some(phone)) = (&record.crm, record.client_phone_number.clone())
+            && let Some(lookup) = self.ports.crm.lookup(record.company_id, &phone).await
+        {
+            record.crm = Some(lookup);
+            self.save(&mut record).await?;
+        }
         self.finish(&mut record).await?;
+        Ok(())
+    }
+
+    /// Fetches an imported call's recording, measures and stores it. Not charged: the price
+    /// reserved at import (from the PBX's duration) pays for the steps that follow, which
+    /// are priced by the measured duration and never charge more than is reserved.
+    async fn download(&self, record: &mut Record, call: &str) -> Result<(), StepError> {
+        self.set_status(record, RecordStatus::Downloading).await?;
+        let fetched = self.ports.source.fetch(record.company_id, call).await?;
+        let (duration_ms, format) = match self
+            .ports
+            .probe
+            .probe(fetched.bytes.clone(), fetched.file_name.clone())
+            .await
+        {
+            Ok((0, _)) => {
+                return Err(StepError::Fail(
+                    "the PBX's recording of the call holds no audio".into(),
+                ));
+            }
+            Ok(measured) => measured,
+            Err(crate::Undecodable(reason)) => {
+                return Err(StepError::Fail(format!(
+                    "the PBX's recording of the call cannot be decoded: {reason}"
+                )));
+            }
+        };
+        let key = crate::service::storage_key(record.id, format);
+        self.ports.audio.put(&key, fetched.bytes.clone()).await?;
+        record.storage_key = Some(key);
+        record.duration_ms = duration_ms;
+        record.content_type = format;
+        record.size_bytes = fetched.bytes.len() as u64;
+        record.original_filename = fetched.file_name;
+        record.updated_at = self.ports.clock.now();
+        self.save(record).await?;
         Ok(())
     }
 
@@ -660,6 +715,9 @@ mod tests {
                     jobs: Arc::new(self.jobs),
                     billing: Arc::new(self.billing),
                     audio: Arc::new(audio),
+                    probe: Arc::new(crate::MockAudioProbe::new()),
+                    source: Arc::new(crate::MockCallAudioSource::new()),
+                    crm: Arc::new(crate::MockCustomerLookup::new()),
                     context: Arc::new(context),
                     checklists: Arc::new(MockChecklistRepository::new()),
                     uow: Arc::new(noop_unit_of_work()),

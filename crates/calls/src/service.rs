@@ -645,6 +645,8 @@ impl RecordService {
                 reserved_amount: 0,
                 processing_round: 1,
                 payload: Default::default(),
+                pbx_call_id: None,
+                crm: None,
                 created_at: now,
                 updated_at: now,
                 deleted_at: None,
@@ -681,7 +683,7 @@ fn clean_file_name(raw: &str) -> String {
 }
 
 /// Chosen from the record id, never from user input: `ab/abcdef…-….mp3`.
-fn storage_key(id: RecordId, format: AudioFormat) -> String {
+pub(crate) fn storage_key(id: RecordId, format: AudioFormat) -> String {
     let id = id.to_string();
     format!("{}/{id}.{}", &id[..2], format.extension())
 }

@@ -107,6 +107,9 @@ pub struct Chain {
     pub last_call_resolved: Option<bool>,
     /// The newest `MAX_RECORD_IDS_PER_CHAIN` calls, newest first.
     pub record_ids: Vec<RecordId>,
+    /// The client's name from the company's CRM: that of the chain's latest call whose
+    /// lookup found the client.
+    pub customer_name: Option<String>,
     /// The window after the last call has not closed by the end of the period: a repeat may
     /// still follow.
     pub window_open: bool,

@@ -509,7 +509,8 @@ impl SeaOrmCallGroups {
         }
     }
 
-    /// Fills each listed chain's newest record ids and operators, in one read of their calls.
+    /// Fills each listed chain's newest record ids, operators and customer name (that of its
+    /// latest call that has one), in one read of their calls, newest first.
     async fn attach_calls(&self, filter: &ChainFilter, chains: &mut [Chain]) -> DomainResult<()> {
         if chains.is_empty() {
             return Ok(());
@@ -518,7 +519,7 @@ impl SeaOrmCallGroups {
         sql.push("SELECT * FROM (");
         push_scoped(
             &mut sql,
-            "id, company_id, client_phone_number, call_at, operator_code",
+            "id, company_id, client_phone_number, call_at, operator_code, customer_name",
             &filter.scope,
             &|sql| {
                 push_period(sql, filter);
@@ -563,6 +564,9 @@ impl SeaOrmCallGroups {
                 && !chain.operators.contains(&code)
             {
                 chain.operators.push(code);
+            }
+            if chain.customer_name.is_none() {
+                chain.customer_name = get(&row, "customer_name")?;
             }
         }
         for chain in chains {
@@ -620,6 +624,7 @@ fn chain_of(row: &QueryResult) -> DomainResult<Chain> {
             None => None,
         },
         record_ids: Vec::new(),
+        customer_name: None,
         window_open: count(row, "window_open")? == 1,
     })
 }

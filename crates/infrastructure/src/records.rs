@@ -1,7 +1,8 @@
 use async_trait::async_trait;
 use dialix_calls::{
-    AudioFormat, CallType, EXACT_TOTAL_LIMIT, PhoneSearch, Record, RecordChange, RecordFilter,
-    RecordOrder, RecordPage, RecordRepository, RecordScope, RecordStatus, TranscriptQuery,
+    AudioFormat, CallType, CrmLookup, EXACT_TOTAL_LIMIT, PhoneSearch, Record, RecordChange,
+    RecordFilter, RecordOrder, RecordPage, RecordRepository, RecordScope, RecordStatus,
+    TranscriptQuery,
 };
 use dialix_kernel::{
     AccountId, ChecklistId, CompanyId, DomainError, DomainResult, Page, PageRequest, RecordId,
@@ -17,7 +18,7 @@ use time::OffsetDateTime;
 
 use crate::Database;
 use crate::entities::{checklist_verdict, record};
-use crate::sql::{internal, landed, like_pattern, versioned};
+use crate::sql::{conflict_on_unique, internal, landed, like_pattern, versioned};
 use crate::transaction::db_tx;
 
 /// Records in the `record` table.
@@ -69,11 +70,18 @@ impl RecordRepository for SeaOrmRecords {
             checklist_compliant: Set(checklist_compliant(r)),
             sentiment_client: Set(sentiment_client(r).map(str::to_owned)),
             sentiment_operator: Set(sentiment_operator(r).map(str::to_owned)),
+            pbx_call_id: Set(r.pbx_call_id.clone()),
+            crm: Set(crm_json(r)?),
+            customer_name: Set(customer_name(r)),
         };
+        // The only unique key an insert can break besides the fresh id: one record per PBX
+        // call and company.
         record::Entity::insert(row)
             .exec_without_returning(db_tx(tx)?)
             .await
-            .map_err(internal)?;
+            .map_err(|e| {
+                conflict_on_unique(e, "pbx_call_id", "the call has been imported already")
+            })?;
         Ok(())
     }
 
@@ -236,6 +244,22 @@ impl RecordRepository for SeaOrmRecords {
             Expr::value(r.storage_key.clone()),
         )
         .col_expr(record::Column::General, Expr::value(r.general))
+        // An imported call's audio, once downloaded, and its measured figures.
+        .col_expr(
+            record::Column::DurationMs,
+            Expr::value(r.duration_ms as i64),
+        )
+        .col_expr(record::Column::SizeBytes, Expr::value(r.size_bytes as i64))
+        .col_expr(
+            record::Column::ContentType,
+            Expr::value(r.content_type.mime()),
+        )
+        .col_expr(
+            record::Column::OriginalFilename,
+            Expr::value(r.original_filename.clone()),
+        )
+        .col_expr(record::Column::Crm, Expr::value(crm_json(r)?))
+        .col_expr(record::Column::CustomerName, Expr::value(customer_name(r)))
         .col_expr(
             record::Column::ChecklistId,
             Expr::value(r.checklist_id.map(|c| c.as_uuid())),
@@ -274,6 +298,32 @@ impl RecordRepository for SeaOrmRecords {
             referenced.extend(found.into_iter().flatten());
         }
         Ok(referenced)
+    }
+
+    async fn imported_pbx_calls(
+        &self,
+        company: CompanyId,
+        pbx_call_ids: &[String],
+    ) -> DomainResult<Vec<(String, RecordId)>> {
+        let mut imported = Vec::new();
+        // Deleted records count too: a call once imported is never imported again.
+        for chunk in pbx_call_ids.chunks(500) {
+            let found: Vec<(Option<String>, uuid::Uuid)> = record::Entity::find()
+                .select_only()
+                .columns([record::Column::PbxCallId, record::Column::Id])
+                .filter(record::Column::CompanyId.eq(company.as_uuid()))
+                .filter(record::Column::PbxCallId.is_in(chunk.iter().cloned()))
+                .into_tuple()
+                .all(self.db.connection())
+                .await
+                .map_err(internal)?;
+            imported.extend(
+                found
+                    .into_iter()
+                    .filter_map(|(call, id)| Some((call?, RecordId::from_uuid(id)))),
+            );
+        }
+        Ok(imported)
     }
 
     async fn mark_deleted(
@@ -557,11 +607,34 @@ pub(crate) fn to_domain(row: record::Model) -> DomainResult<Record> {
             .transpose()
             .map_err(|e| DomainError::internal(format!("record payload: {e}")))?
             .unwrap_or_default(),
+        crm: row.crm.and_then(|value| crm_of(row.id, value)),
+        pbx_call_id: row.pbx_call_id,
         created_at: row.created_at.0,
         updated_at: row.updated_at.0,
         deleted_at: row.deleted_at.map(|t| t.0),
         row_version: RowVersion(row.row_version),
     })
+}
+
+/// A stored lookup that no longer parses is dropped (the next lookup replaces it) rather than
+/// making the record unreadable.
+fn crm_of(id: uuid::Uuid, value: serde_json::Value) -> Option<CrmLookup> {
+    serde_json::from_value(value)
+        .inspect_err(|error| tracing::warn!(record = %id, %error, "unreadable CRM lookup"))
+        .ok()
+}
+
+fn crm_json(record: &Record) -> DomainResult<Option<serde_json::Value>> {
+    record
+        .crm
+        .as_ref()
+        .map(serde_json::to_value)
+        .transpose()
+        .map_err(|e| DomainError::internal(format!("record CRM lookup: {e}")))
+}
+
+fn customer_name(record: &Record) -> Option<String> {
+    record.crm.as_ref().and_then(|c| c.customer_name.clone())
 }
 
 fn payload_json(record: &Record) -> DomainResult<serde_json::Value> {

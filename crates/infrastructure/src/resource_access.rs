@@ -100,6 +100,15 @@ impl ResourceAccess for SeaOrmResourceAccess {
                 .await
                 .map_err(internal)?
                 .map(company_and_owner),
+            // A company's integrations are keyed by the company's id.
+            ResourceType::Integration => company::Entity::find_by_id(id)
+                .select_only()
+                .column(company::Column::Id)
+                .into_tuple::<Uuid>()
+                .one(db)
+                .await
+                .map_err(internal)?
+                .map(company_of),
             // Purges concern every tenant: their trail is for platform admins only.
             ResourceType::ActivityLog => None,
         })

@@ -40,15 +40,18 @@ pub enum Permission {
     CanViewActivityLogs,
     CanManageSettings,
     CanTopup,
+    /// Connect the company's PBX and CRM, import calls from the PBX, sync operators.
+    CanManageIntegrations,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 5] = [
+    pub const ALL: [Permission; 6] = [
         Permission::CanManageUsers,
         Permission::CanViewRecords,
         Permission::CanViewActivityLogs,
         Permission::CanManageSettings,
         Permission::CanTopup,
+        Permission::CanManageIntegrations,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -58,6 +61,7 @@ impl Permission {
             Permission::CanViewActivityLogs => "can_view_activity_logs",
             Permission::CanManageSettings => "can_manage_settings",
             Permission::CanTopup => "can_topup",
+            Permission::CanManageIntegrations => "can_manage_integrations",
         }
     }
 

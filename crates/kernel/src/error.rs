@@ -34,6 +34,10 @@ pub enum DomainError {
     /// A provider the work needs is not configured; the message names the setting.
     #[error("{0}")]
     Unavailable(String),
+    /// A company's own service (its PBX, its CRM) refused a request or could not be reached;
+    /// the message says which and what it answered, for the company to fix its side.
+    #[error("{0}")]
+    ExternalService(String),
     /// Too many attempts; the caller may retry after this many seconds.
     #[error("too many attempts, retry in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },

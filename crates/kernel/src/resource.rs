@@ -15,12 +15,15 @@ pub enum ResourceType {
     /// An AI chat session about a call; its entries are the session's opening, questions and
     /// deletion.
     ChatSession,
+    /// A company's connections to its PBX and CRM (and the automatic import); the id is the
+    /// company's, the entries' details name which connection changed.
+    Integration,
     /// The log itself (purges); only platform admins read its trail.
     ActivityLog,
 }
 
 impl ResourceType {
-    pub const ALL: [ResourceType; 9] = [
+    pub const ALL: [ResourceType; 10] = [
         ResourceType::Account,
         ResourceType::Company,
         ResourceType::Administrator,
@@ -29,6 +32,7 @@ impl ResourceType {
         ResourceType::Operator,
         ResourceType::Checklist,
         ResourceType::ChatSession,
+        ResourceType::Integration,
         ResourceType::ActivityLog,
     ];
 
@@ -43,6 +47,7 @@ impl ResourceType {
             ResourceType::Operator => "operator",
             ResourceType::Checklist => "checklist",
             ResourceType::ChatSession => "chat_session",
+            ResourceType::Integration => "integration",
             ResourceType::ActivityLog => "activity_log",
         }
     }

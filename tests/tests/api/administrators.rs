@@ -48,7 +48,7 @@ async fn administrators_are_granted_listed_changed_and_revoked() {
     let granted: Value = granted.json().await.unwrap();
     assert_eq!(granted["permissions"]["can_manage_users"], true);
     assert_eq!(granted["permissions"]["can_topup"], false);
-    assert_eq!(granted["permissions"].as_object().unwrap().len(), 5);
+    assert_eq!(granted["permissions"].as_object().unwrap().len(), 6);
     let lead = json!({"user_id": branch_lead_id, "permissions": {"can_view_records": true}});
     assert_eq!(
         app.post(&admins, Some(&admin), &lead).await.status(),

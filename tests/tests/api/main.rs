@@ -16,6 +16,8 @@ mod dashboard;
 mod errors;
 mod grouping;
 mod health;
+mod integration_adapters;
+mod integrations;
 mod monitoring;
 mod multi_process;
 mod openapi;

@@ -80,6 +80,20 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/activity-logs/{resource_type}/{resource_id}"),
     ("get", "/admin/company/{company_id}/activity-logs"),
     ("get", "/admin/activity-logs/verify"),
+    ("post", "/records/{id}/crm/refresh"),
+    ("put", "/integrations/pbx"),
+    ("get", "/integrations/pbx"),
+    ("delete", "/integrations/pbx"),
+    ("put", "/integrations/bitrix"),
+    ("get", "/integrations/bitrix"),
+    ("delete", "/integrations/bitrix"),
+    ("get", "/integrations/pbx/auto-import"),
+    ("put", "/integrations/pbx/auto-import"),
+    ("post", "/integrations/pbx/auto-import/run"),
+    ("get", "/pbx/calls"),
+    ("post", "/pbx/estimate"),
+    ("post", "/pbx/import"),
+    ("post", "/operators/sync"),
 ];
 
 async fn document(app: &dialix_tests::TestApp) -> Value {

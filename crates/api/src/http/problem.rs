@@ -207,6 +207,12 @@ impl From<DomainError> for ApiError {
             )
             .detail(detail),
             DomainError::Unavailable(detail) => Self::unavailable(detail),
+            DomainError::ExternalService(detail) => Self::new(
+                StatusCode::BAD_GATEWAY,
+                "external-service-error",
+                "The company's service failed",
+            )
+            .detail(detail),
             DomainError::RateLimited { retry_after_secs } => Self {
                 retry_after_secs: Some(retry_after_secs),
                 ..Self::new(

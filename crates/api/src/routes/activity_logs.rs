@@ -141,6 +141,8 @@ pub enum ActivityResource {
     Operator,
     Checklist,
     ChatSession,
+    /// A company's PBX and CRM connections; the id is the company's.
+    Integration,
     ActivityLog,
 }
 
@@ -155,6 +157,7 @@ impl From<ResourceType> for ActivityResource {
             ResourceType::Operator => Self::Operator,
             ResourceType::Checklist => Self::Checklist,
             ResourceType::ChatSession => Self::ChatSession,
+            ResourceType::Integration => Self::Integration,
             ResourceType::ActivityLog => Self::ActivityLog,
         }
     }

@@ -19,6 +19,7 @@ pub struct PermissionFlags {
     can_view_activity_logs: bool,
     can_manage_settings: bool,
     can_topup: bool,
+    can_manage_integrations: bool,
 }
 
 impl From<&BTreeSet<Permission>> for PermissionFlags {
@@ -30,6 +31,7 @@ impl From<&BTreeSet<Permission>> for PermissionFlags {
             can_view_activity_logs: has(Permission::CanViewActivityLogs),
             can_manage_settings: has(Permission::CanManageSettings),
             can_topup: has(Permission::CanTopup),
+            can_manage_integrations: has(Permission::CanManageIntegrations),
         }
     }
 }
@@ -45,6 +47,7 @@ pub struct PermissionGrant {
     can_view_activity_logs: Option<bool>,
     can_manage_settings: Option<bool>,
     can_topup: Option<bool>,
+    can_manage_integrations: Option<bool>,
 }
 
 /// A company administrator.

@@ -201,6 +201,9 @@ pub struct CallChain {
     last_call_resolved: Option<bool>,
     /// The newest 50 calls of the chain, newest first (`call_count` has them all).
     record_ids: Vec<Uuid>,
+    /// The client's name from the company's CRM, when a lookup found the client: that of
+    /// the chain's latest call with one.
+    customer_name: Option<String>,
     /// The window after the last call has not closed by the end of the period (or now): a
     /// repeat may still follow.
     window_open: bool,
@@ -227,6 +230,7 @@ impl From<Chain> for CallChain {
             operators: chain.operators,
             last_call_resolved: chain.last_call_resolved,
             record_ids: chain.record_ids.iter().map(|id| id.as_uuid()).collect(),
+            customer_name: chain.customer_name,
             window_open: chain.window_open,
         }
     }

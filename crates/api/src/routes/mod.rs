@@ -16,8 +16,10 @@ mod dashboard;
 mod figures;
 mod grouping;
 mod health;
+mod integrations;
 mod metrics;
 mod pages;
+mod pbx;
 mod records;
 mod settings;
 mod users;
@@ -72,6 +74,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(records::balance)
         .service(catalog::create_operator)
         .service(catalog::list_operators)
+        // Before `/operators/{id}`.
+        .service(pbx::sync_operators)
         .service(catalog::get_operator)
         .service(catalog::update_operator)
         .service(catalog::delete_operator)
@@ -83,6 +87,19 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(catalog::delete_checklist)
         .service(records::reprocess)
         .service(records::update_record)
+        .service(records::refresh_crm)
+        .service(integrations::connect_pbx)
+        .service(integrations::get_pbx)
+        .service(integrations::disconnect_pbx)
+        .service(integrations::connect_bitrix)
+        .service(integrations::get_bitrix)
+        .service(integrations::disconnect_bitrix)
+        .service(integrations::get_auto_import)
+        .service(integrations::set_auto_import)
+        .service(integrations::run_auto_import)
+        .service(pbx::list_calls)
+        .service(pbx::estimate)
+        .service(pbx::import)
         .service(grouping::grouped_calls)
         .service(grouping::number_calls)
         .service(grouping::similar_calls)

@@ -47,6 +47,12 @@ pub struct Model {
     /// dashboard's distributions (migration 19).
     pub sentiment_client: Option<String>,
     pub sentiment_operator: Option<String>,
+    /// The OnlinePBX call an imported record came from; unique per company (migration 21).
+    pub pbx_call_id: Option<String>,
+    /// The CRM lookup's result (`dialix_calls::CrmLookup` as JSON).
+    pub crm: Option<Json>,
+    /// The client's name from `crm`, promoted for the grouped-calls view.
+    pub customer_name: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -8,5 +8,6 @@ mod openai_stt;
 
 pub use chat::{ChatEndpoint, OpenAiChat};
 pub use http::{HttpPolicy, install_tls_provider};
+pub(crate) use http::{client, excerpt};
 pub use mohirai::MohirAiTranscriber;
 pub use openai_stt::OpenAiTranscriber;

@@ -3,6 +3,7 @@
 //! of `dialix_calls` field for field, so the JSON is the domain's serde form.
 
 use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -12,6 +13,8 @@ use uuid::Uuid;
 pub enum RecordStatus {
     Uploaded,
     Queued,
+    /// An imported call whose audio is being fetched from the PBX.
+    Downloading,
     Transcribing,
     Analysing,
     Done,
@@ -24,6 +27,7 @@ impl From<dialix_calls::RecordStatus> for RecordStatus {
         match status {
             S::Uploaded => Self::Uploaded,
             S::Queued => Self::Queued,
+            S::Downloading => Self::Downloading,
             S::Transcribing => Self::Transcribing,
             S::Analysing => Self::Analysing,
             S::Done => Self::Done,
@@ -261,6 +265,76 @@ impl From<dialix_calls::ChecklistResult> for ChecklistResult {
             score: c.score,
             pass_mark: c.pass_mark,
             compliant: c.compliant,
+        }
+    }
+}
+
+/// How a CRM lookup ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CrmOutcome {
+    /// A contact has the call's number.
+    Found,
+    /// The CRM answered; no contact has the number.
+    NotFound,
+    /// The CRM could not be asked (see `error`); `POST /records/{id}/crm/refresh` asks again.
+    Failed,
+}
+
+/// A deal of the client's contact.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct CrmDeal {
+    id: String,
+    title: String,
+    /// The CRM's stage code, e.g. `C1:NEW`.
+    stage_id: String,
+    /// The stage's name in the CRM, when it names it.
+    stage: Option<String>,
+    #[serde(with = "crate::http::timestamp::option")]
+    created_at: Option<OffsetDateTime>,
+    #[serde(with = "crate::http::timestamp::option")]
+    closed_at: Option<OffsetDateTime>,
+}
+
+/// What the company's CRM (Bitrix24) knows about the call's client.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct CrmLookup {
+    outcome: CrmOutcome,
+    /// The contact's id in the CRM.
+    contact_id: Option<String>,
+    customer_name: Option<String>,
+    /// Newest first.
+    deals: Vec<CrmDeal>,
+    /// Why the lookup failed (the CRM's answer).
+    error: Option<String>,
+    #[serde(with = "crate::http::timestamp")]
+    looked_up_at: OffsetDateTime,
+}
+
+impl From<dialix_calls::CrmLookup> for CrmLookup {
+    fn from(lookup: dialix_calls::CrmLookup) -> Self {
+        Self {
+            outcome: match lookup.outcome {
+                dialix_calls::CrmOutcome::Found => CrmOutcome::Found,
+                dialix_calls::CrmOutcome::NotFound => CrmOutcome::NotFound,
+                dialix_calls::CrmOutcome::Failed => CrmOutcome::Failed,
+            },
+            contact_id: lookup.contact_id,
+            customer_name: lookup.customer_name,
+            deals: lookup
+                .deals
+                .into_iter()
+                .map(|d| CrmDeal {
+                    id: d.id,
+                    title: d.title,
+                    stage_id: d.stage_id,
+                    stage: d.stage,
+                    created_at: d.created_at,
+                    closed_at: d.closed_at,
+                })
+                .collect(),
+            error: lookup.error,
+            looked_up_at: lookup.looked_up_at,
         }
     }
 }

@@ -2,10 +2,12 @@
 //! the event stream live in their own modules.
 
 pub mod content;
+mod crm;
 mod event_stream;
 mod playback;
 mod uploads;
 
+pub use crm::refresh_crm;
 pub use event_stream::events;
 pub use playback::audio;
 pub use uploads::{estimate_upload, upload};
@@ -58,6 +60,11 @@ pub struct RecordResponse {
     checklist_version: Option<u32>,
     /// The checklist scoring, once done.
     checklist_result: Option<content::ChecklistResult>,
+    /// The OnlinePBX call the record was imported from.
+    pbx_call_id: Option<String>,
+    /// The client in the company's CRM, once looked up (processing looks up calls with a
+    /// client number when the company connected Bitrix24).
+    crm: Option<content::CrmLookup>,
     /// Where to stream the audio from.
     audio_url: String,
     #[serde(with = "crate::http::timestamp")]
@@ -123,6 +130,8 @@ impl From<Record> for RecordResponse {
             checklist_id: record.checklist_id.map(|c| c.as_uuid()),
             checklist_version: record.checklist_version,
             checklist_result: record.payload.checklist.map(Into::into),
+            pbx_call_id: record.pbx_call_id,
+            crm: record.crm.map(Into::into),
             created_at: record.created_at,
             updated_at: record.updated_at,
             transcript_match: None,
