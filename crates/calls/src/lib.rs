@@ -66,4 +66,4 @@ pub use retention::{RetentionPorts, RetentionReport, RetentionService};
 pub use search::{PhoneSearch, TranscriptHit, TranscriptQuery};
 pub use service::{AudioHandle, Estimate, EstimatedFile, RecordPolicy, RecordPorts, RecordService};
 pub use transcript::{SpeakerRole, Turn, Utterance, as_dialogue, assign_roles, build_turns};
-pub use visibility::{may_view, record_scope};
+pub use visibility::{may_view, record_scope, visible_record};

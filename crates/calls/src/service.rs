@@ -12,8 +12,8 @@ use time::UtcOffset;
 use crate::{
     AudioFormat, AudioProbe, AudioStore, BalanceView, Billing, CallPrice, CallType, JobQueue,
     PhoneSearch, Prices, ProcessingContext, Providers, Record, RecordFilter, RecordPage,
-    RecordRepository, RecordStatus, Undecodable, UploadFile, may_view, normalise_phone,
-    parse_pbx_file_name, record_scope,
+    RecordRepository, RecordStatus, Undecodable, UploadFile, normalise_phone, parse_pbx_file_name,
+    record_scope,
 };
 
 const FILE_NAME_MAX: usize = 255;
@@ -489,19 +489,14 @@ impl RecordService {
         Ok(record)
     }
 
-    /// The record, if the actor may see it; "not found" otherwise.
     async fn visible(&self, actor: &Actor, id: RecordId) -> DomainResult<Record> {
-        let record = self
-            .ports
-            .records
-            .find(id)
-            .await?
-            .ok_or(DomainError::NotFound("record"))?;
-        if may_view(self.ports.tree.as_ref(), actor, &record).await? {
-            Ok(record)
-        } else {
-            Err(DomainError::NotFound("record"))
-        }
+        crate::visible_record(
+            self.ports.records.as_ref(),
+            self.ports.tree.as_ref(),
+            actor,
+            id,
+        )
+        .await
     }
 
     /// Checks every file and its fields, measuring the audio; reports all problems at once.

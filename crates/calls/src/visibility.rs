@@ -2,9 +2,11 @@
 //! calls (grouping, similar calls): platform admins everything, administrators with
 //! `can_view_records` their companies with descendants, everyone their own uploads.
 
-use dialix_kernel::{Actor, CompanyTree, DomainResult, Permission, administered_companies};
+use dialix_kernel::{
+    Actor, CompanyTree, DomainError, DomainResult, Permission, RecordId, administered_companies,
+};
 
-use crate::{Record, RecordScope};
+use crate::{Record, RecordRepository, RecordScope};
 
 /// The records `actor` may list.
 pub async fn record_scope(tree: &dyn CompanyTree, actor: &Actor) -> DomainResult<RecordScope> {
@@ -26,4 +28,23 @@ pub async fn may_view(
     }
     let lineage = tree.lineage(record.company_id).await?;
     Ok(actor.may_within(Permission::CanViewRecords, &lineage))
+}
+
+/// The undeleted record, if `actor` may see it; "not found" otherwise, whoever's it is (ids
+/// of other tenants are never confirmed).
+pub async fn visible_record(
+    records: &dyn RecordRepository,
+    tree: &dyn CompanyTree,
+    actor: &Actor,
+    id: RecordId,
+) -> DomainResult<Record> {
+    let record = records
+        .find(id)
+        .await?
+        .ok_or(DomainError::NotFound("record"))?;
+    if may_view(tree, actor, &record).await? {
+        Ok(record)
+    } else {
+        Err(DomainError::NotFound("record"))
+    }
 }

@@ -4,7 +4,7 @@ use dialix_account::SettingsRepository;
 use dialix_audit::{AuditAction, AuditEvent, AuditLog, AuditedUnitOfWork};
 use dialix_calls::{
     Billing, Charge, ChargeItem, Checklist, ChecklistRepository, ChecklistResult, ProviderError,
-    Record, RecordRepository, Turn, may_view, normalise_phone, record_scope,
+    Record, RecordRepository, Turn, normalise_phone, record_scope,
 };
 use dialix_grouping::{CallGroups, CallScope, NumberCall};
 use dialix_kernel::{
@@ -599,16 +599,14 @@ impl ChatService {
         }
     }
 
-    /// An undeleted record the actor may see; `NotFound` otherwise, whoever's it is.
     async fn visible_record(&self, actor: &Actor, id: RecordId) -> DomainResult<Record> {
-        let record = self
-            .live_record(id)
-            .await?
-            .ok_or(DomainError::NotFound("record"))?;
-        if !may_view(self.ports.tree.as_ref(), actor, &record).await? {
-            return Err(DomainError::NotFound("record"));
-        }
-        Ok(record)
+        dialix_calls::visible_record(
+            self.ports.records.as_ref(),
+            self.ports.tree.as_ref(),
+            actor,
+            id,
+        )
+        .await
     }
 
     /// An undeleted record, whoever's it is.

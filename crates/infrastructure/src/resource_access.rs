@@ -54,7 +54,8 @@ impl ResourceAccess for SeaOrmResourceAccess {
                         account_id: Some(AccountId::from_uuid(id)),
                     })
             }
-            ResourceType::Company => company::Entity::find_by_id(id)
+            // A company's integrations are keyed by the company's id.
+            ResourceType::Company | ResourceType::Integration => company::Entity::find_by_id(id)
                 .filter(company::Column::DeletedAt.is_null())
                 .select_only()
                 .column(company::Column::Id)
@@ -100,15 +101,6 @@ impl ResourceAccess for SeaOrmResourceAccess {
                 .await
                 .map_err(internal)?
                 .map(company_and_owner),
-            // A company's integrations are keyed by the company's id.
-            ResourceType::Integration => company::Entity::find_by_id(id)
-                .select_only()
-                .column(company::Column::Id)
-                .into_tuple::<Uuid>()
-                .one(db)
-                .await
-                .map_err(internal)?
-                .map(company_of),
             // Purges concern every tenant: their trail is for platform admins only.
             ResourceType::ActivityLog => None,
         })

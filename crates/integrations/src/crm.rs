@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use dialix_audit::{AuditAction, AuditEvent, AuditLog, AuditedUnitOfWork};
 use dialix_calls::{
     CrmDeal, CrmLookup, CrmOutcome, CustomerLookup, ProviderError, Record, RecordRepository,
-    may_view,
+    visible_record,
 };
 use dialix_kernel::{
     Actor, Clock, CompanyId, CompanyTree, DomainError, DomainResult, RecordId, RequestMeta,
@@ -103,17 +103,13 @@ impl CrmService {
     }
 
     async fn visible(&self, actor: &Actor, id: RecordId) -> DomainResult<Record> {
-        let record = self
-            .ports
-            .records
-            .find(id)
-            .await?
-            .ok_or(DomainError::NotFound("record"))?;
-        if may_view(self.ports.tree.as_ref(), actor, &record).await? {
-            Ok(record)
-        } else {
-            Err(DomainError::NotFound("record"))
-        }
+        visible_record(
+            self.ports.records.as_ref(),
+            self.ports.tree.as_ref(),
+            actor,
+            id,
+        )
+        .await
     }
 
     async fn ask(
