@@ -2,14 +2,21 @@
 //! so the adapters themselves know nothing of monitoring. A request cut off at shutdown has
 //! no outcome and is not counted.
 
+use std::collections::HashMap;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
 
 use async_trait::async_trait;
 use bytes::Bytes;
 use dialix_calls::{AudioFormat, CallAnalyzer, ProviderError, SpeechToText, Utterance};
+use dialix_calls::{CrmDeal, FetchedAudio};
 use dialix_chat::{Completion, LanguageModel, Prompt, TextSink};
+use dialix_integrations::{
+    BitrixAccount, CrmClient, CrmContact, PbxAccount, PbxCall, PbxClient, PbxUser,
+};
 use serde_json::Value;
+use time::OffsetDateTime;
 
 use crate::http::{Metrics, Provider, RequestOutcome};
 
@@ -27,6 +34,17 @@ impl<P> Measured<P> {
             provider,
             metrics,
         }
+    }
+
+    /// Runs `request`, counting and timing it.
+    async fn measure<T>(
+        &self,
+        request: impl Future<Output = Result<T, ProviderError>>,
+    ) -> Result<T, ProviderError> {
+        let started = Instant::now();
+        let result = request.await;
+        self.record(started, &result);
+        result
     }
 
     fn record<T>(&self, started: Instant, result: &Result<T, ProviderError>) {
@@ -48,13 +66,8 @@ impl<P: SpeechToText> SpeechToText for Measured<P> {
         format: AudioFormat,
         language: String,
     ) -> Result<Vec<Utterance>, ProviderError> {
-        let started = Instant::now();
-        let result = self
-            .inner
-            .transcribe(audio, file_name, format, language)
-            .await;
-        self.record(started, &result);
-        result
+        self.measure(self.inner.transcribe(audio, file_name, format, language))
+            .await
     }
 }
 
@@ -67,23 +80,15 @@ impl<P: CallAnalyzer> CallAnalyzer for Measured<P> {
         schema_name: String,
         schema: Value,
     ) -> Result<String, ProviderError> {
-        let started = Instant::now();
-        let result = self
-            .inner
-            .complete_json(system, user, schema_name, schema)
-            .await;
-        self.record(started, &result);
-        result
+        self.measure(self.inner.complete_json(system, user, schema_name, schema))
+            .await
     }
 }
 
 #[async_trait]
 impl<P: LanguageModel> LanguageModel for Measured<P> {
     async fn complete(&self, prompt: Prompt) -> Result<Completion, ProviderError> {
-        let started = Instant::now();
-        let result = self.inner.complete(prompt).await;
-        self.record(started, &result);
-        result
+        self.measure(self.inner.complete(prompt)).await
     }
 
     /// Timed to the end of the stream (or until its listener went away).
@@ -92,10 +97,73 @@ impl<P: LanguageModel> LanguageModel for Measured<P> {
         prompt: Prompt,
         sink: &mut Box<dyn TextSink>,
     ) -> Result<Option<Completion>, ProviderError> {
-        let started = Instant::now();
-        let result = self.inner.stream(prompt, sink).await;
-        self.record(started, &result);
-        result
+        self.measure(self.inner.stream(prompt, sink)).await
+    }
+}
+
+#[async_trait]
+impl<P: PbxClient> PbxClient for Measured<P> {
+    async fn check(&self, account: &PbxAccount) -> Result<(), ProviderError> {
+        self.measure(self.inner.check(account)).await
+    }
+
+    async fn calls(
+        &self,
+        account: &PbxAccount,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> Result<Vec<PbxCall>, ProviderError> {
+        self.measure(self.inner.calls(account, from, to)).await
+    }
+
+    async fn call(
+        &self,
+        account: &PbxAccount,
+        call_id: &str,
+    ) -> Result<Option<PbxCall>, ProviderError> {
+        self.measure(self.inner.call(account, call_id)).await
+    }
+
+    async fn download(
+        &self,
+        account: &PbxAccount,
+        call_id: &str,
+    ) -> Result<FetchedAudio, ProviderError> {
+        self.measure(self.inner.download(account, call_id)).await
+    }
+
+    async fn users(&self, account: &PbxAccount) -> Result<Vec<PbxUser>, ProviderError> {
+        self.measure(self.inner.users(account)).await
+    }
+}
+
+#[async_trait]
+impl<P: CrmClient> CrmClient for Measured<P> {
+    async fn check(&self, account: &BitrixAccount) -> Result<(), ProviderError> {
+        self.measure(self.inner.check(account)).await
+    }
+
+    async fn find_contact(
+        &self,
+        account: &BitrixAccount,
+        phone: &str,
+    ) -> Result<Option<CrmContact>, ProviderError> {
+        self.measure(self.inner.find_contact(account, phone)).await
+    }
+
+    async fn deals(
+        &self,
+        account: &BitrixAccount,
+        contact_id: &str,
+    ) -> Result<Vec<CrmDeal>, ProviderError> {
+        self.measure(self.inner.deals(account, contact_id)).await
+    }
+
+    async fn stage_names(
+        &self,
+        account: &BitrixAccount,
+    ) -> Result<HashMap<String, String>, ProviderError> {
+        self.measure(self.inner.stage_names(account)).await
     }
 }
 

@@ -32,8 +32,8 @@ use dialix_infrastructure::{
     SeaOrmUsageFigures, SymphoniaProbe,
 };
 use dialix_integrations::{
-    ConnectionPolicy, ConnectionPorts, ConnectionService, CrmPorts, CrmService, ImportPolicy,
-    ImportPorts, ImportService, PbxAudioSource, PbxClient, Vault,
+    ConnectionPolicy, ConnectionPorts, ConnectionService, CrmClient, CrmPorts, CrmService,
+    ImportPolicy, ImportPorts, ImportService, PbxAudioSource, PbxClient, Vault,
 };
 use dialix_kernel::{Clock, CompanyTree, DomainResult, SystemClock, UnitOfWork};
 use dialix_reporting::{CompliancePorts, ComplianceService, Framing, UsagePorts, UsageService};
@@ -222,13 +222,18 @@ impl AppState {
             integrations: Arc::new(SeaIntegrationStore::new(database.clone())),
             secrets: Arc::new(AesGcmSecretBox::new(integrations.secrets_key.bytes)),
         };
-        let pbx: Arc<dyn PbxClient> = Arc::new(OnlinePbx::new(
-            integrations.onlinepbx_base_url.clone(),
-            config.providers.http,
+        let pbx: Arc<dyn PbxClient> = Arc::new(Measured::new(
+            OnlinePbx::new(
+                integrations.onlinepbx_base_url.clone(),
+                config.providers.http,
+            ),
+            Provider::OnlinePbx,
+            metrics.clone(),
         ));
-        let crm_client = Arc::new(Bitrix24::new(
-            config.providers.http,
-            integrations.bitrix_min_interval,
+        let crm_client: Arc<dyn CrmClient> = Arc::new(Measured::new(
+            Bitrix24::new(config.providers.http, integrations.bitrix_min_interval),
+            Provider::Bitrix24,
+            metrics.clone(),
         ));
         let auto_imports = Arc::new(SeaAutoImports::new(database.clone()));
         let connections = ConnectionService::new(

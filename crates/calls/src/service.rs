@@ -386,7 +386,8 @@ impl RecordService {
                 "the record is being processed; wait until it is done or failed",
             ));
         }
-        if record.storage_key.is_none() {
+        // An imported call without audio (its download failed) is downloaded again.
+        if record.storage_key.is_none() && record.pbx_call_id.is_none() {
             return Err(DomainError::conflict(
                 "audio",
                 "the record's audio was removed",

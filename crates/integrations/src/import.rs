@@ -319,12 +319,16 @@ impl ImportService {
             None => None,
         };
         let model = self.ports.context.stt_model(auto.owner_id).await?;
-        let prepared = match self
+        let blocked = self.ports.tree.blocked_in_lineage(auto.company_id).await?;
+        let missing = self
             .providers
-            .missing(&model, settings.general || checklist.is_some())
-        {
-            Some(missing) => Err(missing),
-            None => match self.ports.vault.pbx(auto.company_id).await? {
+            .missing(&model, settings.general || checklist.is_some());
+        let prepared = match (blocked, missing) {
+            (Some(_), _) => {
+                Err("the company is blocked: nothing is imported until it is unblocked".to_owned())
+            }
+            (None, Some(missing)) => Err(missing),
+            (None, None) => match self.ports.vault.pbx(auto.company_id).await? {
                 None => Err("the company's OnlinePBX is no longer connected".to_owned()),
                 Some(account) => {
                     let from = (auto.imported_until - self.policy.lookback).max(auto.import_from);
@@ -855,6 +859,8 @@ mod tests {
         audit.expect_append().returning(|_, _, _| Ok(()));
         let mut clock = MockClock::new();
         clock.expect_now().return_const(NOW);
+        let mut tree = MockCompanyTree::new();
+        tree.expect_blocked_in_lineage().returning(|_| Ok(None));
         let mut providers = Providers::default();
         providers
             .speech_to_text
@@ -874,7 +880,7 @@ mod tests {
                 checklists: Arc::new(MockChecklistRepository::new()),
                 operators: Arc::new(operators),
                 settings: Arc::new(MockSettingsRepository::new()),
-                tree: Arc::new(MockCompanyTree::new()),
+                tree: Arc::new(tree),
                 uow: Arc::new(noop_unit_of_work()),
                 audit: Arc::new(audit),
                 clock: Arc::new(clock),

@@ -283,6 +283,7 @@ async fn pbx_calls_are_listed_estimated_imported_once_and_processed() {
     // 62 s and 31 s at 1400 a second.
     assert_eq!(estimate["total_price"], (62 + 31) * PER_SECOND);
     assert_eq!(estimate["enough"], true);
+    assert!(estimate["calls"][0]["record_id"].is_null(), "an estimate creates no record");
     assert_eq!(s.pbx.download_calls(), 0, "an estimate downloads nothing");
 
     let imported = app.post("/pbx/import", Some(&s.token), &period).await;
@@ -420,7 +421,7 @@ async fn a_failed_download_fails_the_record_and_releases_its_money() {
     s.pbx
         .add_call(call("call-a", now_s() - 600, 62, 60, "inbound"));
     // Three attempts (the test policy), each a failing download.
-    s.pbx.fail_downloads("call-a", 10, 500);
+    s.pbx.fail_downloads("call-a", 3, 500);
     let response = s
         .app
         .post(
@@ -447,6 +448,23 @@ async fn a_failed_download_fails_the_record_and_releases_its_money() {
         (Some(0), Some(1_000_000))
     );
     assert!(s.app.charges(&s.company).await.is_empty());
+
+    // The PBX serves it again: reprocessing downloads it anew.
+    let again = s
+        .app
+        .post(
+            &format!("/records/{id}/reprocess"),
+            Some(&s.token),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(again.status(), 202, "{}", again.text().await.unwrap());
+    let done = s.app.wait_for_status(&s.token, &id, "done").await;
+    assert_eq!(done["duration_ms"], 2500);
+    assert_eq!(s.pbx.download_calls(), 4);
+    let mut charged = s.app.charges(&s.company).await;
+    charged.sort();
+    assert_eq!(charged, [-STT_PRICE, -GENERAL_PRICE]);
 }
 
 /// Waits until the automatic import has run after `after` (RFC 3339) and returns it.

@@ -35,6 +35,10 @@ pub enum Provider {
     Whisper,
     OpenAiChat,
     AzureOpenAi,
+    /// Companies' PBXs (listing, downloads, users).
+    OnlinePbx,
+    /// Companies' CRMs (contact and deal lookups).
+    Bitrix24,
 }
 
 impl Provider {
@@ -44,6 +48,8 @@ impl Provider {
             Provider::Whisper => "whisper",
             Provider::OpenAiChat => "openai_chat",
             Provider::AzureOpenAi => "azure_openai",
+            Provider::OnlinePbx => "onlinepbx",
+            Provider::Bitrix24 => "bitrix24",
         }
     }
 }

@@ -161,7 +161,8 @@ pub async fn list_calls(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImportBody {
-    /// These PBX calls (at most 1000); or give `start_date`/`end_date` instead.
+    /// These PBX calls; or give `start_date`/`end_date` instead.
+    #[schema(min_items = 1, max_items = 1000)]
     call_ids: Option<Vec<String>>,
     /// Every call from this local day (the caller's time zone setting)…
     #[schema(value_type = Option<String>, format = Date)]
@@ -235,8 +236,8 @@ impl ImportBody {
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct ImportedCall {
     pbx_call_id: String,
-    /// The record's id (an estimate's would-be id is not kept).
-    record_id: Uuid,
+    /// The record's id; null in an estimate, which creates none.
+    record_id: Option<Uuid>,
     /// The PBX's duration, which the price is reserved for; the record is measured again
     /// when its audio arrives.
     duration_ms: u64,
@@ -267,8 +268,9 @@ pub struct ImportResponse {
     enough: bool,
 }
 
-impl From<ImportOutcome> for ImportResponse {
-    fn from(o: ImportOutcome) -> Self {
+impl ImportResponse {
+    /// `stored`: whether the outcome's records exist (an import) or not (an estimate).
+    fn new(o: ImportOutcome, stored: bool) -> Self {
         Self {
             company_id: o.company_id.as_uuid(),
             calls: o
@@ -276,7 +278,7 @@ impl From<ImportOutcome> for ImportResponse {
                 .into_iter()
                 .map(|c| ImportedCall {
                     pbx_call_id: c.record.pbx_call_id.unwrap_or_default(),
-                    record_id: c.record.id.as_uuid(),
+                    record_id: stored.then(|| c.record.id.as_uuid()),
                     duration_ms: c.record.duration_ms,
                     price: c.price,
                     operator_code: c.record.operator_code,
@@ -316,7 +318,7 @@ pub async fn estimate(
 ) -> Result<web::Json<ImportResponse>, ApiError> {
     let request = body.into_inner().parse()?;
     let outcome = state.imports.estimate(&caller.actor, &request).await?;
-    Ok(web::Json(outcome.into()))
+    Ok(web::Json(ImportResponse::new(outcome, false)))
 }
 
 /// Import calls: a record per new call (a call is imported once, however often asked), its
@@ -346,7 +348,7 @@ pub async fn import(
 ) -> Result<HttpResponse, ApiError> {
     let request = body.into_inner().parse()?;
     let outcome = state.imports.import(&caller.actor, &request, &meta).await?;
-    Ok(HttpResponse::Accepted().json(ImportResponse::from(outcome)))
+    Ok(HttpResponse::Accepted().json(ImportResponse::new(outcome, true)))
 }
 
 /// `POST /operators/sync`.
