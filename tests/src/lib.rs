@@ -263,7 +263,7 @@ pub fn test_config(database_url: String) -> Config {
             // Nothing listens there: tests with a PBX point this at their fake.
             onlinepbx_base_url: "http://127.0.0.1:9".into(),
             bitrix_min_interval: Duration::milliseconds(20).unsigned_abs(),
-            allow_plain_http_webhooks: true,
+            allow_local_webhooks: true,
             auto_import_poll: Duration::milliseconds(100).unsigned_abs(),
         },
     }

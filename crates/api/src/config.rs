@@ -521,7 +521,7 @@ mod tests {
         ])
         .unwrap();
         assert!(!production.integrations.secrets_key.development);
-        assert!(!production.integrations.allow_plain_http_webhooks);
+        assert!(!production.integrations.allow_local_webhooks);
         let error = config(&[("DIALIX_SECRETS_KEY", "too-short")]).unwrap_err();
         assert_eq!(error.name, "DIALIX_SECRETS_KEY");
     }

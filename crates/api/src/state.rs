@@ -248,7 +248,7 @@ impl AppState {
                 clock: clock.clone(),
             },
             ConnectionPolicy {
-                allow_plain_http: integrations.allow_plain_http_webhooks,
+                allow_local_webhooks: integrations.allow_local_webhooks,
             },
         );
         let crm = Arc::new(CrmService::new(CrmPorts {

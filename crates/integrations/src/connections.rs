@@ -25,9 +25,11 @@ const WEBHOOK_MAX: usize = 512;
 /// Deployment rules for connections.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConnectionPolicy {
-    /// Whether `http://` webhooks are accepted (development and tests); production asks for
-    /// `https://`, so a webhook's secret never travels in clear.
-    pub allow_plain_http: bool,
+    /// Whether `http://` webhooks and hosts such as `localhost` or `127.0.0.1` are accepted
+    /// (development and tests). Production asks for `https://` to a named host, so a
+    /// webhook's secret never travels in clear and a company cannot make the server call
+    /// machines beside it.
+    pub allow_local_webhooks: bool,
 }
 
 /// The adapters `ConnectionService` works through.
@@ -107,7 +109,7 @@ impl ConnectionService {
         meta: &RequestMeta,
     ) -> DomainResult<StoredIntegration> {
         let company = managed_company(self.ports.tree.as_ref(), actor, company).await?;
-        let (url, host) = self.webhook(webhook_url.expose_secret())?;
+        let (url, host) = webhook(webhook_url.expose_secret(), self.policy)?;
         let account = BitrixAccount {
             webhook_url: url.clone().into(),
         };
@@ -216,41 +218,43 @@ impl ConnectionService {
         tx.commit(event, now).await?;
         Ok(stored)
     }
+}
 
-    /// The webhook URL with one trailing slash, and the portal's host; 422 unless it is an
-    /// `https://` (or, where allowed, `http://`) URL of a Bitrix24 REST webhook.
-    fn webhook(&self, raw: &str) -> DomainResult<(String, String)> {
-        let url = raw.trim();
-        let rest = url.strip_prefix("https://").or_else(|| {
-            url.strip_prefix("http://")
-                .filter(|_| self.policy.allow_plain_http)
-        });
-        let problem = format!(
-            "must be the portal's inbound webhook, e.g. https://portal.bitrix24.kz/rest/1/abc123/ \
-             (https, at most {WEBHOOK_MAX} characters)"
-        );
-        let Some(rest) = rest.filter(|_| url.len() <= WEBHOOK_MAX) else {
-            return Err(FieldErrors::single("webhook_url", problem));
-        };
-        let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
-        let host_name = host.rsplit_once(':').map_or(host, |(name, port)| {
-            if port.chars().all(|c| c.is_ascii_digit()) {
-                name
-            } else {
-                host
-            }
-        });
-        if !is_host_name(&host_name.to_ascii_lowercase())
-            || !path.starts_with("rest/")
-            || path
-                .chars()
-                .any(|c| c.is_whitespace() || c.is_control() || c == '?' || c == '#')
-        {
-            return Err(FieldErrors::single("webhook_url", problem));
+/// The webhook URL with one trailing slash, and the portal's host; 422 unless it is an
+/// `https://` (or, where allowed, `http://`) URL of a Bitrix24 REST webhook.
+fn webhook(raw: &str, policy: ConnectionPolicy) -> DomainResult<(String, String)> {
+    let url = raw.trim();
+    let rest = url.strip_prefix("https://").or_else(|| {
+        url.strip_prefix("http://")
+            .filter(|_| policy.allow_local_webhooks)
+    });
+    let problem = format!(
+        "must be the portal's inbound webhook, e.g. https://portal.bitrix24.kz/rest/1/abc123/ \
+         (https to the portal's name, at most {WEBHOOK_MAX} characters)"
+    );
+    let Some(rest) = rest.filter(|_| url.len() <= WEBHOOK_MAX) else {
+        return Err(FieldErrors::single("webhook_url", problem));
+    };
+    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let host_name = host.rsplit_once(':').map_or(host, |(name, port)| {
+        if port.chars().all(|c| c.is_ascii_digit()) {
+            name
+        } else {
+            host
         }
-        let url = format!("{}/", url.trim_end_matches('/'));
-        Ok((url, host.to_ascii_lowercase()))
+    });
+    let host_name = host_name.to_ascii_lowercase();
+    if !is_host_name(&host_name)
+        || (!policy.allow_local_webhooks && is_local_host(&host_name))
+        || !path.starts_with("rest/")
+        || path
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '?' || c == '#')
+    {
+        return Err(FieldErrors::single("webhook_url", problem));
     }
+    let url = format!("{}/", url.trim_end_matches('/'));
+    Ok((url, host.to_ascii_lowercase()))
 }
 
 /// A service's answer to a credentials check: refused → 422 on `field` with its words;
@@ -288,6 +292,18 @@ fn is_host_name(name: &str) -> bool {
         })
 }
 
+/// An address literal, or a name that only means something on the server's own network.
+fn is_local_host(name: &str) -> bool {
+    let numeric = name
+        .split('.')
+        .all(|label| label.chars().all(|c| c.is_ascii_digit()));
+    numeric
+        || name == "localhost"
+        || [".localhost", ".local", ".internal", ".lan"]
+            .iter()
+            .any(|suffix| name.ends_with(suffix))
+}
+
 /// The secret as shown: its last four characters behind a mask.
 fn hint(secret: &str) -> String {
     let tail: String = secret
@@ -314,6 +330,39 @@ mod tests {
         assert!(!is_host_name("demo.onpbx.ru/../x"));
         assert!(!is_host_name("-a.ru"));
         assert!(!is_host_name("Demo.ru"));
+        assert!(is_local_host("127.0.0.1") && is_local_host("10.0.0.7"));
+        assert!(is_local_host("db.internal") && is_local_host("printer.local"));
+        assert!(!is_local_host("portal.bitrix24.kz"));
+    }
+
+    #[test]
+    fn production_takes_only_https_webhooks_of_named_hosts() {
+        let production = ConnectionPolicy {
+            allow_local_webhooks: false,
+        };
+        let (url, host) =
+            webhook(" https://Portal.bitrix24.kz/rest/1/abc123 ", production).unwrap();
+        assert_eq!(
+            (url.as_str(), host.as_str()),
+            (
+                "https://Portal.bitrix24.kz/rest/1/abc123/",
+                "portal.bitrix24.kz"
+            )
+        );
+        for refused in [
+            "http://portal.bitrix24.kz/rest/1/abc/",
+            "https://10.0.0.5/rest/1/abc/",
+            "https://127.0.0.1:8443/rest/1/abc/",
+            "https://metadata.internal/rest/1/abc/",
+            "https://portal.bitrix24.kz/api/1/abc/",
+            "https://portal.bitrix24.kz/rest/1/abc/?x=1",
+        ] {
+            assert!(webhook(refused, production).is_err(), "{refused}");
+        }
+        let development = ConnectionPolicy {
+            allow_local_webhooks: true,
+        };
+        assert!(webhook("http://127.0.0.1:8080/rest/1/abc/", development).is_ok());
         assert_eq!(hint("abcdefgh1234"), "••••1234");
         assert_eq!(hint("https://p.bitrix24.kz/rest/1/s3cr3t/"), "••••cr3t");
     }

@@ -283,7 +283,10 @@ async fn pbx_calls_are_listed_estimated_imported_once_and_processed() {
     // 62 s and 31 s at 1400 a second.
     assert_eq!(estimate["total_price"], (62 + 31) * PER_SECOND);
     assert_eq!(estimate["enough"], true);
-    assert!(estimate["calls"][0]["record_id"].is_null(), "an estimate creates no record");
+    assert!(
+        estimate["calls"][0]["record_id"].is_null(),
+        "an estimate creates no record"
+    );
     assert_eq!(s.pbx.download_calls(), 0, "an estimate downloads nothing");
 
     let imported = app.post("/pbx/import", Some(&s.token), &period).await;

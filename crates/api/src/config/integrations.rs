@@ -31,8 +31,8 @@ pub struct IntegrationSettings {
     pub onlinepbx_base_url: String,
     /// The least time between two requests to one Bitrix24 portal.
     pub bitrix_min_interval: Duration,
-    /// Whether companies may give `http://` webhooks (development only).
-    pub allow_plain_http_webhooks: bool,
+    /// Whether companies may give `http://` webhooks and local hosts (development only).
+    pub allow_local_webhooks: bool,
     /// How often each process looks for a due automatic import.
     pub auto_import_poll: Duration,
 }
@@ -72,7 +72,7 @@ pub(super) fn settings(
         secrets_key,
         onlinepbx_base_url,
         bitrix_min_interval: Duration::from_secs(1) / per_second,
-        allow_plain_http_webhooks: !production,
+        allow_local_webhooks: !production,
         auto_import_poll: Duration::from_secs(positive(get, "AUTO_IMPORT_POLL_SECS", 30u64)?),
     })
 }

@@ -442,7 +442,8 @@ pub async fn set_auto_import(
     Ok(web::Json(auto.into()))
 }
 
-/// Make the next automatic run due now; a worker takes it within moments.
+/// Make the next automatic run due now; a process with workers takes it at its next look
+/// (`AUTO_IMPORT_POLL_SECS`, 30 s by default).
 #[utoipa::path(
     tag = "integrations",
     security(("bearer" = [])),
