@@ -289,6 +289,8 @@ async fn pbx_calls_are_listed_estimated_imported_once_and_processed() {
     );
     assert_eq!(s.pbx.download_calls(), 0, "an estimate downloads nothing");
 
+    // Recordings arrive slowly; the job waits for them (within the provider timeout).
+    s.pbx.slow_downloads(Duration::from_millis(300));
     let imported = app.post("/pbx/import", Some(&s.token), &period).await;
     assert_eq!(imported.status(), 202);
     let imported: Value = imported.json().await.unwrap();
