@@ -91,6 +91,25 @@ pub struct ImportRequest {
     pub min_talk_seconds: u32,
 }
 
+/// Which of the PBX's calls a listing shows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CallFilter {
+    /// Only calls imported (`true`) or not yet imported (`false`).
+    pub imported: Option<bool>,
+    pub direction: Option<crate::CallDirection>,
+    /// Only calls with at least this much talk time.
+    pub min_talk_seconds: Option<u32>,
+}
+
+impl CallFilter {
+    fn passes(&self, call: &PbxCall) -> bool {
+        self.direction.is_none_or(|d| call.direction == d)
+            && self
+                .min_talk_seconds
+                .is_none_or(|min| call.talk_seconds >= min)
+    }
+}
+
 /// A PBX call with the record it was imported as, if it was.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListedCall {
@@ -154,26 +173,43 @@ impl ImportService {
         &self.audited
     }
 
-    /// The PBX's calls of the period, newest first, with their import state.
+    /// The PBX's calls of the period that pass `filter`, newest first, with their import
+    /// state.
     pub async fn calls(
         &self,
         actor: &Actor,
         company: Option<CompanyId>,
         dates: DateRange,
+        filter: CallFilter,
         page: PageRequest,
     ) -> DomainResult<(Period, Page<ListedCall>)> {
         let company = managed_company(self.ports.tree.as_ref(), actor, company).await?;
         let account = self.account(company).await?;
         let period = self.period(actor, dates).await?;
         let mut calls = self.search(&account, period.start, period.end).await?;
+        calls.retain(|call| filter.passes(call));
         calls.sort_by(|a, b| b.started_at.cmp(&a.started_at).then(a.id.cmp(&b.id)));
-        let total = calls.len() as u64;
-        let calls: Vec<PbxCall> = calls
-            .into_iter()
-            .skip(page.offset as usize)
-            .take(page.limit as usize)
-            .collect();
-        let imported = self.imported(company, &calls).await?;
+        let page_of = |calls: Vec<PbxCall>| -> Vec<PbxCall> {
+            calls
+                .into_iter()
+                .skip(page.offset as usize)
+                .take(page.limit as usize)
+                .collect()
+        };
+        // Filtering by import state needs every call's; otherwise only the page's is read.
+        let (calls, total, imported) = match filter.imported {
+            None => {
+                let total = calls.len() as u64;
+                let calls = page_of(calls);
+                let imported = self.imported(company, &calls).await?;
+                (calls, total, imported)
+            }
+            Some(wanted) => {
+                let imported = self.imported(company, &calls).await?;
+                calls.retain(|call| imported.contains_key(&call.id) == wanted);
+                (page_of(calls.clone()), calls.len() as u64, imported)
+            }
+        };
         let items = calls
             .into_iter()
             .map(|call| ListedCall {

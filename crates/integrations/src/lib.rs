@@ -19,8 +19,9 @@ pub use auto_import::{INTERVAL_MINUTES, MIN_TALK_SECONDS};
 pub use connections::{ConnectionPolicy, ConnectionPorts, ConnectionService};
 pub use crm::{CrmPorts, CrmService};
 pub use import::{
-    CallSelection, DEFAULT_MIN_TALK_SECONDS, DateRange, ImportOutcome, ImportPolicy, ImportPorts,
-    ImportRequest, ImportService, ListedCall, MAX_CALL_IDS, MAX_IMPORT_DAYS, PlannedCall,
+    CallFilter, CallSelection, DEFAULT_MIN_TALK_SECONDS, DateRange, ImportOutcome, ImportPolicy,
+    ImportPorts, ImportRequest, ImportService, ListedCall, MAX_CALL_IDS, MAX_IMPORT_DAYS,
+    PlannedCall,
 };
 pub use model::{
     AutoImport, AutoImportSettings, BitrixAccount, CallDirection, CrmContact, ImportRun,

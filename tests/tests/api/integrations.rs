@@ -355,6 +355,32 @@ async fn pbx_calls_are_listed_estimated_imported_once_and_processed() {
     };
     assert_eq!(record_of("call-a"), a["id"]);
     assert!(record_of("call-b").is_null());
+    let waiting = app
+        .get_json(
+            &format!("/pbx/calls?start_date={from}&end_date={to}&imported=false"),
+            &s.token,
+        )
+        .await;
+    assert_eq!(waiting["total"], 1);
+    assert_eq!(waiting["items"][0]["id"], "call-b");
+    let outbound = app
+        .get_json(
+            &format!(
+                "/pbx/calls?start_date={from}&end_date={to}&imported=true&direction=outbound&min_talk_seconds=30"
+            ),
+            &s.token,
+        )
+        .await;
+    assert_eq!(outbound["total"], 1);
+    assert_eq!(outbound["items"][0]["id"], "call-c");
+    let bad = app
+        .get(
+            "/pbx/calls?direction=sideways&imported=maybe",
+            Some(&s.token),
+        )
+        .await;
+    let bad = problem(bad, 422).await;
+    assert!(bad["errors"]["direction"].is_string() && bad["errors"]["imported"].is_string());
     let again = app.post("/pbx/import", Some(&s.token), &period).await;
     assert_eq!(again.status(), 202);
     let again: Value = again.json().await.unwrap();

@@ -3,7 +3,7 @@
 
 use actix_web::{HttpResponse, get, post, web};
 use dialix_integrations::{
-    CallDirection, CallSelection, DEFAULT_MIN_TALK_SECONDS, DateRange, ImportOutcome,
+    CallDirection, CallFilter, CallSelection, DEFAULT_MIN_TALK_SECONDS, DateRange, ImportOutcome,
     ImportRequest, ListedCall, OperatorSync,
 };
 use dialix_kernel::{ChecklistId, CompanyId, PageRequest};
@@ -77,7 +77,7 @@ impl From<ListedCall> for PbxCallResponse {
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct PbxCallPage {
     items: Vec<PbxCallResponse>,
-    /// Every call of the period.
+    /// Every call of the period that passes the filters.
     total: u64,
     limit: u64,
     offset: u64,
@@ -98,6 +98,15 @@ pub struct PbxCallsQuery {
     /// Default: the caller's company.
     #[param(value_type = Option<Uuid>)]
     company_id: Option<String>,
+    /// Only calls imported (`true`) or not yet imported (`false`).
+    #[param(value_type = Option<bool>)]
+    imported: Option<String>,
+    /// Only calls of this direction.
+    #[param(value_type = Option<PbxCallDirection>)]
+    direction: Option<String>,
+    /// Only calls with at least this much talk time, in seconds.
+    #[param(value_type = Option<u32>, minimum = 0, maximum = 3600)]
+    min_talk_seconds: Option<String>,
     /// Page size (default 50).
     #[param(value_type = Option<u64>, minimum = 1, maximum = 200)]
     limit: Option<String>,
@@ -107,7 +116,7 @@ pub struct PbxCallsQuery {
 }
 
 impl PbxCallsQuery {
-    fn parse(&self) -> Result<(Option<CompanyId>, DateRange, PageRequest), ApiError> {
+    fn parse(&self) -> Result<(Option<CompanyId>, DateRange, CallFilter, PageRequest), ApiError> {
         let mut values = QueryValues::default();
         let dates = DateRange {
             start_date: values.calendar_date("start_date", self.start_date.as_deref()),
@@ -116,14 +125,34 @@ impl PbxCallsQuery {
         let company = values
             .uuid("company_id", self.company_id.as_deref())
             .map(CompanyId::from_uuid);
+        let filter = CallFilter {
+            imported: values.boolean("imported", self.imported.as_deref()),
+            direction: values.choice(
+                "direction",
+                self.direction.as_deref(),
+                |name| match name {
+                    "inbound" => Some(CallDirection::Inbound),
+                    "outbound" => Some(CallDirection::Outbound),
+                    "internal" => Some(CallDirection::Internal),
+                    _ => None,
+                },
+                &["inbound", "outbound", "internal"],
+            ),
+            min_talk_seconds: values.number(
+                "min_talk_seconds",
+                self.min_talk_seconds.as_deref(),
+                dialix_integrations::MIN_TALK_SECONDS,
+            ),
+        };
         let page = values.page(self.limit.as_deref(), self.offset.as_deref());
         values.finish()?;
-        Ok((company, dates, page))
+        Ok((company, dates, filter, page))
     }
 }
 
 /// The PBX's calls of the period with talk time, operator, number, direction and whether
-/// each is imported: platform admins, or administrators with `can_manage_integrations`.
+/// each is imported (filter by `imported`, `direction`, `min_talk_seconds`): platform admins,
+/// or administrators with `can_manage_integrations`.
 #[utoipa::path(
     tag = "pbx",
     security(("bearer" = [])),
@@ -143,10 +172,10 @@ pub async fn list_calls(
     caller: Authenticated,
     query: web::Query<PbxCallsQuery>,
 ) -> Result<web::Json<PbxCallPage>, ApiError> {
-    let (company, dates, page) = query.parse()?;
+    let (company, dates, filter, page) = query.parse()?;
     let (period, page) = state
         .imports
-        .calls(&caller.actor, company, dates, page)
+        .calls(&caller.actor, company, dates, filter, page)
         .await?;
     Ok(web::Json(PbxCallPage {
         items: page.items.into_iter().map(Into::into).collect(),
