@@ -12,8 +12,10 @@ use dialix_reporting::{
     ChecklistItemText, ChecklistVersionText, ComplianceFigures, ComplianceFilter, FigureScope,
     ItemTally, OperatorKey, OperatorRef, ScoredGroup, ScoredSlot, ViolationFilter, ViolationRow,
 };
-use sea_orm::sea_query::{Condition, Expr, ExprTrait, Func, JoinType, Order, Query};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::sea_query::{
+    Condition, Expr, ExprTrait, Func, JoinType, Order, Query, SelectStatement,
+};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryResult};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -96,17 +98,7 @@ impl ComplianceFigures for SeaOrmComplianceFigures {
             record::Column::OperatorCode,
             record::Column::ChecklistId,
         ];
-        let statement = Query::select()
-            .columns(columns)
-            .expr_as(rows_counted(), "calls")
-            .expr_as(
-                count_if(Expr::col(record::Column::ChecklistCompliant).eq(true)),
-                "compliant",
-            )
-            .expr_as(
-                Func::sum(Expr::col(record::Column::ChecklistScore)),
-                "score_sum",
-            )
+        let statement = with_score_tally(Query::select().columns(columns))
             .from(record::Entity)
             .cond_where(scored_calls_in(scope, filter, from_ms, to_ms))
             .group_by_columns(columns)
@@ -115,6 +107,7 @@ impl ComplianceFigures for SeaOrmComplianceFigures {
             .await?
             .iter()
             .map(|row| {
+                let (calls, compliant, score_sum) = score_tally(row)?;
                 Ok(ScoredGroup {
                     company_id: CompanyId::from_uuid(
                         row.try_get::<Uuid>("", "company_id").map_err(internal)?,
@@ -124,9 +117,9 @@ impl ComplianceFigures for SeaOrmComplianceFigures {
                         .try_get::<Option<Uuid>>("", "checklist_id")
                         .map_err(internal)?
                         .map(ChecklistId::from_uuid),
-                    calls: count(row, "calls")?,
-                    compliant: count(row, "compliant")?,
-                    score_sum: real(row, "score_sum")?,
+                    calls,
+                    compliant,
+                    score_sum,
                 })
             })
             .collect()
@@ -142,17 +135,7 @@ impl ComplianceFigures for SeaOrmComplianceFigures {
         // A literal divisor, so the grouped and the selected expression are the same on
         // PostgreSQL.
         let slot = slot_of((record::Entity, record::Column::CallAt));
-        let statement = Query::select()
-            .expr_as(slot.clone(), "slot")
-            .expr_as(rows_counted(), "calls")
-            .expr_as(
-                count_if(Expr::col(record::Column::ChecklistCompliant).eq(true)),
-                "compliant",
-            )
-            .expr_as(
-                Func::sum(Expr::col(record::Column::ChecklistScore)),
-                "score_sum",
-            )
+        let statement = with_score_tally(Query::select().expr_as(slot.clone(), "slot"))
             .from(record::Entity)
             .cond_where(scored_calls_in(scope, filter, from_ms, to_ms))
             .add_group_by([slot])
@@ -161,11 +144,12 @@ impl ComplianceFigures for SeaOrmComplianceFigures {
             .await?
             .iter()
             .map(|row| {
+                let (calls, compliant, score_sum) = score_tally(row)?;
                 Ok(ScoredSlot {
                     slot: row.try_get::<i64>("", "slot").map_err(internal)?,
-                    calls: count(row, "calls")?,
-                    compliant: count(row, "compliant")?,
-                    score_sum: real(row, "score_sum")?,
+                    calls,
+                    compliant,
+                    score_sum,
                 })
             })
             .collect()
@@ -380,4 +364,27 @@ fn version_text(checklist_id: ChecklistId, version: i32, content: &Value) -> Che
         name: content["name"].as_str().unwrap_or_default().to_owned(),
         items,
     }
+}
+
+/// Adds the scored calls' tally of each group to `select`: `calls`, `compliant`, `score_sum`.
+fn with_score_tally(select: &mut SelectStatement) -> &mut SelectStatement {
+    select
+        .expr_as(rows_counted(), "calls")
+        .expr_as(
+            count_if(Expr::col(record::Column::ChecklistCompliant).eq(true)),
+            "compliant",
+        )
+        .expr_as(
+            Func::sum(Expr::col(record::Column::ChecklistScore)),
+            "score_sum",
+        )
+}
+
+/// The tally [`with_score_tally`] selected: calls, compliant calls, sum of scores.
+fn score_tally(row: &QueryResult) -> DomainResult<(u64, u64, f64)> {
+    Ok((
+        count(row, "calls")?,
+        count(row, "compliant")?,
+        real(row, "score_sum")?,
+    ))
 }

@@ -16,7 +16,7 @@ use sea_orm::sea_query::{
 use sea_orm::{ColumnTrait, Order, QueryResult};
 use uuid::Uuid;
 
-use super::aggregate::{count, count_if, grouped_rows, int, rows_counted, slot_of, sum};
+use super::aggregate::{count, count_if, grouped_rows, int, real, rows_counted, slot_of, sum};
 use super::scope::{calls_between, records_in};
 use crate::Database;
 use crate::entities::{operator, record};
@@ -177,10 +177,7 @@ impl SeaOrmDashboardFigures {
                     calls: count(row, "calls")?,
                     duration_ms: count(row, "duration_ms")?,
                     scored_calls: count(row, "scored_calls")?,
-                    score_sum: row
-                        .try_get::<Option<f64>>("", "score_sum")
-                        .map_err(internal)?
-                        .unwrap_or(0.0),
+                    score_sum: real(row, "score_sum")?,
                     compliant_calls: count(row, "compliant_calls")?,
                 })
             })
